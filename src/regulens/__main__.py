@@ -1,0 +1,3 @@
+from regulens.cli import main
+
+main()

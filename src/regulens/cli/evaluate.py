@@ -1,0 +1,64 @@
+"""`regulens evaluate`: judge a snapshot against policies and decide."""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime
+from typing import Any
+
+import click
+from rich.console import Console
+
+from regulens.cli.common import (
+    build_snapshot,
+    input_options,
+    load_selected,
+    output_options,
+    policy_options,
+    resolve_now,
+)
+from regulens.cli.output import emit
+from regulens.engine import EvalContext, decide, evaluate
+from regulens.engine.outcome import Outcome
+from regulens.reports.json_report import render_json
+from regulens.reports.table import render_table
+
+FORMATS = ("table", "json")
+
+
+@click.command("evaluate")
+@policy_options
+@input_options
+@output_options(FORMATS)
+@click.option("--show-passed", is_flag=True, help="Table format: list passing results too.")
+def evaluate_cmd(
+    policies: tuple[str, ...],
+    select: tuple[str, ...],
+    skip: tuple[str, ...],
+    fmt: str,
+    output: str | None,
+    force: bool,
+    now: datetime | None,
+    show_passed: bool,
+    **inputs: Any,
+) -> int:
+    """Evaluate policies against manifests or cluster state; exit 0 allow, 1 deny, 2 incomplete."""
+    _, chosen = load_selected(policies, select, skip)
+    snapshot = build_snapshot(inputs)
+    at = resolve_now(now)
+    results = evaluate(chosen, snapshot, EvalContext(now=at))
+    outcome = Outcome.of(decide(results), results, snapshot, at)
+    if fmt == "json":
+        emit(render_json(outcome), output, force=force)
+    elif output is not None:
+        console = Console(record=True, width=140, file=io.StringIO())
+        render_table(outcome, console, show_passed=show_passed)
+        emit(console.export_text().encode(), output, force=force)
+    else:
+        render_table(outcome, Console(), show_passed=show_passed)
+    return int(outcome.decision.exit_code)
+
+
+def register(group: click.Group) -> None:
+    """Add the command to the CLI."""
+    group.add_command(evaluate_cmd)

@@ -1,0 +1,30 @@
+"""The check registry: one module per type, one discriminated union, one tuple of types.
+
+Adding a check type is one module plus one line in `AnyCheck`; the schema,
+`regulens checks list` and dispatch follow from it.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, get_args
+
+from pydantic import Field
+
+from regulens.engine.checks.base import Check, CheckError
+from regulens.engine.checks.resource_condition import ResourceCondition
+
+AnyCheck = Annotated[
+    ResourceCondition,
+    Field(discriminator="type"),
+]
+
+
+def _members() -> tuple[type[Check], ...]:
+    inner = get_args(AnyCheck)[0]
+    members = get_args(inner) or (inner,)
+    return tuple(m for m in members if isinstance(m, type) and issubclass(m, Check))
+
+
+CHECK_TYPES: tuple[type[Check], ...] = _members()
+
+__all__ = ["CHECK_TYPES", "AnyCheck", "Check", "CheckError"]

@@ -1,0 +1,142 @@
+"""The `resource-condition` check: a CEL expression must hold for every matched object."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any, Literal
+
+import cel
+from pydantic import Field, PrivateAttr, model_validator
+
+from regulens.engine.checks.base import Check
+from regulens.engine.context import EvalContext
+from regulens.engine.results import Finding
+from regulens.engine.types import Status
+from regulens.snapshot import Resource, Snapshot
+from regulens.snapshot.workloads import WORKLOAD_KINDS, containers
+
+
+class ResourceCondition(Check):
+    """Every matched object (or each of its containers) satisfies a CEL expression."""
+
+    type: Literal["resource-condition"]
+    expression: str = Field(
+        min_length=1,
+        description="CEL that must be true; variables: object, and container with each=container",
+    )
+    message: str | None = Field(default=None, description="Shown when the expression is false")
+    each: Literal["object", "container"] = Field(
+        default="object",
+        description="Evaluate once per object, or once per container of a workload",
+    )
+    filter: str | None = Field(
+        default=None,
+        description="CEL over object: only objects where it is true are judged",
+    )
+    min_matches: int = Field(
+        default=0,
+        ge=0,
+        description="Fail when fewer objects than this are in scope (the object must exist)",
+    )
+    uses_match = True
+    _program: Any = PrivateAttr(default=None)
+    _filter: Any = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _compile(self) -> ResourceCondition:
+        allowed = {"object"} | ({"container"} if self.each == "container" else set())
+        self._program = _compile_cel(self.expression, allowed, "expression")
+        if self.filter is not None:
+            self._filter = _compile_cel(self.filter, {"object"}, "filter")
+        return self
+
+    def kinds(self) -> frozenset[str] | None:
+        """Return None (any kind) unless the policy's match or `each` narrows it."""
+        return WORKLOAD_KINDS if self.each == "container" else None
+
+    def evaluate(self, snap: Snapshot, ctx: EvalContext) -> Iterator[Finding]:
+        """Run the expression on each selected object (or container)."""
+        assert snap.kubernetes is not None
+        kinds = self.kinds()
+        if ctx.match is not None and ctx.match.kinds:
+            kinds = frozenset(ctx.match.kinds) if kinds is None else kinds & set(ctx.match.kinds)
+        matched = 0
+        for resource in ctx.select(snap.kubernetes, kinds):
+            if self._filter is not None:
+                selected = self._selected(resource)
+                if isinstance(selected, Finding):
+                    yield selected
+                    continue
+                if not selected:
+                    continue
+            matched += 1
+            if self.each == "object":
+                yield self._judge(resource, {"object": resource.obj}, "")
+            else:
+                for c in containers(resource):
+                    where = f"{c.role} {c.name!r}: "
+                    yield self._judge(
+                        resource, {"object": resource.obj, "container": c.spec}, where
+                    )
+        if matched < self.min_matches:
+            scope = ", ".join(sorted(kinds)) if kinds else "object"
+            yield Finding(
+                Status.FAIL,
+                f"expected at least {self.min_matches} matching {scope}, found {matched}",
+                details={"matched": matched, "min_matches": self.min_matches},
+            )
+
+    def _selected(self, resource: Resource) -> bool | Finding:
+        try:
+            value = self._filter.execute({"object": resource.obj})
+        except Exception as exc:  # noqa: BLE001 - the CEL runtime raises plain Python errors
+            return Finding(
+                Status.ERROR,
+                f"CEL filter error: {type(exc).__name__}: {_first_line(str(exc))}",
+                resource.ref,
+                resource.source,
+            )
+        return value is True
+
+    def _judge(self, resource: Resource, variables: dict[str, Any], where: str) -> Finding:
+        try:
+            value = self._program.execute(variables)
+        except Exception as exc:  # noqa: BLE001 - the CEL runtime raises plain Python errors
+            return Finding(
+                Status.ERROR,
+                f"{where}CEL evaluation error: {type(exc).__name__}: {_first_line(str(exc))}",
+                resource.ref,
+                resource.source,
+            )
+        if value is True:
+            return Finding(Status.PASS, f"{where}condition holds", resource.ref, resource.source)
+        if value is False:
+            msg = self.message or f"condition does not hold: {self.expression}"
+            return Finding(Status.FAIL, f"{where}{msg}", resource.ref, resource.source)
+        return Finding(
+            Status.ERROR,
+            f"{where}CEL expression returned {type(value).__name__}, not a boolean",
+            resource.ref,
+            resource.source,
+        )
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else text
+
+
+def _compile_cel(source: str, allowed: set[str], what: str) -> Any:
+    """Compile CEL at load time so syntax errors and unknown variables are load errors."""
+    try:
+        program = cel.compile(source)
+    except ValueError as exc:
+        raise ValueError(f"CEL syntax error in {what}: {_first_line(str(exc))}") from None
+    compact = source.replace(" ", "").replace("\n", "")
+    # comprehension variables (`c` in `all(c, ...)`) are reported as variables too
+    unknown = [v for v in program.variables() if v not in allowed and f"({v}," not in compact]
+    if unknown:
+        raise ValueError(
+            f"CEL {what} uses unknown variable(s) {', '.join(sorted(unknown))}; "
+            f"available: {', '.join(sorted(allowed))}"
+        )
+    return program

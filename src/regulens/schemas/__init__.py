@@ -1,0 +1,32 @@
+"""JSON Schemas generated from the pydantic models (the single source of truth)."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from typing import Any
+
+from pydantic import BaseModel
+
+from regulens.engine.policy import PolicySet
+
+SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+SCHEMAS: dict[str, type[BaseModel]] = {"policy.schema.json": PolicySet}
+
+
+def generate(model: type[BaseModel], name: str) -> dict[str, Any]:
+    """Return the JSON Schema (2020-12) of a document model, by alias."""
+    schema = model.model_json_schema(by_alias=True, mode="validation")
+    return {"$schema": SCHEMA_DIALECT, "$id": f"https://regulens.dev/schemas/{name}", **schema}
+
+
+def render(model: type[BaseModel], name: str) -> str:
+    """Return the committed text form of a schema."""
+    return json.dumps(generate(model, name), indent=2, sort_keys=True) + "\n"
+
+
+def committed(name: str) -> dict[str, Any]:
+    """Load a committed schema shipped with the package."""
+    text = (resources.files("regulens.schemas") / name).read_text("utf-8")
+    loaded: dict[str, Any] = json.loads(text)
+    return loaded

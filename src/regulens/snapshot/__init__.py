@@ -1,0 +1,16 @@
+"""The snapshot: plain, frozen, replayable data that the engine judges."""
+
+from regulens.snapshot.kubernetes import ClusterIdentity, CoverageGap, KubernetesState, Provenance
+from regulens.snapshot.model import Snapshot
+from regulens.snapshot.resources import Resource, ResourceRef, SourceLocation
+
+__all__ = [
+    "ClusterIdentity",
+    "CoverageGap",
+    "KubernetesState",
+    "Provenance",
+    "Resource",
+    "ResourceRef",
+    "Snapshot",
+    "SourceLocation",
+]

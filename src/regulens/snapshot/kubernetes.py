@@ -1,0 +1,127 @@
+"""The Kubernetes section of a snapshot: objects, provenance and coverage gaps."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import datetime
+from functools import cached_property
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, field_serializer, field_validator
+
+from regulens.snapshot.resources import Resource, SourceLocation
+
+
+class ClusterIdentity(BaseModel):
+    """Which cluster a live snapshot came from."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    server: str
+    context: str | None = None
+    kube_system_uid: str | None = None
+
+
+class Provenance(BaseModel):
+    """Where a section came from, when, and the digest of its canonical JSON."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    source: str  # manifests | kubernetes | snapshot:<file>
+    collected_at: datetime | None = None
+    cluster: ClusterIdentity | None = None
+    resource_versions: dict[str, str] = {}
+    digest: str = ""
+    inputs: tuple[str, ...] = ()  # files, URLs or "-" that were read
+
+
+class CoverageGap(BaseModel):
+    """A kind (optionally in one namespace) that could not be read, and why."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: str
+    namespace: str | None = None
+    reason: str
+
+
+class KubernetesState(BaseModel):
+    """All Kubernetes objects of one snapshot, indexed by kind and by identity."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+
+    provenance: Provenance
+    resources: tuple[Resource, ...]
+    gaps: tuple[CoverageGap, ...] = ()
+
+    @field_validator("resources", mode="before")
+    @classmethod
+    def _load_resources(cls, value: Any) -> Any:
+        if isinstance(value, list | tuple) and value and isinstance(value[0], Mapping):
+            return tuple(_resource_from_json(item) for item in value)
+        return value
+
+    @field_serializer("resources")
+    def _dump_resources(self, resources: tuple[Resource, ...]) -> list[dict[str, Any]]:
+        return [_resource_to_json(r) for r in resources]
+
+    @cached_property
+    def _by_kind(self) -> dict[str, list[Resource]]:
+        index: dict[str, list[Resource]] = {}
+        for r in self.resources:
+            index.setdefault(r.kind, []).append(r)
+        return index
+
+    @cached_property
+    def _by_id(self) -> dict[tuple[str, str | None, str], Resource]:
+        return {(r.kind, r.namespace, r.name): r for r in self.resources}
+
+    def of_kind(self, kind: str) -> Sequence[Resource]:
+        """Return the objects of one kind, in input order."""
+        return self._by_kind.get(kind, [])
+
+    def of_kinds(self, kinds: Iterable[str]) -> Iterator[Resource]:
+        """Yield the objects of several kinds."""
+        for kind in kinds:
+            yield from self._by_kind.get(kind, [])
+
+    def get(self, kind: str, namespace: str | None, name: str) -> Resource | None:
+        """Return one object by kind, namespace and name."""
+        return self._by_id.get((kind, namespace, name))
+
+    def kinds(self) -> list[str]:
+        """Return the kinds present, sorted."""
+        return sorted(self._by_kind)
+
+    def gaps_for(
+        self, kinds: frozenset[str] | None, namespaces: Iterable[str] | None
+    ) -> list[CoverageGap]:
+        """Return the gaps that hide objects of `kinds` (None: any) in `namespaces` (None: any)."""
+        wanted = None if namespaces is None else set(namespaces)
+        out = []
+        for gap in self.gaps:
+            if kinds is not None and gap.kind not in kinds:
+                continue
+            if gap.namespace is not None and wanted is not None and gap.namespace not in wanted:
+                continue
+            out.append(gap)
+        return out
+
+
+def _resource_to_json(resource: Resource) -> dict[str, Any]:
+    out: dict[str, Any] = {"object": resource.obj}
+    if resource.source is not None:
+        src = resource.source
+        out["source"] = {"file": src.file, "document": src.document, "line": src.line}
+    return out
+
+
+def _resource_from_json(item: Mapping[str, Any]) -> Resource:
+    obj = item.get("object")
+    if not isinstance(obj, Mapping):
+        raise ValueError("each resource needs an 'object' mapping")
+    src = item.get("source")
+    source = None
+    if isinstance(src, Mapping):
+        source = SourceLocation(str(src.get("file", "")), src.get("document"), src.get("line"))
+    return Resource.from_object(obj, source)

@@ -1,0 +1,18 @@
+"""The snapshot: every input section of one run, each optional and typed."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+from regulens.snapshot.kubernetes import KubernetesState
+
+SNAPSHOT_VERSION = 1
+
+
+class Snapshot(BaseModel):
+    """All inputs of one evaluation. A section that is None was not given at all."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    version: int = SNAPSHOT_VERSION
+    kubernetes: KubernetesState | None = None

@@ -1,0 +1,1 @@
+"""Collectors: each reads one system and returns one typed snapshot section."""
