@@ -101,8 +101,12 @@ def load_selected(
     return loaded, select_policies(loaded, select, skip)
 
 
-def build_snapshot(options: dict[str, Any]) -> Snapshot:
-    """Collect every section whose input flag was given; others stay None (not given)."""
+def build_snapshot(options: dict[str, Any], policies: list[Policy], now: datetime) -> Snapshot:
+    """Collect every section whose input flag was given; others stay None (not given).
+
+    `policies` tell live sources what to collect (kinds, queries); `now` is the
+    evaluation time (e.g. Prometheus queries are evaluated at it).
+    """
     manifests = options.get("manifests") or ()
     if list(manifests).count("-") > 1:
         raise ConfigError("--manifests - (stdin) can be given only once")

@@ -44,8 +44,8 @@ def evaluate_cmd(
 ) -> int:
     """Evaluate policies against manifests or cluster state; exit 0 allow, 1 deny, 2 incomplete."""
     _, chosen = load_selected(policies, select, skip)
-    snapshot = build_snapshot(inputs)
     at = resolve_now(now)
+    snapshot = build_snapshot(inputs, chosen, at)
     results = evaluate(chosen, snapshot, EvalContext(now=at))
     outcome = Outcome.of(decide(results), results, snapshot, at)
     if fmt == "json":

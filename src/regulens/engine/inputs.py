@@ -9,10 +9,12 @@ class Input(StrEnum):
     """A snapshot section; the value is the `Snapshot` field name."""
 
     KUBERNETES = "kubernetes"
+    CHANGE = "change"
 
 
 FLAGS: dict[Input, str] = {
     Input.KUBERNETES: "--manifests, --snapshot or --cluster",
+    Input.CHANGE: "--change (a ChangeRequest document; used by `regulens gate`)",
 }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
+from regulens.snapshot.change import ChangeRequest
 from regulens.snapshot.kubernetes import KubernetesState
 
 SNAPSHOT_VERSION = 1
@@ -16,3 +17,4 @@ class Snapshot(BaseModel):
 
     version: int = SNAPSHOT_VERSION
     kubernetes: KubernetesState | None = None
+    change: ChangeRequest | None = None
