@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+from collections.abc import Iterator, Mapping
 from typing import Any, Literal
 
-import cel
 from pydantic import Field, PrivateAttr, model_validator
 
+from regulens.engine.cel_runtime import compile_program
 from regulens.engine.checks.base import Check
 from regulens.engine.context import EvalContext
 from regulens.engine.results import Finding
@@ -41,13 +42,17 @@ class ResourceCondition(Check):
     uses_match = True
     _program: Any = PrivateAttr(default=None)
     _filter: Any = PrivateAttr(default=None)
+    _needs: dict[str, Any] = PrivateAttr(default_factory=dict)
+    _filter_needs: dict[str, Any] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="after")
     def _compile(self) -> ResourceCondition:
         allowed = {"object"} | ({"container"} if self.each == "container" else set())
         self._program = _compile_cel(self.expression, allowed, "expression")
+        self._needs = _needed_fields(self._program, self.expression)
         if self.filter is not None:
             self._filter = _compile_cel(self.filter, {"object"}, "filter")
+            self._filter_needs = _needed_fields(self._filter, self.filter)
         return self
 
     def kinds(self) -> frozenset[str] | None:
@@ -71,13 +76,12 @@ class ResourceCondition(Check):
                     continue
             matched += 1
             if self.each == "object":
-                yield self._judge(resource, {"object": resource.obj}, "")
+                yield self._judge(resource, _variables(self._needs, resource.obj, None), "")
             else:
                 for c in containers(resource):
                     where = f"{c.role} {c.name!r}: "
-                    yield self._judge(
-                        resource, {"object": resource.obj, "container": c.spec}, where
-                    )
+                    variables = _variables(self._needs, resource.obj, c.spec)
+                    yield self._judge(resource, variables, where)
         if matched < self.min_matches:
             scope = ", ".join(sorted(kinds)) if kinds else "object"
             yield Finding(
@@ -88,7 +92,7 @@ class ResourceCondition(Check):
 
     def _selected(self, resource: Resource) -> bool | Finding:
         try:
-            value = self._filter.execute({"object": resource.obj})
+            value = self._filter.execute(_variables(self._filter_needs, resource.obj, None))
         except Exception as exc:  # noqa: BLE001 - the CEL runtime raises plain Python errors
             return Finding(
                 Status.ERROR,
@@ -125,10 +129,74 @@ def _first_line(text: str) -> str:
     return text.strip().splitlines()[0] if text.strip() else text
 
 
+# `object.spec.replicas`, `container.image.matches(` ...: a variable and the fields read from it
+_FIELD_PATH = re.compile(
+    r"(?<![\w.])(object|container)((?:\s*\.\s*[A-Za-z_][A-Za-z0-9_]*)*)(\s*\()?"
+)
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _needed_fields(program: Any, source: str) -> dict[str, Any]:
+    """Return, per variable the program reads, a trie of the field paths it reads (None: all).
+
+    Converting a Python value into CEL costs time proportional to its size, and
+    that conversion dominates evaluation (a whole Deployment for a check that
+    reads one container field). So only the fields an expression names are
+    handed to CEL. Every textual occurrence of a variable contributes its path;
+    any use that is not a plain field path (indexing, macros over the variable
+    itself, `object` passed whole) keeps the whole value, so results are the same.
+    """
+    used = set(program.variables())
+    needs: dict[str, Any] = {}
+    for name in ("object", "container"):
+        if name not in used:
+            continue
+        trie: dict[str, Any] = {}
+        for m in _FIELD_PATH.finditer(source):
+            if m.group(1) != name:
+                continue
+            parts = _IDENT.findall(m.group(2))
+            if m.group(3) and parts:
+                parts.pop()  # a method call (`.matches(`, `.exists(`) reads the value before it
+            if not parts:
+                trie = {}  # the variable itself is used: hand over all of it
+                break
+            _add_path(trie, parts)
+        needs[name] = trie or None
+    return needs
+
+
+def _add_path(trie: dict[str, Any], parts: list[str]) -> None:
+    node = trie
+    for part in parts[:-1]:
+        child = node.setdefault(part, {})
+        if child is None:
+            return  # a prefix is already read whole
+        node = child
+    node[parts[-1]] = None
+
+
+def _pruned(value: Any, trie: dict[str, Any] | None) -> Any:
+    if trie is None or not isinstance(value, Mapping):
+        return value
+    return {key: _pruned(value[key], sub) for key, sub in trie.items() if key in value}
+
+
+def _variables(
+    needs: dict[str, Any], obj: Mapping[str, Any], container: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if "object" in needs:
+        out["object"] = _pruned(obj, needs["object"])
+    if "container" in needs and container is not None:
+        out["container"] = _pruned(container, needs["container"])
+    return out
+
+
 def _compile_cel(source: str, allowed: set[str], what: str) -> Any:
     """Compile CEL at load time so syntax errors and unknown variables are load errors."""
     try:
-        program = cel.compile(source)
+        program = compile_program(source)
     except ValueError as exc:
         raise ValueError(f"CEL syntax error in {what}: {_first_line(str(exc))}") from None
     compact = source.replace(" ", "").replace("\n", "")
