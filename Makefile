@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_DIR := $(CURDIR)/.demo
 
-.PHONY: install demo test lint typecheck unit components schema bench clean
+.PHONY: install demo test lint typecheck unit components schema bench peers clean
 
 install: $(STAMP)
 
@@ -42,6 +42,25 @@ unit: install
 
 schema: install
 	$(BIN)/python -m regulens.schemas
+
+# Benchmark against Checkov and Trivy (installed into their own venv, bench/.peers) and the
+# parse floor. BENCH_ARGS e.g. "--sizes 1k,10k --runs 3 --peers checkov,trivy".
+PEERS := bench/.peers
+BENCH_ARGS ?=
+
+peers: $(PEERS)/.installed
+
+# A peer that cannot be installed is reported by bench/run.py, never faked.
+$(PEERS)/.installed: bench/peers-requirements.txt
+	$(PYTHON) -m venv $(PEERS)
+	$(PEERS)/bin/python -m pip install --quiet --upgrade pip
+	while read -r req; do case "$$req" in ''|'#'*) continue;; esac; \
+	  $(PEERS)/bin/python -m pip install --quiet "$$req" || echo "bench: could not install $$req"; \
+	done < bench/peers-requirements.txt
+	touch $@
+
+bench: install peers
+	nice -n 10 $(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache
