@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bench.generate import build, snapshot_json, write
+
 from regulens.snapshot import Snapshot
 from regulens.sources.manifests import read_manifests
 

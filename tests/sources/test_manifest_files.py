@@ -58,6 +58,6 @@ def test_relative_spellings_keep_their_form(tree: Path, monkeypatch: pytest.Monk
 
 def test_directory_without_manifests_is_an_error(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("x")
-    with pytest.raises(ManifestError, match="no .yaml"):
+    with pytest.raises(ManifestError, match=r"no \.yaml"):
         manifest_files([str(tmp_path)])
     assert os.path.isdir(tmp_path)

@@ -49,7 +49,7 @@ CONTAINERS: list[dict[str, Any]] = [
 def _run(program: Any, variables: dict[str, Any]) -> Any:
     try:
         return ("value", program.execute(variables))
-    except Exception as exc:  # noqa: BLE001 - the CEL runtime raises plain Python errors
+    except Exception as exc:
         return ("error", type(exc).__name__, str(exc))
 
 
