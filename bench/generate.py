@@ -37,7 +37,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "platform"
-GENERATOR_VERSION = 4  # bump when the output changes, so cached outputs are regenerated
+GENERATOR_VERSION = 5  # bump when the output changes, so cached outputs are regenerated
 SIZES = {"1k": 1_000, "10k": 10_000, "50k": 50_000}
 EPOCH = 1_780_000_000  # creation timestamps are spread before this (fixed: reproducible)
 
@@ -114,13 +114,15 @@ class Cluster:
             "envFrom": [{"configMapRef": {"name": f"{app}-config"}}],
         }
         roll = self.rng.random()
+        cpu = self.rng.choice(["50m", "100m", "250m", "500m", "1", "2", "4"])
+        memory = self.rng.choice(["64Mi", "128Mi", "256Mi", "512Mi", "1Gi", "2Gi", "4Gi"])
         if roll < 0.6:
             c["resources"] = {
-                "requests": {"cpu": "100m", "memory": "128Mi"},
-                "limits": {"cpu": self.rng.choice(["500m", "1", "2"]), "memory": "512Mi"},
+                "requests": {"cpu": cpu, "memory": memory},
+                "limits": {"cpu": self.rng.choice(["500m", "1", "2", "4"]), "memory": memory},
             }
         elif roll < 0.8:
-            c["resources"] = {"requests": {"cpu": "250m", "memory": "256Mi"}}
+            c["resources"] = {"requests": {"cpu": cpu, "memory": memory}}
         if hardened:
             c["securityContext"] = {
                 "allowPrivilegeEscalation": False,

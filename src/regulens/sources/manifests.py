@@ -14,7 +14,7 @@ import re
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import orjson
 import yaml_rs
@@ -81,11 +81,22 @@ def _read(name: str) -> bytes:
     else:
         try:
             with open(name, "rb") as fh:  # noqa: PTH123 - a Path per file is measurable at 50k files
-                data = fh.read(MAX_FILE_BYTES + 1)
+                data = _read_limited(fh)
         except OSError as exc:
             raise ManifestError(f"{name}: cannot read: {exc.strerror}") from None
     if len(data) > MAX_FILE_BYTES:
         raise ManifestError(f"{name}: larger than {MAX_FILE_BYTES} bytes")
+    return data
+
+
+def _read_limited(fh: BinaryIO) -> bytes:
+    # read(MAX + 1) allocates (and maps) 64 MiB per call: size the read from fstat instead
+    size = os.fstat(fh.fileno()).st_size
+    if size == 0 or size > MAX_FILE_BYTES:  # 0: special files report no size
+        return fh.read(MAX_FILE_BYTES + 1)
+    data = fh.read(size + 1)
+    if len(data) > size:  # grew while we read it
+        data += fh.read(MAX_FILE_BYTES + 1 - len(data))
     return data
 
 

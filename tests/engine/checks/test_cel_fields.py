@@ -76,3 +76,35 @@ def test_only_named_fields_are_handed_over() -> None:
 def test_whole_variable_use_hands_over_everything() -> None:
     for expression in ("object == object", "object['spec'].x == 1", "size(object) > 0"):
         assert _needed_fields(compile_program(expression), expression) == {"object": None}
+
+
+def test_repeated_inputs_give_each_resource_its_own_finding() -> None:
+    from datetime import UTC, datetime
+
+    from regulens.engine.checks.resource_condition import ResourceCondition
+    from regulens.engine.context import EvalContext
+    from regulens.snapshot import KubernetesState, Provenance, Resource, Snapshot
+
+    def deploy(name: str, image: Any) -> Resource:
+        spec = {"template": {"spec": {"containers": [{"name": "c", "image": image}]}}}
+        return Resource.from_object(
+            {
+                "apiVersion": "apps/v1",
+                "kind": "Deployment",
+                "metadata": {"name": name},
+                "spec": spec,
+            }
+        )
+
+    check = ResourceCondition(
+        type="resource-condition", each="container", expression="container.image.endsWith(':v1')"
+    )
+    resources = (deploy("a", "x:v1"), deploy("b", "x:v1"), deploy("c", 5), deploy("d", 5))
+    state = KubernetesState.model_construct(
+        provenance=Provenance(source="t"), resources=resources, gaps=()
+    )
+    findings = list(check.evaluate(Snapshot(kubernetes=state), EvalContext(now=datetime.now(UTC))))
+    assert [f.resource.name for f in findings if f.resource] == ["a", "b", "c", "d"]
+    assert [f.status.value for f in findings] == ["pass", "pass", "error", "error"]
+    assert findings[2].message == findings[3].message
+    assert "CEL evaluation error" in findings[2].message

@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any, Literal
 
+import orjson
 from pydantic import Field, PrivateAttr, model_validator
 
 from regulens.engine.cel_runtime import compile_program
@@ -66,8 +67,11 @@ class ResourceCondition(Check):
         if ctx.match is not None and ctx.match.kinds:
             kinds = frozenset(ctx.match.kinds) if kinds is None else kinds & set(ctx.match.kinds)
         matched = 0
+        judge = _Judge(self._program, self._needs, self.message or self._default_message())
+        has_filter = self._filter is not None
+        per_object = self.each == "object"
         for resource in ctx.select(snap.kubernetes, kinds):
-            if self._filter is not None:
+            if has_filter:
                 selected = self._selected(resource)
                 if isinstance(selected, Finding):
                     yield selected
@@ -75,13 +79,11 @@ class ResourceCondition(Check):
                 if not selected:
                     continue
             matched += 1
-            if self.each == "object":
-                yield self._judge(resource, _variables(self._needs, resource.obj, None), "")
+            if per_object:
+                yield judge.finding(resource, resource.obj, None, "")
             else:
                 for c in containers(resource):
-                    where = f"{c.role} {c.name!r}: "
-                    variables = _variables(self._needs, resource.obj, c.spec)
-                    yield self._judge(resource, variables, where)
+                    yield judge.finding(resource, resource.obj, c.spec, f"{c.role} {c.name!r}: ")
         if matched < self.min_matches:
             scope = ", ".join(sorted(kinds)) if kinds else "object"
             yield Finding(
@@ -89,6 +91,9 @@ class ResourceCondition(Check):
                 f"expected at least {self.min_matches} matching {scope}, found {matched}",
                 details={"matched": matched, "min_matches": self.min_matches},
             )
+
+    def _default_message(self) -> str:
+        return f"condition does not hold: {self.expression}"
 
     def _selected(self, resource: Resource) -> bool | Finding:
         try:
@@ -102,27 +107,59 @@ class ResourceCondition(Check):
             )
         return value is True
 
-    def _judge(self, resource: Resource, variables: dict[str, Any], where: str) -> Finding:
+
+_MEMO_MAX_KEY = 4096  # bytes of canonical JSON; bigger inputs are rarely repeated
+
+
+class _Judge:
+    """Run one compiled expression per object or container, once per distinct input.
+
+    CEL is pure, so two inputs with the same canonical JSON (after pruning to
+    the fields the expression reads) have the same outcome; workloads repeat
+    the same securityContext, resources and images many times over.
+    """
+
+    __slots__ = ("memo", "message", "needs", "program")
+
+    def __init__(self, program: Any, needs: dict[str, Any], message: str) -> None:
+        self.program = program
+        self.needs = needs
+        self.message = message
+        self.memo: dict[bytes, tuple[Status, str]] = {}
+
+    def finding(
+        self,
+        resource: Resource,
+        obj: Mapping[str, Any],
+        container: Mapping[str, Any] | None,
+        where: str,
+    ) -> Finding:
+        variables = _variables(self.needs, obj, container)
         try:
-            value = self._program.execute(variables)
+            key: bytes | None = orjson.dumps(variables, option=orjson.OPT_SORT_KEYS)
+        except TypeError:  # not JSON (e.g. integers beyond 64 bits): evaluate every time
+            key = None
+        if key is not None and len(key) <= _MEMO_MAX_KEY:
+            outcome = self.memo.get(key)
+            if outcome is None:
+                outcome = self.memo[key] = self._outcome(variables)
+        else:
+            outcome = self._outcome(variables)
+        return Finding(outcome[0], where + outcome[1], resource.ref, resource.source)
+
+    def _outcome(self, variables: dict[str, Any]) -> tuple[Status, str]:
+        try:
+            value = self.program.execute(variables)
         except Exception as exc:  # noqa: BLE001 - the CEL runtime raises plain Python errors
-            return Finding(
+            return (
                 Status.ERROR,
-                f"{where}CEL evaluation error: {type(exc).__name__}: {_first_line(str(exc))}",
-                resource.ref,
-                resource.source,
+                f"CEL evaluation error: {type(exc).__name__}: {_first_line(str(exc))}",
             )
         if value is True:
-            return Finding(Status.PASS, f"{where}condition holds", resource.ref, resource.source)
+            return Status.PASS, "condition holds"
         if value is False:
-            msg = self.message or f"condition does not hold: {self.expression}"
-            return Finding(Status.FAIL, f"{where}{msg}", resource.ref, resource.source)
-        return Finding(
-            Status.ERROR,
-            f"{where}CEL expression returned {type(value).__name__}, not a boolean",
-            resource.ref,
-            resource.source,
-        )
+            return Status.FAIL, self.message
+        return Status.ERROR, f"CEL expression returned {type(value).__name__}, not a boolean"
 
 
 def _first_line(text: str) -> str:
