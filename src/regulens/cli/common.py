@@ -13,6 +13,7 @@ from regulens.engine.policy import Policy
 from regulens.errors import ConfigError
 from regulens.policies import LoadedPolicies, load_policies, select_policies
 from regulens.snapshot import Snapshot
+from regulens.sources.audit import read_audit_policy
 from regulens.sources.manifests import read_manifests
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -58,6 +59,12 @@ def policy_options(func: F) -> F:
 
 def input_options(func: F) -> F:
     """Add the input flags (each supplies one snapshot section)."""
+    func = click.option(
+        "--audit-policy",
+        "audit_policy",
+        metavar="FILE",
+        help="An audit.k8s.io/v1 Policy file (else the kube-system/audit-policy ConfigMap).",
+    )(func)
     return click.option(
         "--manifests",
         "manifests",
@@ -111,7 +118,9 @@ def build_snapshot(options: dict[str, Any], policies: list[Policy], now: datetim
     if list(manifests).count("-") > 1:
         raise ConfigError("--manifests - (stdin) can be given only once")
     kubernetes = read_manifests(manifests) if manifests else None
-    return Snapshot(kubernetes=kubernetes)
+    audit_file = options.get("audit_policy")
+    audit_policy = read_audit_policy(audit_file) if audit_file else None
+    return Snapshot(kubernetes=kubernetes, audit_policy=audit_policy)
 
 
 def resolve_now(now: datetime | None) -> datetime:

@@ -10,11 +10,13 @@ class Input(StrEnum):
 
     KUBERNETES = "kubernetes"
     CHANGE = "change"
+    AUDIT_POLICY = "audit_policy"
 
 
 FLAGS: dict[Input, str] = {
     Input.KUBERNETES: "--manifests, --snapshot or --cluster",
     Input.CHANGE: "--change (a ChangeRequest document; used by `regulens gate`)",
+    Input.AUDIT_POLICY: "--audit-policy FILE (an audit.k8s.io/v1 Policy)",
 }
 
 

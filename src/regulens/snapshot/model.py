@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
+from regulens.snapshot.audit import AuditPolicyFile
 from regulens.snapshot.change import ChangeRequest
 from regulens.snapshot.kubernetes import KubernetesState
 
@@ -18,3 +19,4 @@ class Snapshot(BaseModel):
     version: int = SNAPSHOT_VERSION
     kubernetes: KubernetesState | None = None
     change: ChangeRequest | None = None
+    audit_policy: AuditPolicyFile | None = None

@@ -10,11 +10,27 @@ from typing import Annotated, get_args
 
 from pydantic import Field
 
+from regulens.engine.checks.audit_level_at_least import AuditLevelAtLeast
+from regulens.engine.checks.audit_log_retention import AuditLogRetention
+from regulens.engine.checks.audit_policy_present import AuditPolicyPresent
 from regulens.engine.checks.base import Check, CheckError
+from regulens.engine.checks.rbac_escalation import RbacEscalation
+from regulens.engine.checks.rbac_no_wildcards import RbacNoWildcards
+from regulens.engine.checks.rbac_permission_restricted import RbacPermissionRestricted
+from regulens.engine.checks.rbac_role_bindings import RbacRoleBindings
+from regulens.engine.checks.rbac_role_within import RbacRoleWithin
 from regulens.engine.checks.resource_condition import ResourceCondition
 
 AnyCheck = Annotated[
-    ResourceCondition,
+    ResourceCondition
+    | RbacRoleWithin
+    | RbacPermissionRestricted
+    | RbacNoWildcards
+    | RbacEscalation
+    | RbacRoleBindings
+    | AuditLevelAtLeast
+    | AuditLogRetention
+    | AuditPolicyPresent,
     Field(discriminator="type"),
 ]
 
