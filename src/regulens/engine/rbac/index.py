@@ -193,12 +193,12 @@ def _rules(obj: Mapping[str, Any]) -> tuple[Rule, ...]:
     raw = obj.get("rules")
     if not isinstance(raw, list):
         return ()
-    return tuple(Rule.from_object(r) for r in raw if isinstance(r, Mapping))
+    return tuple(Rule.from_object(r) for r in raw if isinstance(r, dict))
 
 
 def _binding(resource: Resource, index: RbacIndex) -> BindingEntry | None:
     ref = resource.obj.get("roleRef")
-    if not isinstance(ref, Mapping) or not isinstance(ref.get("name"), str):
+    if not isinstance(ref, dict) or not isinstance(ref.get("name"), str):
         return None
     cluster = resource.kind == "ClusterRoleBinding"
     scope = None if cluster else resource.namespace
@@ -217,7 +217,8 @@ def _binding(resource: Resource, index: RbacIndex) -> BindingEntry | None:
 
 
 def _subject(item: Any, binding_namespace: str | None) -> Subject | None:
-    if not isinstance(item, Mapping):
+    # parsed manifests and API responses are plain dicts (isinstance on Mapping is slow)
+    if not isinstance(item, dict):
         return None
     kind, name = item.get("kind"), item.get("name")
     if not isinstance(name, str) or not name:

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+_EMPTY: frozenset[str] = frozenset()
 SubjectKind = Literal["User", "Group", "ServiceAccount"]
 SUBJECT_KINDS: tuple[SubjectKind, ...] = ("User", "Group", "ServiceAccount")
 ALL = "*"
@@ -129,9 +130,9 @@ class Rule:
 
         def strings(key: str) -> frozenset[str]:
             value = raw.get(key)
-            if not isinstance(value, list):
-                return frozenset()
-            return frozenset(v for v in value if isinstance(v, str))
+            if not value or not isinstance(value, list):
+                return _EMPTY
+            return frozenset(v for v in value if type(v) is str)
 
         return cls(
             verbs=strings("verbs"),
