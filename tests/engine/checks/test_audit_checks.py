@@ -201,3 +201,19 @@ def test_log_retention_without_apiserver_is_an_error() -> None:
     res = run(RETENTION, [configmap(GOOD)])
     assert statuses(res) == ["error"]
     assert "kube-apiserver" in res[0].message
+
+
+def test_probing_named_users_makes_user_rules_concrete() -> None:
+    # GOOD's kube-proxy rule comes after the secrets rule; put it first
+    text = GOOD.replace(
+        "  - level: Metadata",
+        "  - level: None\n    users: [system:kube-proxy]\n  - level: Metadata",
+        1,
+    )
+    alice = {**LEVEL, "users": [{"name": "alice"}]}
+    assert statuses(run(alice, [configmap(text)])) == ["pass", "pass"]
+    proxy = {**LEVEL, "users": [{"name": "system:kube-proxy"}]}
+    res = run(proxy, [configmap(text)])
+    assert statuses(res) == ["fail", "fail"]
+    assert res[0].details["gaps"][0]["user"] == "system:kube-proxy"
+    assert res[0].details["gaps"][0]["when"] == []

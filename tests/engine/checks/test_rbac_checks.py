@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from regulens.engine import Policy
-from tests.engine.checks.helpers import run, statuses
+from regulens.engine import EvalContext, Policy, evaluate
+from regulens.snapshot import CoverageGap, KubernetesState, Provenance, Snapshot
+from tests.engine.checks.helpers import NOW, run, statuses
 from tests.engine.rbac.world import binding, role, rule
 
 READ_ONLY = {
@@ -278,3 +279,17 @@ def test_rbac_checks_need_kubernetes_input() -> None:
     res = run(RESTRICTED, None)
     assert statuses(res) == ["error"]
     assert "--manifests" in res[0].message
+
+
+def test_unreadable_rbac_kinds_are_an_error() -> None:
+    state = KubernetesState(
+        provenance=Provenance(source="test"),
+        resources=(),
+        gaps=(CoverageGap(kind="ClusterRoleBinding", reason="403 Forbidden"),),
+    )
+    policy = Policy.model_validate(
+        {"id": "p", "title": "t", "severity": "high", "check": RESTRICTED}
+    )
+    [result] = evaluate([policy], Snapshot(kubernetes=state), EvalContext(now=NOW))
+    assert result.status.value == "error"
+    assert "ClusterRoleBinding" in result.message

@@ -175,8 +175,12 @@ def reach(
     resource: str,
     subresource: str = "",
     namespace: str | None = None,
+    user: tuple[str, frozenset[str]] | None = None,
 ) -> list[Reach]:
     """The rules that decide a (verb, resource) request for *any* user, name and namespace.
+
+    `namespace` and `user` (a name and its complete set of groups) make the
+    probe concrete in that respect.
 
     Walks the rules in order: a rule limited to some users, groups, namespaces
     or names decides only some of the requests (conditional) and the walk goes
@@ -185,7 +189,7 @@ def reach(
     """
     out: list[Reach] = []
     for i, rule in enumerate(policy.rules):
-        conditions = _conditions(rule, verb, group, resource, subresource, namespace)
+        conditions = _conditions(rule, verb, (group, resource, subresource), namespace, user)
         if conditions is None:
             continue
         stages = frozenset(policy.omitStages) | frozenset(rule.omitStages)
@@ -199,19 +203,26 @@ def reach(
 def _conditions(
     rule: AuditRule,
     verb: str,
-    group: str,
-    resource: str,
-    subresource: str,
+    target: tuple[str, str, str],
     namespace: str | None,
+    user: tuple[str, frozenset[str]] | None,
 ) -> tuple[str, ...] | None:
     """None: never matches; (): matches every such request; else what limits the match."""
+    group, resource, subresource = target
     if rule.verbs and verb not in rule.verbs:
         return None
     limits: list[str] = []
-    if rule.users:
-        limits.append(f"users {', '.join(rule.users)}")
-    if rule.userGroups:
-        limits.append(f"userGroups {', '.join(rule.userGroups)}")
+    if user is not None:
+        name, groups = user
+        if (rule.users and name not in rule.users) or (
+            rule.userGroups and not groups.intersection(rule.userGroups)
+        ):
+            return None
+    else:
+        if rule.users:
+            limits.append(f"users {', '.join(rule.users)}")
+        if rule.userGroups:
+            limits.append(f"userGroups {', '.join(rule.userGroups)}")
     if not rule.namespaces and not rule.resources:
         return None if rule.nonResourceURLs else tuple(limits)
     if rule.namespaces:

@@ -7,7 +7,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from regulens.engine.audit.policy import Level, LevelName, Stage, reach
+from regulens.engine.audit.policy import Level, LevelName, Reach, Stage, reach
 from regulens.engine.audit.source import DEFAULT_CONFIGMAP, ConfigMapRef, load_audit_policy
 from regulens.engine.checks.base import Check
 from regulens.engine.context import EvalContext
@@ -28,6 +28,15 @@ class AuditedResources(BaseModel):
     resources: tuple[str, ...] = Field(min_length=1, description="e.g. secrets, pods/exec")
 
 
+class AuditedUser(BaseModel):
+    """A user to probe as, with every group the authenticator gives it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(min_length=1)
+    groups: tuple[str, ...] = ("system:authenticated",)
+
+
 class AuditLevelAtLeast(Check):
     """For every user, the given resources and verbs are audited at least at a level."""
 
@@ -37,6 +46,9 @@ class AuditLevelAtLeast(Check):
     verbs: tuple[str, ...] = Field(default=STANDARD_VERBS, min_length=1)
     namespaces: tuple[str, ...] = Field(
         default=(), description="Probe these namespaces (empty: any namespace)"
+    )
+    users: tuple[AuditedUser, ...] = Field(
+        default=(), description="Probe as these users (empty: every user)"
     )
     stage: Stage = Field(default="ResponseComplete", description="This stage must not be omitted")
     configmap: ConfigMapRef = Field(
@@ -55,28 +67,44 @@ class AuditLevelAtLeast(Check):
         loaded = load_audit_policy(snap, self.configmap)
         minimum = Level.of(self.level)
         spaces: tuple[str | None, ...] = self.namespaces or (None,)
+        users: tuple[tuple[str, frozenset[str]] | None, ...] = tuple(
+            (u.name, frozenset(u.groups)) for u in self.users
+        ) or (None,)
         for spec in self.resources:
             for res in spec.resources:
                 base, _, sub = res.partition("/")
                 gaps: list[dict[str, Any]] = []
                 for verb in self.verbs:
                     for ns in spaces:
-                        for hit in reach(loaded.policy, verb, spec.group, base, sub, ns):
-                            low = hit.level < minimum
-                            omitted = hit.level > Level.NONE and self.stage in hit.omit_stages
-                            if low or omitted:
-                                gaps.append(
-                                    {
-                                        "verb": verb,
-                                        "namespace": ns,
-                                        "rule": hit.rule,
-                                        "level": hit.level.label,
-                                        "omitted_stage": self.stage if omitted else None,
-                                        "when": list(hit.conditions),
-                                    }
-                                )
+                        for user in users:
+                            hits = reach(loaded.policy, verb, spec.group, base, sub, ns, user)
+                            gaps.extend(self._gaps(hits, minimum, verb, ns, user))
                 name = f"{res}{'.' + spec.group if spec.group else ''}"
                 yield self._finding(loaded, name, gaps, minimum)
+
+    def _gaps(
+        self,
+        hits: list[Reach],
+        minimum: Level,
+        verb: str,
+        namespace: str | None,
+        user: tuple[str, frozenset[str]] | None,
+    ) -> Iterator[dict[str, Any]]:
+        for hit in hits:
+            low = hit.level < minimum
+            omitted = hit.level > Level.NONE and self.stage in hit.omit_stages
+            if low or omitted:
+                gap: dict[str, Any] = {
+                    "verb": verb,
+                    "namespace": namespace,
+                    "rule": hit.rule,
+                    "level": hit.level.label,
+                    "omitted_stage": self.stage if omitted else None,
+                    "when": list(hit.conditions),
+                }
+                if user is not None:
+                    gap["user"] = user[0]
+                yield gap
 
     def _finding(
         self, loaded: Any, name: str, gaps: list[dict[str, Any]], minimum: Level
