@@ -293,3 +293,14 @@ def test_unreadable_rbac_kinds_are_an_error() -> None:
     [result] = evaluate([policy], Snapshot(kubernetes=state), EvalContext(now=NOW))
     assert result.status.value == "error"
     assert "ClusterRoleBinding" in result.message
+
+
+def test_allowed_role_elsewhere_does_not_allow_here() -> None:
+    objects = [
+        ADMIN,
+        READER,
+        binding("a", "ClusterRole/security-admin", "Group:sec", ns="other"),
+        binding("r", "ClusterRole/secret-reader", "Group:sec", ns="app"),
+    ]
+    res = run(RESTRICTED, objects)
+    assert [r.details["subject"]["name"] for r in res] == ["sec"]

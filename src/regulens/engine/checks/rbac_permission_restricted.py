@@ -79,9 +79,10 @@ class RbacPermissionRestricted(Check):
                 if subject_allowed(subject, self.allow_subjects, self.exclude):
                     continue
                 if not subject.broad and any(
-                    b.role_key in allowed_roles for b in index.by_subject.get(subject, ())
+                    b.role_key in allowed_roles and b.covers(binding.scope)
+                    for b in index.by_subject.get(subject, ())
                 ):
-                    continue
+                    continue  # bound to an allowed role wherever this grant applies
                 offenders.setdefault(subject, []).append(binding)
         where = f" in namespace(s) {', '.join(self.namespaces)}" if self.namespaces else ""
         missing = [
