@@ -258,7 +258,7 @@ def rule_allows_path(rule: Rule, req: NonResourceRequest) -> bool:
     for url in rule.non_resource_urls:
         if url in (ALL, req.path):
             return True
-        if url.endswith("*") and req.path.startswith(url[:-1]):
+        if url.endswith("*") and req.path.startswith(url.rstrip("*")):
             return True
     return False
 
