@@ -181,3 +181,21 @@ def test_evaluate_with_audit_policy_file(
     assert "--audit-policy FILE" in json.loads(out)["results"][0]["message"]
     code, _, err = cli(capsys, *base, "--audit-policy", str(tmp_path / "nope.yaml"))
     assert code == 3 and "cannot read" in err
+
+
+def test_can_i_as_group(capsys: pytest.CaptureFixture[str]) -> None:
+    base = [
+        "rbac",
+        "can-i",
+        "user:carol",
+        "delete",
+        "secrets",
+        "-n",
+        "regulensai",
+        "--manifests",
+        PLATFORM,
+    ]
+    assert cli(capsys, *base)[0] == 1
+    code, out, _ = cli(capsys, *base, "--as-group", "security-team")
+    assert code == 0
+    assert "ClusterRoleBinding/security-admins" in out

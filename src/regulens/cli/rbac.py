@@ -105,11 +105,15 @@ def who_can(
 @click.argument("subject")
 @click.argument("verb")
 @click.argument("resource")
+@click.option(
+    "--as-group", "groups", multiple=True, metavar="GROUP", help="An extra group (repeatable)."
+)
 @_options
 def can_i(
     subject: str,
     verb: str,
     resource: str,
+    groups: tuple[str, ...],
     namespace: str | None,
     name: str,
     fmt: str,
@@ -125,7 +129,7 @@ def can_i(
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
     req = _request(verb, resource, namespace, name)
-    via = _index(inputs).can(Identity.of(who), req)
+    via = _index(inputs).can(Identity.of(who, groups), req)
     if fmt == "json":
         out = {
             "allowed": bool(via),
