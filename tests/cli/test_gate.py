@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
+import jsonschema
 import pytest
 
+from regulens.documents import load_documents
+from regulens.schemas import committed
 from regulens.sources.change import read_change
 from tests.cli.test_cli import run_main
 from tests.conftest import EXAMPLES
@@ -136,3 +140,55 @@ def test_every_format_writes_an_output_file(
     if fmt == "junit":
         assert ET.fromstring(text).get("failures") == "1"
     assert run_main(args, capsys)[0] == 3  # never overwritten without --force
+
+
+def test_standard_change_with_a_standard_diff_is_allowed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rendered = tmp_path / "rendered"
+    shutil.copytree(EXAMPLES / "platform", rendered)
+    api = rendered / "10-api.yaml"
+    api.write_text(api.read_text().replace("regulensai/api:v1.1.0", "regulensai/api:v1.1.1"))
+    config = rendered / "30-config.yaml"
+    config.write_text(config.read_text().replace("LOG_LEVEL: info", "LOG_LEVEL: debug"))
+    change = tmp_path / "chg.yaml"
+    change.write_text(
+        (CHANGES / "denied-category.yaml").read_text().replace("CHG-2026-0147", "CHG-2026-0150")
+    )
+    code, out, _ = run_main([*BASE, "--change", str(change), "--manifests", str(rendered)], capsys)
+    doc = json.loads(out)
+    assert code == 0, [r["message"] for r in doc["results"] if r["status"] != "pass"]
+    diffs = {
+        r["resource"]["name"]: r["details"]["reasons"]
+        for r in doc["results"]
+        if r["policy"] == "change-category-matches-diff"
+    }
+    assert diffs == {
+        "regulensai-api": [
+            "image patch bump regulensai/api:v1.1.0 -> regulensai/api:v1.1.1 "
+            "(spec.template.spec.containers[0].image)"
+        ],
+        "regulensai-config": ["ConfigMap data.LOG_LEVEL changed"],
+    }
+    # the same diff declared as standard but outside the window is denied by change-window only
+    late = (
+        change.read_text().replace("T02:00:00Z", "T05:00:00Z").replace("T02:30:00Z", "T05:30:00Z")
+    )
+    change.write_text(late)
+    code, out, _ = run_main([*BASE, "--change", str(change), "--manifests", str(rendered)], capsys)
+    failed = {r["policy"] for r in json.loads(out)["results"] if r["status"] == "fail"}
+    assert code == 1 and failed == {"change-window"}
+
+
+@pytest.mark.parametrize(
+    ("folder", "schema"),
+    [("changes", "change-request.schema.json"), ("exceptions", "exception-set.schema.json")],
+)
+def test_examples_validate_against_committed_schemas(folder: str, schema: str) -> None:
+    validator = jsonschema.Draft202012Validator(committed(schema))
+    files = sorted((EXAMPLES / folder).glob("*.yaml"))
+    assert files
+    for path in files:
+        for doc in load_documents(str(path)):
+            errors = list(validator.iter_errors(doc.data))
+            assert not errors, f"{path}: {errors[0].message}"
