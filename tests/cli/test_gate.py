@@ -192,3 +192,15 @@ def test_examples_validate_against_committed_schemas(folder: str, schema: str) -
         for doc in load_documents(str(path)):
             errors = list(validator.iter_errors(doc.data))
             assert not errors, f"{path}: {errors[0].message}"
+
+
+def test_evaluate_offers_the_ci_formats(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_main(
+        ["evaluate", "--policies", "builtin:ops-baseline", "--select", "workload-no-privileged",
+         "--manifests", str(EXAMPLES / "platform-noncompliant"), "--format", "junit",
+         "--now", "2026-11-30T01:30:00Z"],
+        capsys,
+    )  # fmt: skip
+    root = ET.fromstring(out)
+    assert code == 1 and int(root.get("failures", "0")) >= 1
+    assert {c.get("classname") for c in root.iter("testcase")} == {"workload-no-privileged"}

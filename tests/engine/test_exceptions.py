@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from regulens.engine import Enforcement, Result, Severity, Status, decide
-from regulens.engine.exceptions import ExceptionSet, PolicyException, apply_exceptions
+from regulens.engine.exceptions import (
+    WAIVABLE,
+    ExceptionSet,
+    PolicyException,
+    apply_exceptions,
+)
 from regulens.snapshot import ResourceRef
 
 NOW = datetime(2026, 11, 30, 1, 30, tzinfo=UTC)
@@ -132,3 +139,33 @@ def test_exception_set_requires_ticket_and_approver() -> None:
         ExceptionSet.model_validate_json(orjson.dumps(doc), strict=True)
     missing = {e["loc"][-1] for e in info.value.errors() if e["type"] == "missing"}
     assert missing == {"ticket", "approver"}
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    statuses=st.lists(st.sampled_from(list(Status)), min_size=1, max_size=8),
+    expiry_days=st.integers(min_value=-29, max_value=60),
+    policy=st.sampled_from(["p", "q"]),
+)
+def test_exceptions_only_ever_waive_with_an_active_matching_exception(
+    statuses: list[Status], expiry_days: int, policy: str
+) -> None:
+    rs = [result(status=s) for s in statuses]
+    created = NOW - timedelta(days=30)
+    exc = exception(
+        policy=policy,
+        created=created.isoformat(),
+        expires=(NOW + timedelta(days=expiry_days)).isoformat() if expiry_days else NOW.isoformat(),
+    )
+    out, report = apply_exceptions(rs, [exc], NOW)
+    active = expiry_days > 0
+    for before, after in zip(rs, out, strict=True):
+        waived = active and policy == "p" and before.status in WAIVABLE
+        assert (after.exception == "EXC-1") is waived
+        assert after.status is (Status.SKIP if waived else before.status)
+    assert len(report.applied) == sum(1 for r in out if r.exception)
+    assert bool(report.expired) is not active
+    assert bool(report.unused) is (active and not report.applied)
+    # waiving never turns an allow into a deny
+    if decide(rs).allowed:
+        assert decide(out).allowed
