@@ -23,7 +23,16 @@ from regulens.snapshot.change import Category
 from regulens.snapshot.workloads import POD_SPEC_PATHS
 
 PathT = tuple[str | int, ...]
-_MISSING: Any = type("Missing", (), {"__repr__": lambda self: "<absent>"})()
+
+
+class _Absent:
+    """A key that one side of the diff does not have."""
+
+    def __repr__(self) -> str:
+        return "<absent>"
+
+
+_MISSING: Any = _Absent()
 _SERVER_META = ("uid", "resourceVersion", "generation", "creationTimestamp", "managedFields",
                 "selfLink", "ownerReferences")  # fmt: skip
 _SERVER_ANNOTATIONS = (
