@@ -207,9 +207,12 @@ class ChangeCategoryMatchesDiff(Check):
             if old is None:
                 yield resource, Category.NORMAL, [f"new {_label(resource.kind)} {resource.kind}"]
                 continue
+            before, after = _normalise(old.obj), _normalise(resource.obj)
+            if before == after:  # the common case, decided by one C-level comparison
+                continue
             changes = [
                 classify_change(resource.kind, path, a, b)
-                for path, a, b in diff(_normalise(old.obj), _normalise(resource.obj), live=live)
+                for path, a, b in diff(before, after, live=live)
             ]
             if changes:
                 needed = max((c for c, _ in changes), key=RANK.__getitem__)
