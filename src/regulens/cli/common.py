@@ -9,12 +9,15 @@ from typing import Any, TypeVar
 import click
 
 from regulens import clock
+from regulens.engine.exceptions import PolicyException
 from regulens.engine.policy import Policy
 from regulens.errors import ConfigError
 from regulens.policies import LoadedPolicies, load_policies, select_policies
 from regulens.snapshot import Snapshot
 from regulens.sources.audit import read_audit_policy
-from regulens.sources.manifests import read_manifests
+from regulens.sources.change import read_change
+from regulens.sources.exceptions import read_exceptions
+from regulens.sources.manifests import STDIN, read_manifests
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -65,6 +68,19 @@ def input_options(func: F) -> F:
         metavar="FILE",
         help="An audit.k8s.io/v1 Policy file (else the kube-system/audit-policy ConfigMap).",
     )(func)
+    func = click.option(
+        "--baseline-manifests",
+        "baseline_manifests",
+        multiple=True,
+        metavar="PATH",
+        help="The current state as manifests, compared with --manifests (repeatable).",
+    )(func)
+    func = click.option(
+        "--change",
+        "change",
+        metavar="FILE",
+        help="The ChangeRequest document under review.",
+    )(func)
     return click.option(
         "--manifests",
         "manifests",
@@ -72,6 +88,22 @@ def input_options(func: F) -> F:
         metavar="PATH|-",
         help="Manifest file or directory, or - for stdin (repeatable).",
     )(func)
+
+
+def exception_options(func: F) -> F:
+    """Add --exceptions (ExceptionSet files, repeatable)."""
+    return click.option(
+        "--exceptions",
+        "exceptions",
+        multiple=True,
+        metavar="FILE",
+        help="ExceptionSet document(s) waiving results (repeatable).",
+    )(func)
+
+
+def load_exceptions(paths: tuple[str, ...], loaded: LoadedPolicies) -> list[PolicyException]:
+    """Load the exception files; every exception must name a loaded policy."""
+    return read_exceptions(paths, {p.id for p in loaded.policies}) if paths else []
 
 
 def output_options(formats: tuple[str, ...]) -> Callable[[F], F]:
@@ -120,7 +152,15 @@ def build_snapshot(options: dict[str, Any], policies: list[Policy], now: datetim
     kubernetes = read_manifests(manifests) if manifests else None
     audit_file = options.get("audit_policy")
     audit_policy = read_audit_policy(audit_file) if audit_file else None
-    return Snapshot(kubernetes=kubernetes, audit_policy=audit_policy)
+    baseline_specs = options.get("baseline_manifests") or ()
+    if STDIN in baseline_specs:
+        raise ConfigError("--baseline-manifests cannot read stdin; give a file or directory")
+    baseline = read_manifests(baseline_specs) if baseline_specs else None
+    change_file = options.get("change")
+    change = read_change(change_file) if change_file else None
+    return Snapshot(
+        kubernetes=kubernetes, change=change, baseline=baseline, audit_policy=audit_policy
+    )
 
 
 def resolve_now(now: datetime | None) -> datetime:

@@ -20,3 +20,4 @@ class Snapshot(BaseModel):
     kubernetes: KubernetesState | None = None
     change: ChangeRequest | None = None
     audit_policy: AuditPolicyFile | None = None
+    baseline: KubernetesState | None = None  # current state a change is compared against

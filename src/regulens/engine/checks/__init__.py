@@ -14,6 +14,12 @@ from regulens.engine.checks.audit_level_at_least import AuditLevelAtLeast
 from regulens.engine.checks.audit_log_retention import AuditLogRetention
 from regulens.engine.checks.audit_policy_present import AuditPolicyPresent
 from regulens.engine.checks.base import Check, CheckError
+from regulens.engine.checks.change_approval import ChangeApproval
+from regulens.engine.checks.change_category_matches_diff import ChangeCategoryMatchesDiff
+from regulens.engine.checks.change_emergency_incident import ChangeEmergencyIncident
+from regulens.engine.checks.change_rollback_plan import ChangeRollbackPlan
+from regulens.engine.checks.change_tests_passed import ChangeTestsPassed
+from regulens.engine.checks.change_window import ChangeWindow
 from regulens.engine.checks.rbac_escalation import RbacEscalation
 from regulens.engine.checks.rbac_no_wildcards import RbacNoWildcards
 from regulens.engine.checks.rbac_permission_restricted import RbacPermissionRestricted
@@ -23,6 +29,12 @@ from regulens.engine.checks.resource_condition import ResourceCondition
 
 AnyCheck = Annotated[
     ResourceCondition
+    | ChangeApproval
+    | ChangeWindow
+    | ChangeEmergencyIncident
+    | ChangeRollbackPlan
+    | ChangeTestsPassed
+    | ChangeCategoryMatchesDiff
     | RbacRoleWithin
     | RbacPermissionRestricted
     | RbacNoWildcards
