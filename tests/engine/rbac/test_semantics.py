@@ -647,3 +647,17 @@ def test_subject_parse(text: str, expected: Subject) -> None:
 def test_subject_parse_rejects(text: str) -> None:
     with pytest.raises(ValueError, match="expected"):
         Subject.parse(text)
+
+
+def test_build_index_restores_the_garbage_collector() -> None:
+    import gc
+
+    assert gc.isenabled()
+    build_index(state([POD_READER]))
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        build_index(state([POD_READER]))
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
