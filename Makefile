@@ -21,7 +21,8 @@ $(STAMP): pyproject.toml
 demo: install
 	@mkdir -p $(DEMO_DIR)
 	$(BIN)/regulens evaluate --policies builtin:ops-baseline --manifests examples/platform \
-	  --now 2026-11-30T02:10:00Z
+	  --backups examples/ops/backups.yaml --drills examples/ops/drills.yaml \
+	  --metrics examples/ops/metrics.json --now 2026-11-30T02:10:00Z
 
 # Installs and checks every component the tests need, then lints, type-checks and tests.
 test: install components lint typecheck unit

@@ -10,11 +10,14 @@ from typing import Annotated, get_args
 
 from pydantic import Field
 
+from regulens.engine.checks.backup_recency import BackupRecency
 from regulens.engine.checks.base import Check, CheckError
+from regulens.engine.checks.kpi import Kpi
 from regulens.engine.checks.resource_condition import ResourceCondition
+from regulens.engine.checks.restore_drill import RestoreDrill
 
 AnyCheck = Annotated[
-    ResourceCondition,
+    ResourceCondition | BackupRecency | RestoreDrill | Kpi,
     Field(discriminator="type"),
 ]
 
