@@ -276,8 +276,7 @@ def _from_velero(state: KubernetesState) -> Iterator[BackupRecord]:
             target, inherited = by_schedule.get((backup.namespace, schedule), ("", ""))
             kind = kind or inherited
         if not target:
-            log.info("Velero Backup %s/%s has no backup target; ignored", backup.namespace,
-                     backup.name)  # fmt: skip
+            log.info("Velero Backup %s has no backup target; ignored", backup.ref)
             continue
         status = _VELERO_DONE.get(str(_get(backup.obj, "status", "phase")))
         done = _time(_get(backup.obj, "status", "completionTimestamp"))

@@ -27,10 +27,19 @@ def read_metrics_file(path: str) -> tuple[list[MetricSample], str]:
     """Read a metrics file into samples (one per name); return them with the file's digest."""
     file = read_data_file(path, "metrics")
     doc = validate_data(file, MetricsFile)
+    raw = file.document.data.get("metrics") if isinstance(file.document.data, dict) else None
+    # YAML .nan/.inf reach validation as null (JSON has no NaN): keep the real reason
+    nonfinite = {
+        k: v
+        for k, v in (raw.items() if isinstance(raw, dict) else ())
+        if isinstance(v, float) and not math.isfinite(v)
+    }
     samples = []
     for name, value in sorted(doc.metrics.items()):
         error = None
-        if value is None:
+        if name in nonfinite:
+            error = f"{name} is {nonfinite[name]} in {path}"
+        elif value is None:
             error = f"{name} has no value in {path}"
         elif not math.isfinite(value):
             error = f"{name} is {value} in {path}"
