@@ -34,7 +34,7 @@ def test_healthy_period_allows_with_the_measured_values(
     prometheus_server: PrometheusServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
     args = [*KPIS, "--prometheus", prometheus_server.url, "--now", _iso(HEALTHY_AT)]
-    code, report = run_json(args, capsys)
+    code, report = run_json([*args, "--prometheus-timeout", "2.5"], capsys)
     assert code == 0
     want = expected(HEALTHY_AT)
     got = {r["policy"]: r["details"]["value"] for r in report["results"]}
@@ -216,6 +216,13 @@ def test_token_problems_are_usage_errors(
     code, _, err = run_cli([*_one_kpi("http://127.0.0.1:9"), *extra], capsys)
     assert code == 3
     assert message in err
+
+
+def test_credentials_in_the_url_are_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run_cli(_one_kpi(f"http://user:{SECRET}@127.0.0.1:9"), capsys)
+    assert code == 3
+    assert "must not contain credentials" in err
+    assert SECRET not in err
 
 
 def test_token_without_prometheus_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:

@@ -130,6 +130,7 @@ def _answer(status: int, body: object = None, text: str | None = None) -> httpx.
         assert request.url.path == "/api/v1/query"
         assert request.url.params["query"] == "up"
         assert float(request.url.params["time"]) == HEALTHY_AT.timestamp()
+        assert request.url.params["timeout"] == "3000ms"
         if text is not None:
             return httpx.Response(status, text=text)
         return httpx.Response(status, json=body)

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import click
 import httpx
@@ -228,6 +229,11 @@ def _build_metrics(
     if url:
         if not url.startswith(("http://", "https://")):
             raise ConfigError(f"--prometheus {public_url(url)!r} is not an http(s) URL")
+        if "@" in urlsplit(url).netloc:
+            raise ConfigError(
+                "--prometheus URL must not contain credentials",
+                hint="pass a bearer token with --prometheus-token-file or --prometheus-token-env",
+            )
         needed = [p.check.query for p in policies if isinstance(p.check, Kpi) and p.check.query]
         timeout = float(options.get("prometheus_timeout") or 10.0)
         headers = {"Authorization": f"Bearer {token}"} if token else {}

@@ -69,7 +69,12 @@ def query_prometheus(
 
 
 def _instant(client: httpx.Client, promql: str, at: datetime, timeout: float) -> float:
-    params = {"query": promql, "time": f"{at.timestamp():.3f}", "timeout": f"{timeout:g}s"}
+    # Prometheus durations take no fractions: send the server-side timeout in milliseconds
+    params = {
+        "query": promql,
+        "time": f"{at.timestamp():.3f}",
+        "timeout": f"{max(1, round(timeout * 1000))}ms",
+    }
     try:
         response = client.get(QUERY_PATH, params=params)
     except httpx.TimeoutException:
