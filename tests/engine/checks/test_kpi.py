@@ -157,6 +157,17 @@ def test_change_categories_restrict_where_the_kpi_applies(
     params = {**ERROR_RATE, "change_categories": ["normal"]}
     [r] = run(params, snap((prom(0.5),), change=change))
     assert r.status is status
+    if status is Status.SKIP:
+        assert r.message == f"not a precondition for {category} changes (applies to: normal)"
+
+
+def test_standard_change_skips_even_without_metrics_input() -> None:
+    params = {**ERROR_RATE, "change_categories": ["normal"]}
+    [r] = run(params, Snapshot(change=_change("standard")))
+    assert r.status is Status.SKIP
+    [r] = run(params, Snapshot(change=_change("normal")))
+    assert r.status is Status.ERROR
+    assert "--prometheus" in r.message
 
 
 def test_a_kpi_needs_a_query_or_a_metric() -> None:

@@ -58,6 +58,18 @@ class Kpi(Check):
             raise ValueError("a kpi check needs a PromQL 'query', a metrics-file 'metric' or both")
         return self
 
+    def skip_reason(self, snap: Snapshot) -> str | None:
+        """Skip for a change request whose category is not in `change_categories`."""
+        change = snap.change
+        if not self.change_categories or change is None:
+            return None
+        if change.spec.category in self.change_categories:
+            return None
+        allowed = ", ".join(c.value for c in self.change_categories)
+        return (
+            f"not a precondition for {change.spec.category.value} changes (applies to: {allowed})"
+        )
+
     def evaluate(self, snap: Snapshot, ctx: EvalContext) -> Iterator[Finding]:
         """Compare the collected value to the threshold."""
         assert snap.metrics is not None
@@ -70,20 +82,6 @@ class Kpi(Check):
         }
         if self.metric is not None:
             details["metric"] = self.metric
-        change = snap.change
-        if (
-            self.change_categories
-            and change is not None
-            and change.spec.category not in self.change_categories
-        ):
-            allowed = ", ".join(c.value for c in self.change_categories)
-            yield Finding(
-                Status.SKIP,
-                f"not a precondition for {change.spec.category.value} changes "
-                f"(applies to: {allowed})",
-                details=details,
-            )
-            return
         sample = self._sample(snap)
         if sample is None:
             wanted = " or ".join(
