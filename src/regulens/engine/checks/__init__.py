@@ -10,6 +10,7 @@ from typing import Annotated, get_args
 
 from pydantic import Field
 
+from regulens.engine.checks.backup_recency import BackupRecency
 from regulens.engine.checks.base import Check, CheckError
 from regulens.engine.checks.change_approval import ChangeApproval
 from regulens.engine.checks.change_category_matches_diff import ChangeCategoryMatchesDiff
@@ -17,7 +18,9 @@ from regulens.engine.checks.change_emergency_incident import ChangeEmergencyInci
 from regulens.engine.checks.change_rollback_plan import ChangeRollbackPlan
 from regulens.engine.checks.change_tests_passed import ChangeTestsPassed
 from regulens.engine.checks.change_window import ChangeWindow
+from regulens.engine.checks.kpi import Kpi
 from regulens.engine.checks.resource_condition import ResourceCondition
+from regulens.engine.checks.restore_drill import RestoreDrill
 
 AnyCheck = Annotated[
     ResourceCondition
@@ -26,7 +29,10 @@ AnyCheck = Annotated[
     | ChangeEmergencyIncident
     | ChangeRollbackPlan
     | ChangeTestsPassed
-    | ChangeCategoryMatchesDiff,
+    | ChangeCategoryMatchesDiff
+    | BackupRecency
+    | RestoreDrill
+    | Kpi,
     Field(discriminator="type"),
 ]
 
