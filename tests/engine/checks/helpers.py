@@ -1,35 +1,33 @@
-"""Run one check through the engine on a small snapshot."""
+"""Build small snapshots and run one check (pure: no I/O)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from regulens.engine import EvalContext, Policy, Result, evaluate
-from regulens.snapshot import Snapshot
-from regulens.snapshot.audit import AuditPolicyFile
-from tests.engine.rbac.world import state
+from pydantic import TypeAdapter
 
-NOW = datetime(2026, 11, 30, 2, 0, tzinfo=UTC)
+from regulens.engine import EvalContext, evaluate
+from regulens.engine.checks import AnyCheck
+from regulens.engine.policy import Policy
+from regulens.engine.results import Result
+from regulens.snapshot import Provenance, Snapshot
 
-
-def run(
-    check: Mapping[str, Any],
-    objects: Iterable[Mapping[str, Any]] | None = (),
-    audit_text: str | None = None,
-) -> list[Result]:
-    policy = Policy.model_validate(
-        {"id": "p", "title": "t", "severity": "high", "check": dict(check)}
-    )
-    snap = Snapshot(
-        kubernetes=None if objects is None else state(objects),
-        audit_policy=None
-        if audit_text is None
-        else AuditPolicyFile(source="audit.yaml", text=audit_text),
-    )
-    return evaluate([policy], snap, EvalContext(now=NOW))
+NOW = datetime(2026, 11, 30, 2, 10, tzinfo=UTC)
+PROVENANCE = Provenance(source="test")
 
 
-def statuses(results: list[Result]) -> list[str]:
-    return [r.status.value for r in results]
+def check(params: dict[str, Any]) -> Any:
+    """Validate check parameters as a policy file would."""
+    return TypeAdapter(AnyCheck).validate_python(params)
+
+
+def run(params: dict[str, Any], snap: Snapshot, now: datetime = NOW) -> list[Result]:
+    """Evaluate one policy with the given check against `snap`."""
+    policy = Policy(id="p", title="t", severity="high", check=check(params))  # type: ignore[arg-type]
+    return evaluate([policy], snap, EvalContext(now=now))
+
+
+def at(text: str) -> datetime:
+    """Parse an ISO timestamp."""
+    return datetime.fromisoformat(text)

@@ -8,7 +8,7 @@ import pytest
 
 from regulens.engine import EvalContext, Policy, evaluate
 from regulens.snapshot import CoverageGap, KubernetesState, Provenance, Resource, Snapshot
-from tests.engine.checks.helpers import NOW, run, statuses
+from tests.engine.checks.rbac_helpers import NOW, run, statuses
 
 GOOD = """\
 apiVersion: audit.k8s.io/v1

@@ -7,7 +7,7 @@ from pydantic import ValidationError
 
 from regulens.engine import EvalContext, Policy, evaluate
 from regulens.snapshot import CoverageGap, KubernetesState, Provenance, Snapshot
-from tests.engine.checks.helpers import NOW, run, statuses
+from tests.engine.checks.rbac_helpers import NOW, run, statuses
 from tests.engine.rbac.world import binding, role, rule
 
 READ_ONLY = {

@@ -13,6 +13,7 @@ from pydantic import Field
 from regulens.engine.checks.audit_level_at_least import AuditLevelAtLeast
 from regulens.engine.checks.audit_log_retention import AuditLogRetention
 from regulens.engine.checks.audit_policy_present import AuditPolicyPresent
+from regulens.engine.checks.backup_recency import BackupRecency
 from regulens.engine.checks.base import Check, CheckError
 from regulens.engine.checks.change_approval import ChangeApproval
 from regulens.engine.checks.change_category_matches_diff import ChangeCategoryMatchesDiff
@@ -20,12 +21,14 @@ from regulens.engine.checks.change_emergency_incident import ChangeEmergencyInci
 from regulens.engine.checks.change_rollback_plan import ChangeRollbackPlan
 from regulens.engine.checks.change_tests_passed import ChangeTestsPassed
 from regulens.engine.checks.change_window import ChangeWindow
+from regulens.engine.checks.kpi import Kpi
 from regulens.engine.checks.rbac_escalation import RbacEscalation
 from regulens.engine.checks.rbac_no_wildcards import RbacNoWildcards
 from regulens.engine.checks.rbac_permission_restricted import RbacPermissionRestricted
 from regulens.engine.checks.rbac_role_bindings import RbacRoleBindings
 from regulens.engine.checks.rbac_role_within import RbacRoleWithin
 from regulens.engine.checks.resource_condition import ResourceCondition
+from regulens.engine.checks.restore_drill import RestoreDrill
 
 AnyCheck = Annotated[
     ResourceCondition
@@ -42,7 +45,10 @@ AnyCheck = Annotated[
     | RbacRoleBindings
     | AuditLevelAtLeast
     | AuditLogRetention
-    | AuditPolicyPresent,
+    | AuditPolicyPresent
+    | BackupRecency
+    | RestoreDrill
+    | Kpi,
     Field(discriminator="type"),
 ]
 
