@@ -6,8 +6,6 @@ from typing import Any
 
 import click
 import orjson
-from rich.console import Console
-from rich.table import Table
 
 from regulens.engine.checks import CHECK_TYPES, Check
 
@@ -44,6 +42,9 @@ def list_checks(fmt: str) -> None:
     if fmt == "json":
         click.echo(orjson.dumps(rows, option=orjson.OPT_INDENT_2).decode())
         return
+    from rich.console import Console
+    from rich.table import Table
+
     table = Table()
     for col in ("type", "description", "inputs", "parameters"):
         table.add_column(col, overflow="fold")

@@ -10,7 +10,6 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import click
-import httpx
 
 from regulens import clock
 from regulens.engine.checks.kpi import Kpi
@@ -27,7 +26,6 @@ from regulens.sources.drills import read_drills
 from regulens.sources.exceptions import read_exceptions
 from regulens.sources.manifests import STDIN, read_manifests
 from regulens.sources.metrics_file import read_metrics_file
-from regulens.sources.prometheus import public_url, query_prometheus
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -282,6 +280,10 @@ def _build_metrics(
     metrics: list[MetricSample] = []
     digest = ""
     if url:
+        import httpx  # only runs that query Prometheus pay for httpx
+
+        from regulens.sources.prometheus import public_url, query_prometheus
+
         if not url.startswith(("http://", "https://")):
             raise ConfigError(f"--prometheus {public_url(url)!r} is not an http(s) URL")
         if "@" in urlsplit(url).netloc:

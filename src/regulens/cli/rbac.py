@@ -6,8 +6,6 @@ from typing import Any
 
 import click
 import orjson
-from rich.console import Console
-from rich.table import Table
 
 from regulens.cli.common import build_snapshot, input_options, resolve_now
 from regulens.engine.rbac import (
@@ -89,6 +87,9 @@ def who_can(
         }
         click.echo(orjson.dumps(out, option=orjson.OPT_INDENT_2).decode())
         return
+    from rich.console import Console
+    from rich.table import Table
+
     table = Table(title=f"who can {_describe(req)}")
     for col in ("kind", "name", "namespace", "via"):
         table.add_column(col, overflow="fold")
