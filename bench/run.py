@@ -23,7 +23,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
@@ -87,34 +86,28 @@ class Case:
 def measure(
     cmd: list[str], *, timeout: float, env: dict[str, str] | None = None, stdout: Path
 ) -> Run:
-    """Run one process, returning wall time, CPU time and peak RSS of that process alone."""
+    """Run one process via bench/launch.py: wall time, CPU time and peak RSS of it alone."""
     err_path = stdout.with_suffix(".err")
+    result = stdout.with_suffix(".measure.json")
+    result.unlink(missing_ok=True)
+    launcher = [PYTHON, "-I", "-S", str(BENCH / "launch.py"), str(result), *cmd]
     with stdout.open("wb") as out, err_path.open("wb") as err:
         started = time.perf_counter()
         proc = subprocess.Popen(
-            cmd, stdout=out, stderr=err, env=env, cwd=ROOT, start_new_session=True
+            launcher, stdout=out, stderr=err, env=env, cwd=ROOT, start_new_session=True
         )
-        box: dict[str, Any] = {}
-
-        def reap() -> None:
-            box["wait"] = os.wait4(proc.pid, 0)
-            box["end"] = time.perf_counter()
-
-        waiter = threading.Thread(target=reap, daemon=True)
-        waiter.start()
-        waiter.join(timeout)
-        timed_out = waiter.is_alive()
-        if timed_out:
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
-            waiter.join()
-    _pid, status, usage = box["wait"]
-    proc.returncode = os.waitstatus_to_exitcode(status)
+            proc.wait()
+            return Run(round(time.perf_counter() - started, 2), 0.0, 0.0, None, timed_out=True)
+    data = json.loads(result.read_text())
     return Run(
-        wall_s=round(box["end"] - started, 4),
-        cpu_s=round(usage.ru_utime + usage.ru_stime, 4),
-        rss_mb=round(usage.ru_maxrss / 1024, 1),
-        exit_code=None if timed_out else proc.returncode,
-        timed_out=timed_out,
+        wall_s=round(data["wall_s"], 4),
+        cpu_s=round(data["cpu_s"], 4),
+        rss_mb=round(data["rss_mb"], 1),
+        exit_code=data["exit_code"],
     )
 
 
@@ -167,6 +160,20 @@ def summarise_output(tool: str, path: Path) -> dict[str, Any]:
     except (OSError, ValueError, KeyError, IndexError, TypeError) as exc:
         return {"unreadable_output": str(exc)[:200]}
     return {}
+
+
+def summarise_in_child(tool: str, path: Path) -> dict[str, Any]:
+    """summarise_output in a child process: outputs reach 100 MB, run.py should stay small."""
+    out = subprocess.run(
+        [PYTHON, str(BENCH / "run.py"), "--summarise", tool, str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    try:
+        return dict(json.loads(out.stdout))
+    except ValueError:
+        return {"unreadable_output": out.stderr[-200:]}
 
 
 def commands(out: Path, skips: list[str], snapshot_flag: bool) -> dict[str, tuple[str, list[str]]]:
@@ -222,14 +229,13 @@ def run_size(size: str, args: argparse.Namespace, skips: list[str], work: Path) 
     big = parse_size(size) >= 10_000
     cmds = commands(out, skips, args.snapshot_flag)
     env = dict(os.environ, BENCH_SKIP=",".join(skips))
-    cases = []
+    cases: list[Case] = []
+    plan: list[tuple[Case, list[str], int, float]] = []
     for tool, (label, cmd) in cmds.items():
         case = Case(tool, label, size, objects)
         cases.append(case)
-        peer = tool in ("checkov", "trivy")
-        runs = args.runs
-        timeout = args.timeout
-        if peer:
+        runs, timeout = args.runs, args.timeout
+        if tool in ("checkov", "trivy"):
             if tool not in args.peers:
                 case.status, case.note = "not run", "not selected (--peers)"
                 continue
@@ -241,21 +247,25 @@ def run_size(size: str, args: argparse.Namespace, skips: list[str], work: Path) 
                 continue
             runs = args.peer_runs if args.peer_runs else (1 if big else min(args.runs, 3))
             timeout = args.peer_timeout
-        for i in range(runs):
-            stdout = work / f"{size}-{tool}-{i}.out"
+        plan.append((case, cmd, runs, timeout))
+    # round-robin, so that every tool sees the same share of a machine whose load varies
+    for i in range(max((p[2] for p in plan), default=0)):
+        for case, cmd, runs, timeout in plan:
+            if i >= runs or case.status != "ok":
+                continue
+            stdout = work / f"{size}-{case.tool}-{i}.out"
             run = measure(cmd, timeout=timeout, env=env, stdout=stdout)
-            run.info = summarise_output(tool, stdout)
+            run.info = summarise_in_child(case.tool, stdout)
             case.runs.append(run)
-            log = f"{size:>4} {tool:<18} run {i + 1}/{runs}: {run.wall_s:8.2f} s wall"
+            log = f"{size:>4} {case.tool:<18} run {i + 1}/{runs}: {run.wall_s:8.2f} s wall"
             print(f"{log} {run.cpu_s:8.2f} s cpu {run.rss_mb:8.1f} MB exit {run.exit_code}")
             if run.timed_out:
                 case.status, case.note = "timeout", f"timeout > {timeout:.0f} s"
-                break
-            if not acceptable(tool, run):
+            elif not acceptable(case.tool, run):
                 err = stdout.with_suffix(".err").read_text(errors="replace").strip()
                 case.status = "failed"
                 case.note = f"exit {run.exit_code}: {err.splitlines()[-1] if err else ''}"[:200]
-                break
+            stdout.unlink(missing_ok=True)
     return cases
 
 
@@ -342,13 +352,16 @@ def ratios(cases: list[Case]) -> dict[str, Any]:
     by = {c.tool: c for c in cases}
     reg = by["regulens"].wall
     out: dict[str, Any] = {}
-    floor = by["floor-pyyaml"].wall
-    if reg and floor:
-        out["regulens_yaml_vs_pyyaml_parse"] = round(reg / floor, 3)
+    reg_cpu = by["regulens"].cpu
+    floor = by["floor-pyyaml"]
+    if reg and floor.wall and reg_cpu and floor.cpu:
+        out["regulens_yaml_vs_pyyaml_parse"] = round(reg / floor.wall, 3)
+        out["regulens_yaml_vs_pyyaml_parse_cpu"] = round(reg_cpu / floor.cpu, 3)
     for peer in ("checkov", "trivy"):
         c = by[peer]
-        if reg and c.wall:
+        if reg and c.wall and reg_cpu and c.cpu:
             out[f"{peer}_vs_regulens"] = round(c.wall / reg, 1)
+            out[f"{peer}_vs_regulens_cpu"] = round(c.cpu / reg_cpu, 1)
         elif reg and c.status == "timeout":
             out[f"{peer}_vs_regulens"] = f"> {c.runs[-1].wall_s / reg:.0f}"
     snap = by["regulens-snapshot"].wall
@@ -393,22 +406,25 @@ def markdown(report: dict[str, Any], all_cases: list[Case]) -> str:
     for size in report["sizes"]:
         cases = [c for c in all_cases if c.size == size]
         reg = next(c for c in cases if c.tool == "regulens").wall
+        reg_cpu = next(c for c in cases if c.tool == "regulens").cpu
         lines += [
             f"## {size} objects",
             "",
-            "| tool | input | median wall s | CPU s | peak RSS MB | objects/s | x regulens | runs"
-            " | results |",
-            "|---|---|---:|---:|---:|---:|---:|---:|---|",
+            "| tool | input | median wall s | CPU s | peak RSS MB | objects/s | x regulens (wall)"
+            " | x regulens (CPU) | runs | results |",
+            "|---|---|---:|---:|---:|---:|---:|---:|---:|---|",
         ]
         for c in cases:
             wall = c.wall
             rate = f"{c.objects / wall:,.0f}" if wall else "—"
             rel = f"{wall / reg:.2f}" if wall and reg else "—"
+            rel_cpu = f"{c.cpu / reg_cpu:.2f}" if c.cpu and reg_cpu else "—"
             shown = fmt_s(wall) if c.status == "ok" else c.note or c.status
             res = c.runs[-1].info.get("results", "") if c.runs else ""
             lines.append(
                 f"| {c.tool} | {c.input} | {shown} | {fmt_s(c.cpu)} | "
-                f"{c.rss if c.rss is not None else '—'} | {rate} | {rel} | {len(c.runs)} | {res} |"
+                f"{c.rss if c.rss is not None else '—'} | {rate} | {rel} | {rel_cpu} |"
+                f" {len(c.runs)} | {res} |"
             )
         lines += ["", f"Ratios: `{json.dumps(report['ratios'][size])}`", ""]
     lines += ["## Growth (µs per object; flat means linear)", ""]
@@ -432,6 +448,9 @@ def markdown(report: dict[str, Any], all_cases: list[Case]) -> str:
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["--summarise"]:
+        print(json.dumps(summarise_output(sys.argv[2], Path(sys.argv[3]))))
+        return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1k,10k,50k")
     parser.add_argument("--runs", type=int, default=3, help="runs per regulens/floor case")

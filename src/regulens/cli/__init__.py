@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import sys
 
@@ -35,6 +36,18 @@ _register()
 
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI, mapping every user error to its documented exit code (no tracebacks)."""
+    # One run builds objects that all live until it ends (parsed manifests, results);
+    # the cyclic collector would re-scan them again and again, a third of a big run.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        _main(argv)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _main(argv: list[str] | None) -> None:
     try:
         code = cli.main(args=argv, prog_name="regulens", standalone_mode=False)
     except RegulensError as exc:

@@ -36,6 +36,6 @@ def write_atomic(path: str, data: bytes, *, force: bool) -> None:
 def emit(data: bytes, output: str | None, *, force: bool) -> None:
     """Write to `--output FILE` when given, else to standard output."""
     if output is None or output == "-":
-        click.echo(data.decode("utf-8"), nl=False)
+        click.echo(data, nl=False)  # bytes go straight to the binary stream: no copy
     else:
         write_atomic(output, data, force=force)

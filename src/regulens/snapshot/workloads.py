@@ -20,6 +20,7 @@ POD_SPEC_PATHS: dict[str, tuple[str, ...]] = {
     "CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
 }
 WORKLOAD_KINDS = frozenset(POD_SPEC_PATHS)
+_BASES = {kind: ".".join(path) for kind, path in POD_SPEC_PATHS.items()}
 CONTAINER_FIELDS = (
     ("containers", "container"),
     ("initContainers", "initContainer"),
@@ -49,10 +50,11 @@ def pod_spec(resource: Resource) -> Mapping[str, Any] | None:
         return None
     node: Any = resource.obj
     for key in path:
-        if not isinstance(node, Mapping):
+        # `type(...) is dict` first: parsed objects are dicts, and the ABC check is slow
+        if type(node) is not dict and not isinstance(node, Mapping):
             return None
         node = node.get(key)
-    return node if isinstance(node, Mapping) else None
+    return node if type(node) is dict or isinstance(node, Mapping) else None
 
 
 def containers(resource: Resource) -> Iterator[Container]:
@@ -60,11 +62,11 @@ def containers(resource: Resource) -> Iterator[Container]:
     spec = pod_spec(resource)
     if spec is None:
         return
-    base = ".".join(POD_SPEC_PATHS[resource.kind])
+    base = _BASES[resource.kind]
     for field, role in CONTAINER_FIELDS:
         items = spec.get(field)
         if not isinstance(items, list):
             continue
         for i, item in enumerate(items):
-            if isinstance(item, Mapping):
+            if type(item) is dict or isinstance(item, Mapping):
                 yield Container(str(item.get("name", "")), role, item, f"{base}.{field}[{i}]")

@@ -214,9 +214,14 @@ def _add_path(trie: dict[str, Any], parts: list[str]) -> None:
 
 
 def _pruned(value: Any, trie: dict[str, Any] | None) -> Any:
-    if trie is None or not isinstance(value, Mapping):
+    # `type(...) is dict` first: parsed objects are dicts, and the ABC check is slow
+    if trie is None or (type(value) is not dict and not isinstance(value, Mapping)):
         return value
-    return {key: _pruned(value[key], sub) for key, sub in trie.items() if key in value}
+    out = {}
+    for key, sub in trie.items():
+        if key in value:
+            out[key] = value[key] if sub is None else _pruned(value[key], sub)
+    return out
 
 
 def _variables(
