@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
 from regulens import clock
+from regulens.engine.evaluate import required_kinds
 from regulens.engine.policy import Policy
 from regulens.errors import ConfigError
 from regulens.policies import LoadedPolicies, load_policies, select_policies
-from regulens.snapshot import Snapshot
+from regulens.snapshot import KubernetesState, Snapshot
+from regulens.snapshot.codec import load_snapshot
+from regulens.sources.kubernetes import DEFAULT_DEADLINE, DEFAULT_TIMEOUT, replay_gaps
 from regulens.sources.manifests import read_manifests
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -58,13 +63,58 @@ def policy_options(func: F) -> F:
 
 def input_options(func: F) -> F:
     """Add the input flags (each supplies one snapshot section)."""
-    return click.option(
+    for option in reversed(_INPUT_OPTIONS):
+        func = option(func)
+    return func
+
+
+_INPUT_OPTIONS: list[Callable[[F], F]] = [
+    click.option(
         "--manifests",
         "manifests",
         multiple=True,
         metavar="PATH|-",
         help="Manifest file or directory, or - for stdin (repeatable).",
-    )(func)
+    ),
+    click.option(
+        "--cluster",
+        "cluster",
+        is_flag=True,
+        help="Read live cluster state (kubeconfig, --context, or in-cluster config).",
+    ),
+    click.option("--context", "context", metavar="NAME", help="--cluster: kubeconfig context."),
+    click.option(
+        "--kubeconfig",
+        "kubeconfig",
+        metavar="FILE",
+        envvar="KUBECONFIG",
+        help="--cluster: kubeconfig file [env KUBECONFIG; default ~/.kube/config].",
+    ),
+    click.option(
+        "--timeout",
+        "timeout",
+        type=click.FloatRange(min=0, min_open=True),
+        default=DEFAULT_TIMEOUT,
+        show_default=True,
+        metavar="SECONDS",
+        help="--cluster: timeout of each API request.",
+    ),
+    click.option(
+        "--deadline",
+        "deadline",
+        type=click.FloatRange(min=0, min_open=True),
+        default=DEFAULT_DEADLINE,
+        show_default=True,
+        metavar="SECONDS",
+        help="--cluster: deadline of the whole collection (unread kinds become gaps).",
+    ),
+    click.option(
+        "--snapshot",
+        "snapshot",
+        metavar="FILE",
+        help="Replay a snapshot saved by `regulens snapshot`.",
+    ),
+]
 
 
 def output_options(formats: tuple[str, ...]) -> Callable[[F], F]:
@@ -101,17 +151,94 @@ def load_selected(
     return loaded, select_policies(loaded, select, skip)
 
 
-def build_snapshot(options: dict[str, Any], policies: list[Policy], now: datetime) -> Snapshot:
+def build_snapshot(
+    options: dict[str, Any], policies: list[Policy] | None, now: datetime
+) -> Snapshot:
     """Collect every section whose input flag was given; others stay None (not given).
 
-    `policies` tell live sources what to collect (kinds, queries); `now` is the
-    evaluation time (e.g. Prometheus queries are evaluated at it).
+    `policies` tell live sources what to collect (kinds, queries; None: everything
+    known); `now` is the evaluation time (e.g. Prometheus queries are evaluated
+    at it). A `--snapshot` file supplies its saved sections; a flag may not supply
+    a section the file already has.
     """
+    sections: dict[str, Any] = {}
+    saved = _saved_snapshot(options.get("snapshot"))
+    if saved is not None:
+        sections.update({name: getattr(saved, name) for name in _SECTIONS})
+        sections = {k: v for k, v in sections.items() if v is not None}
+    kubernetes = _kubernetes_section(options, policies, sections.get("kubernetes"))
+    if kubernetes is not None:
+        sections["kubernetes"] = kubernetes
+    return Snapshot(**sections)
+
+
+_SECTIONS = tuple(name for name in Snapshot.model_fields if name != "version")
+
+
+def _saved_snapshot(path: str | None) -> Snapshot | None:
+    if path is None:
+        return None
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"--snapshot {path}: cannot read: {exc.strerror}") from None
+    return load_snapshot(data, path)
+
+
+def _needed_kinds(policies: list[Policy] | None) -> frozenset[str] | None:
+    if policies is None:
+        return None
+    needed: set[str] = set()
+    for policy in policies:
+        kinds = required_kinds(policy)
+        if kinds is None:
+            return None
+        needed.update(kinds)
+    return frozenset(needed)
+
+
+def _kubernetes_section(
+    options: dict[str, Any], policies: list[Policy] | None, saved: KubernetesState | None
+) -> KubernetesState | None:
     manifests = options.get("manifests") or ()
+    cluster = bool(options.get("cluster"))
+    given = [flag for flag, on in (("--manifests", manifests), ("--cluster", cluster)) if on]
+    if saved is not None:
+        given.append("--snapshot")
+    if len(given) > 1:
+        raise ConfigError(
+            f"{' and '.join(given)} both supply the Kubernetes state; give only one of them"
+        )
+    if options.get("context") and not cluster:
+        raise ConfigError("--context is used only with --cluster")
     if list(manifests).count("-") > 1:
         raise ConfigError("--manifests - (stdin) can be given only once")
-    kubernetes = read_manifests(manifests) if manifests else None
-    return Snapshot(kubernetes=kubernetes)
+    if manifests:
+        return read_manifests(manifests)
+    if saved is not None:
+        return replay_gaps(saved, _needed_kinds(policies))
+    if not cluster:
+        return None
+    from regulens.cli.progress import list_progress
+    from regulens.sources.kubernetes import ClusterOptions, read_cluster
+
+    cluster_options = ClusterOptions(
+        kubeconfig=_kubeconfig(options.get("kubeconfig")),
+        context=options.get("context"),
+        in_cluster_env={k: v for k, v in os.environ.items() if k.startswith("KUBERNETES_")},
+        timeout=float(options.get("timeout") or DEFAULT_TIMEOUT),
+        deadline=float(options.get("deadline") or DEFAULT_DEADLINE),
+    )
+    with list_progress() as progress:
+        return read_cluster(cluster_options, _needed_kinds(policies), clock.now(), progress)
+
+
+def _kubeconfig(flag: str | None) -> str | None:
+    """--kubeconfig / KUBECONFIG, else ~/.kube/config when it exists, else None (in-cluster)."""
+    if flag:
+        return str(flag)
+    default = Path("~/.kube/config").expanduser()
+    return str(default) if default.is_file() else None
 
 
 def resolve_now(now: datetime | None) -> datetime:
