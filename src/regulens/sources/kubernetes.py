@@ -339,7 +339,13 @@ class Collector:
 
     def discover(self, kinds: Iterable[str]) -> dict[str, str]:
         """Check each kind is served; return kind -> gap reason for those that are not."""
-        status, body, _ = self._get("/api")
+        try:
+            status, body, _ = self._get("/api")
+        except _Gap as gap:
+            raise InputDataError(
+                f"--cluster: cannot reach the Kubernetes API server ({gap.reason})",
+                hint="check --kubeconfig/--context, the network, or raise --timeout",
+            ) from None
         if status == 401:
             raise InputDataError("--cluster: the API server rejected the credentials (HTTP 401)")
         if status != 200:
@@ -434,8 +440,8 @@ class Collector:
         self, plans: Sequence[ListPlan], base: ClusterIdentity, collected_at: datetime
     ) -> KubernetesState:
         """Run every plan; unreadable lists become coverage gaps."""
-        identity = self.identity(base)
         unserved = self.discover(sorted({p.kind for p in plans}))
+        identity = self.identity(base)
         resources: list[Resource] = []
         gaps: list[CoverageGap] = []
         versions: dict[str, str] = {}
