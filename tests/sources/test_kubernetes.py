@@ -203,5 +203,5 @@ def test_context_selection(apiserver: FakeApiServer, kubeconfig: Path) -> None:
 
 def test_plan_lists_cluster_wide_wins_over_kube_system() -> None:
     plans = plan_lists(frozenset({"ConfigMap"}))
-    assert [p for p in plans if p.kind == "ConfigMap"][0].namespace is None
-    assert [p for p in plans if p.kind == "Pod"][0].namespace == "kube-system"
+    assert next(p for p in plans if p.kind == "ConfigMap").namespace is None
+    assert next(p for p in plans if p.kind == "Pod").namespace == "kube-system"
