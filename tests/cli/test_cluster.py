@@ -113,7 +113,7 @@ def test_forbidden_cluster_roles_error_the_policies_needing_them(
 
 
 SECRET = "PLANTED-s3cr3t-value-7f3a9c"
-TOKEN = "PLANTED-bearer-token-c41d2e"  # noqa: S105 (a test token)
+TOKEN = "PLANTED-bearer-token-c41d2e"
 
 
 def _planted_objects() -> list[dict[str, object]]:
