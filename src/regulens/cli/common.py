@@ -161,18 +161,28 @@ def build_snapshot(
     at it). A `--snapshot` file supplies its saved sections; a flag may not supply
     a section the file already has.
     """
-    sections: dict[str, Any] = {}
     saved = _saved_snapshot(options.get("snapshot"))
-    if saved is not None:
-        sections.update({name: getattr(saved, name) for name in _SECTIONS})
-        sections = {k: v for k, v in sections.items() if v is not None}
-    kubernetes = _kubernetes_section(options, policies, sections.get("kubernetes"))
-    if kubernetes is not None:
-        sections["kubernetes"] = kubernetes
-    return Snapshot(**sections)
+    sections = _saved_sections(saved)
+    # the Kubernetes section may come from the file (replayed with coverage of these policies)
+    sections["kubernetes"] = _kubernetes_section(options, policies, sections.get("kubernetes"))
+    # further sections: put_section(sections, "<field>", "--<flag>", _<field>_section(options))
+    return Snapshot(**{k: v for k, v in sections.items() if v is not None})
 
 
-_SECTIONS = tuple(name for name in Snapshot.model_fields if name != "version")
+def put_section(sections: dict[str, Any], name: str, flag: str, value: Any) -> None:
+    """Add a section built from a flag; refuse when a --snapshot file already supplied it."""
+    if value is None:
+        return
+    if sections.get(name) is not None:
+        raise ConfigError(f"{flag} and --snapshot both supply the {name} section; give only one")
+    sections[name] = value
+
+
+def _saved_sections(saved: Snapshot | None) -> dict[str, Any]:
+    if saved is None:
+        return {}
+    names = (name for name in Snapshot.model_fields if name != "version")
+    return {name: getattr(saved, name) for name in names}
 
 
 def _saved_snapshot(path: str | None) -> Snapshot | None:
