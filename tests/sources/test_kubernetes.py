@@ -205,3 +205,17 @@ def test_plan_lists_cluster_wide_wins_over_kube_system() -> None:
     plans = plan_lists(frozenset({"ConfigMap"}))
     assert next(p for p in plans if p.kind == "ConfigMap").namespace is None
     assert next(p for p in plans if p.kind == "Pod").namespace == "kube-system"
+
+
+def test_kubeconfig_problems_are_config_errors(tmp_path: Path) -> None:
+    bad = tmp_path / "bad"
+    bad.write_text("users: [\n")
+    with pytest.raises(ConfigError, match=r"not valid YAML \(line 2\)"):
+        collect(bad)
+    with pytest.raises(ConfigError, match="cannot load"):
+        collect(tmp_path / "missing")
+    in_cluster = ClusterOptions(in_cluster_env={"KUBERNETES_SERVICE_HOST": "10.0.0.1"})
+    with pytest.raises(ConfigError, match="cannot load"):  # no service account token here
+        read_cluster(in_cluster, frozenset(), NOW)
+    with pytest.raises(ConfigError, match="no kubeconfig"):
+        read_cluster(ClusterOptions(), frozenset(), NOW)

@@ -25,6 +25,7 @@ from typing import Any, Protocol
 from urllib.parse import urlencode
 
 import orjson
+import yaml
 
 from regulens.errors import ConfigError, InputDataError
 from regulens.snapshot import (
@@ -197,9 +198,16 @@ class ClusterOptions:
 class _Gap(Exception):
     """A list could not be read; the reason becomes a coverage gap."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, detail: str = "") -> None:
         super().__init__(reason)
         self.reason = reason
+        self.detail = detail or reason
+
+
+def _cause(exc: Exception) -> str:
+    """Name a connection failure without its message (which can be long, never secret)."""
+    reason = getattr(exc, "reason", None)
+    return type(reason if isinstance(reason, Exception) else exc).__name__
 
 
 def connect(options: ClusterOptions) -> tuple[Any, ClusterIdentity]:
@@ -234,8 +242,15 @@ def connect(options: ClusterOptions) -> tuple[Any, ClusterIdentity]:
                 hint="pass --kubeconfig FILE (or set KUBECONFIG), optionally with --context",
             )
     except ConfigException as exc:
-        # the loader's messages name files and contexts, never credentials
-        raise ConfigError(f"--cluster: cannot load the Kubernetes configuration: {exc}") from None
+        # first line only: later lines of exec-plugin failures echo its command and stderr
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ConfigError(f"--cluster: cannot load the Kubernetes configuration: {first}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark is not None else ""
+        raise ConfigError(f"--cluster: the kubeconfig is not valid YAML{where}") from None
+    except OSError as exc:
+        raise ConfigError(f"--cluster: cannot read the kubeconfig: {exc.strerror}") from None
     # our retries are bounded by --timeout and --deadline; urllib3 must not retry behind them
     cfg.retries = False
     cfg.client_go_retries = False
@@ -276,6 +291,7 @@ class Collector:
     def _get(self, path: str, query: Sequence[tuple[str, str]] = ()) -> tuple[int, Any, Any]:
         """GET a path; return (status, parsed JSON body or None, headers). Raises _Gap."""
         import urllib3
+        from kubernetes.client.exceptions import ApiException
 
         attempt = 0
         while True:
@@ -308,7 +324,11 @@ class Collector:
                 log.info("GET %s -> %s after %.2fs", shown, what, elapsed)
                 if timed_out:
                     raise _Gap("deadline" if budget < self._timeout else "timeout") from None
-                raise _Gap("error") from None
+                raise _Gap("error", _cause(exc)) from None
+            except ApiException as exc:  # the client wraps TLS failures (status 0)
+                what = "TLS error" if exc.status == 0 else f"HTTP {exc.status}"
+                log.info("GET %s -> %s", shown, what)
+                raise _Gap("error", what) from None
             status = int(response.status)
             log.info("GET %s -> %d (%.2fs)", shown, status, self._monotonic() - started)
             if status in RETRYABLE and attempt < self._max_attempts:
@@ -343,7 +363,7 @@ class Collector:
             status, body, _ = self._get("/api")
         except _Gap as gap:
             raise InputDataError(
-                f"--cluster: cannot reach the Kubernetes API server ({gap.reason})",
+                f"--cluster: cannot reach the Kubernetes API server ({gap.detail})",
                 hint="check --kubeconfig/--context, the network, or raise --timeout",
             ) from None
         if status == 401:
