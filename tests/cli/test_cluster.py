@@ -15,7 +15,9 @@ from tests.conftest import EXAMPLES, ROOT
 from tests.support.fake_apiserver import FakeApiServer, FakeCluster, with_objects
 
 BASELINE = "builtin:ops-baseline"
-NOW = ["--now", "2026-11-30T02:10:00Z"]
+# the Kubernetes-state policies of the pack (others need --change and friends)
+SELECT = ["--select", "workload-*", "--select", "hpa-*"]
+NOW = ["--now", "2026-11-30T02:10:00Z", *SELECT]
 CLUSTER_ROLE_POLICY = """\
 apiVersion: regulens/v1
 kind: PolicySet
@@ -49,7 +51,9 @@ def test_live_and_replayed_snapshot_give_identical_json(
     )
     assert code == 0 and json.loads(out_live)["summary"]["pass"] > 0
     snap = tmp_path / "snap.json"
-    code, _, _ = run_main(["snapshot", *live, "--policies", BASELINE, "-o", str(snap)], capsys)
+    code, _, _ = run_main(
+        ["snapshot", *live, "--policies", BASELINE, *SELECT, "-o", str(snap)], capsys
+    )
     assert code == 0 and json.loads(snap.read_text())["kubernetes"]["provenance"]["cluster"]
     code, out_replay, _ = run_main(
         ["evaluate", "--policies", BASELINE, "--snapshot", str(snap), "--format", "json", *NOW],
@@ -94,7 +98,7 @@ def test_forbidden_cluster_roles_error_the_policies_needing_them(
     policy = tmp_path / "rbac.yaml"
     policy.write_text(CLUSTER_ROLE_POLICY)
     args = ["evaluate", "--policies", str(policy), "--policies", BASELINE]
-    args += ["--cluster", "--kubeconfig", str(kubeconfig), *NOW]
+    args += ["--cluster", "--kubeconfig", str(kubeconfig), *NOW, "--select", "security-admin-*"]
     code, out, _ = run_main([*args, "--format", "json"], capsys)
     assert code == 0 and json.loads(out)["coverage"]["complete"] is True
     fake.forbidden.add(("ClusterRole", None))
@@ -192,3 +196,23 @@ def test_manifests_from_stdin_are_redacted(tmp_path: Path) -> None:
     assert doc["provenance"]["inputs"] == ["-"] and doc["resources"][-1]["source"]["file"] == "-"
     assert doc["resources"][-1]["object"]["data"]["password"].startswith("sha256:")
     _assert_clean(saved.stdout, saved.stderr, out.read_text())
+
+
+def test_every_section_round_trips_through_a_snapshot(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    inputs = [
+        "--manifests", str(EXAMPLES / "changes" / "manifests" / "debug-rolebinding.yaml"),
+        "--baseline-manifests", str(EXAMPLES / "platform"),
+        "--change", str(EXAMPLES / "changes" / "denied-category.yaml"),
+    ]  # fmt: skip
+    evaluate = ["evaluate", "--policies", BASELINE, "--now", "2026-11-30T01:30:00Z"]
+    code, direct, _ = run_main([*evaluate, *inputs, "--format", "json"], capsys)
+    snap = tmp_path / "all.json"
+    assert run_main(["snapshot", *inputs, "-o", str(snap)], capsys)[0] == 0
+    saved = json.loads(snap.read_text())
+    assert saved["change"]["apiVersion"] == "regulens/v1" and saved["baseline"]["resources"]
+    code2, replay, _ = run_main([*evaluate, "--snapshot", str(snap), "--format", "json"], capsys)
+    assert code == code2 == 1 and replay == direct
+    code, _, err = run_main([*evaluate, "--snapshot", str(snap), *inputs[4:]], capsys)
+    assert code == 3 and "--change and --snapshot both supply" in err

@@ -12,13 +12,16 @@ import click
 
 from regulens import clock
 from regulens.engine.evaluate import required_kinds
+from regulens.engine.exceptions import PolicyException
 from regulens.engine.policy import Policy
 from regulens.errors import ConfigError
 from regulens.policies import LoadedPolicies, load_policies, select_policies
 from regulens.snapshot import KubernetesState, Snapshot
 from regulens.snapshot.codec import load_snapshot
+from regulens.sources.change import read_change
+from regulens.sources.exceptions import read_exceptions
 from regulens.sources.kubernetes import DEFAULT_DEADLINE, DEFAULT_TIMEOUT, replay_gaps
-from regulens.sources.manifests import read_manifests
+from regulens.sources.manifests import STDIN, read_manifests
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -114,7 +117,36 @@ _INPUT_OPTIONS: list[Callable[[F], F]] = [
         metavar="FILE",
         help="Replay a snapshot saved by `regulens snapshot`.",
     ),
+    click.option(
+        "--change",
+        "change",
+        metavar="FILE",
+        help="The ChangeRequest document under review.",
+    ),
+    click.option(
+        "--baseline-manifests",
+        "baseline_manifests",
+        multiple=True,
+        metavar="PATH",
+        help="The current state as manifests, compared with --manifests (repeatable).",
+    ),
 ]
+
+
+def exception_options(func: F) -> F:
+    """Add --exceptions (ExceptionSet files, repeatable)."""
+    return click.option(
+        "--exceptions",
+        "exceptions",
+        multiple=True,
+        metavar="FILE",
+        help="ExceptionSet document(s) waiving results (repeatable).",
+    )(func)
+
+
+def load_exceptions(paths: tuple[str, ...], loaded: LoadedPolicies) -> list[PolicyException]:
+    """Load the exception files; every exception must name a loaded policy."""
+    return read_exceptions(paths, {p.id for p in loaded.policies}) if paths else []
 
 
 def output_options(formats: tuple[str, ...]) -> Callable[[F], F]:
@@ -166,6 +198,13 @@ def build_snapshot(
     # the Kubernetes section may come from the file (replayed with coverage of these policies)
     sections["kubernetes"] = _kubernetes_section(options, policies, sections.get("kubernetes"))
     # further sections: put_section(sections, "<field>", "--<flag>", _<field>_section(options))
+    baseline_specs = options.get("baseline_manifests") or ()
+    if STDIN in baseline_specs:
+        raise ConfigError("--baseline-manifests cannot read stdin; give a file or directory")
+    baseline = read_manifests(baseline_specs) if baseline_specs else None
+    put_section(sections, "baseline", "--baseline-manifests", baseline)
+    change_file = options.get("change")
+    put_section(sections, "change", "--change", read_change(change_file) if change_file else None)
     return Snapshot(**{k: v for k, v in sections.items() if v is not None})
 
 

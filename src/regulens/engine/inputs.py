@@ -10,11 +10,13 @@ class Input(StrEnum):
 
     KUBERNETES = "kubernetes"
     CHANGE = "change"
+    BASELINE = "baseline"
 
 
 FLAGS: dict[Input, str] = {
     Input.KUBERNETES: "--manifests, --snapshot or --cluster",
     Input.CHANGE: "--change (a ChangeRequest document; used by `regulens gate`)",
+    Input.BASELINE: "--baseline-manifests (the current state the change is compared with)",
 }
 
 

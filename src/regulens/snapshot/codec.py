@@ -8,13 +8,13 @@ import orjson
 from pydantic import ValidationError
 
 from regulens.errors import InputDataError
-from regulens.snapshot.kubernetes import content_digest
+from regulens.snapshot.kubernetes import KubernetesState, content_digest
 from regulens.snapshot.model import SNAPSHOT_VERSION, Snapshot
 
 
 def dump_snapshot(snap: Snapshot) -> bytes:
     """Return the snapshot as indented JSON with sorted keys (stable bytes for one snapshot)."""
-    doc = snap.model_dump(mode="json")
+    doc = snap.model_dump(mode="json", by_alias=True)
     return orjson.dumps(doc, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n"
 
 
@@ -37,15 +37,16 @@ def load_snapshot(data: bytes, name: str) -> Snapshot:
         first = str(exc).splitlines()
         detail = "; ".join(first[:3])
         raise InputDataError(f"{name}: not a valid regulens snapshot: {detail}") from None
-    state = snap.kubernetes
-    if state is not None and state.provenance.digest.startswith("sha256:"):
-        actual = content_digest(state.resources, state.gaps)
-        if actual != state.provenance.digest:
-            raise InputDataError(
-                f"{name}: the Kubernetes section does not match its digest "
-                f"(recorded {state.provenance.digest}, computed {actual})",
-                hint="the file was modified after it was saved; collect a new snapshot",
-            )
+    for section in Snapshot.model_fields:
+        state = getattr(snap, section)
+        if isinstance(state, KubernetesState) and state.provenance.digest.startswith("sha256:"):
+            actual = content_digest(state.resources, state.gaps)
+            if actual != state.provenance.digest:
+                raise InputDataError(
+                    f"{name}: the {section} section does not match its digest "
+                    f"(recorded {state.provenance.digest}, computed {actual})",
+                    hint="the file was modified after it was saved; collect a new snapshot",
+                )
     return snap
 
 

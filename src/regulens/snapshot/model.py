@@ -18,3 +18,4 @@ class Snapshot(BaseModel):
     version: int = SNAPSHOT_VERSION
     kubernetes: KubernetesState | None = None
     change: ChangeRequest | None = None
+    baseline: KubernetesState | None = None  # current state a change is compared against
