@@ -219,3 +219,15 @@ def test_kubeconfig_problems_are_config_errors(tmp_path: Path) -> None:
         read_cluster(in_cluster, frozenset(), NOW)
     with pytest.raises(ConfigError, match="no kubeconfig"):
         read_cluster(ClusterOptions(), frozenset(), NOW)
+
+
+def test_dropped_connections_are_retried_then_reported(
+    apiserver: FakeApiServer, kubeconfig: Path, fake: FakeCluster
+) -> None:
+    fake.hang_up["/deployments"] = 2
+    state = collect(kubeconfig, frozenset({"Deployment"}))
+    assert state.gaps == () and len(state.of_kind("Deployment")) == 2
+    assert fake.count("/apis/apps/v1/deployments") == 3
+    fake.hang_up["/statefulsets"] = MAX_ATTEMPTS
+    state = collect(kubeconfig, frozenset({"StatefulSet"}))
+    assert ("StatefulSet", None, "error") in gaps(state)

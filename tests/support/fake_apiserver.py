@@ -132,6 +132,7 @@ class FakeCluster:
     expire_once: set[str] = field(default_factory=set)  # kinds whose data moves after page 1
     throttle: dict[str, int] = field(default_factory=dict)  # kind -> number of 429 answers
     retry_after: str = "0"
+    hang_up: dict[str, int] = field(default_factory=dict)  # path part -> connections to drop
     requests: list[tuple[str, str, int]] = field(default_factory=list)  # answered
     arrivals: list[str] = field(default_factory=list)  # every request path, on arrival
     resource_version: int = 1000
@@ -194,6 +195,12 @@ class _Handler(BaseHTTPRequestHandler):
         fake = self.server.fake
         with fake.lock:
             fake.arrivals.append(self.path)
+            drop = next((p for p, n in fake.hang_up.items() if n > 0 and p in self.path), None)
+            if drop is not None:
+                fake.hang_up[drop] -= 1
+        if drop is not None:  # close without an answer, like a stale keep-alive connection
+            self.close_connection = True
+            return
         status, body, headers = self._answer(fake)
         with fake.lock:
             fake.requests.append(("GET", self.path, status))

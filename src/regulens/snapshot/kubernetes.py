@@ -13,9 +13,11 @@ from pydantic import BaseModel, ConfigDict, field_serializer, field_validator
 
 from regulens.snapshot.resources import Resource, SourceLocation
 
-# Why a kind could not be read: HTTP 403/404 (missing API group)/503 (aggregated API down),
-# a timeout, an exhausted --deadline, or (on replay) not collected by the live run.
-GAP_REASONS = ("403", "404", "503", "timeout", "deadline", "not-collected", "error")
+# Why a kind could not be read: HTTP 403/404 (missing API group)/503 (aggregated API down)/
+# 410 (continue tokens kept expiring), a timeout, an exhausted --deadline, a connection that
+# kept failing ("error"), or (on replay) not collected by the live run. Other HTTP statuses
+# appear as their code.
+GAP_REASONS = ("403", "404", "410", "503", "timeout", "deadline", "error", "not-collected")
 
 
 class ClusterIdentity(BaseModel):

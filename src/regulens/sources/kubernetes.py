@@ -322,8 +322,14 @@ class Collector:
                 )
                 what = "timeout" if timed_out else type(exc).__name__
                 log.info("GET %s -> %s after %.2fs", shown, what, elapsed)
-                if timed_out:
+                if timed_out:  # never retried: --timeout is the bound a user relies on
                     raise _Gap("deadline" if budget < self._timeout else "timeout") from None
+                # a refused or reset connection (e.g. a pooled keep-alive the server closed)
+                if attempt < self._max_attempts:
+                    wait = self._retry_wait(None, attempt)
+                    if wait < self._ends - self._monotonic():
+                        self._sleep(wait)
+                        continue
                 raise _Gap("error", _cause(exc)) from None
             except ApiException as exc:  # the client wraps TLS failures (status 0)
                 what = "TLS error" if exc.status == 0 else f"HTTP {exc.status}"
