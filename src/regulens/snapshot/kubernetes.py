@@ -120,11 +120,13 @@ class KubernetesState(BaseModel):
 
 def canonical_content(resources: Iterable[Resource], gaps: Iterable[CoverageGap]) -> bytes:
     """Return the canonical JSON (sorted keys, compact) of a section's objects and gaps."""
-    doc = {
-        "resources": [_resource_to_json(r) for r in resources],
-        "gaps": [g.model_dump() for g in gaps],
-    }
-    return orjson.dumps(doc, option=orjson.OPT_SORT_KEYS)
+    doc = {"resources": resources_to_json(resources), "gaps": [g.model_dump() for g in gaps]}
+    return orjson.dumps(doc, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
+
+
+def resources_to_json(resources: Iterable[Resource]) -> list[dict[str, Any]]:
+    """Return the saved form of objects: `{"object": ..., "source": {...}}` each."""
+    return [_resource_to_json(r) for r in resources]
 
 
 def content_digest(resources: Iterable[Resource], gaps: Iterable[CoverageGap]) -> str:
