@@ -231,3 +231,15 @@ def test_dropped_connections_are_retried_then_reported(
     fake.hang_up["/statefulsets"] = MAX_ATTEMPTS
     state = collect(kubeconfig, frozenset({"StatefulSet"}))
     assert ("StatefulSet", None, "error") in gaps(state)
+
+
+def test_slow_discovery_is_a_gap_or_unreachable_never_a_crash(
+    apiserver: FakeApiServer, kubeconfig: Path, fake: FakeCluster
+) -> None:
+    fake.delays["/apis"] = 5.0
+    state = collect(kubeconfig, frozenset(), timeout=0.3)
+    assert ("ClusterRole", None, "timeout") in gaps(state)
+    assert ("Namespace", None, "timeout") not in gaps(state) and state.of_kind("Namespace")
+    fake.delays["/api"] = 5.0
+    with pytest.raises(InputDataError, match="cannot reach"):
+        collect(kubeconfig, frozenset(), timeout=0.3)

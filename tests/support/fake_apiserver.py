@@ -128,7 +128,7 @@ class FakeCluster:
     forbidden: set[tuple[str, str | None]] = field(default_factory=set)  # (kind, ns|None)
     missing_groups: set[str] = field(default_factory=set)  # 404: not installed
     unavailable_groups: set[str] = field(default_factory=set)  # 503: aggregated API down
-    delays: dict[str, float] = field(default_factory=dict)  # kind or "discovery" -> seconds
+    delays: dict[str, float] = field(default_factory=dict)  # kind, "/api" or "/apis" -> seconds
     expire_once: set[str] = field(default_factory=set)  # kinds whose data moves after page 1
     throttle: dict[str, int] = field(default_factory=dict)  # kind -> number of 429 answers
     retry_after: str = "0"
@@ -227,10 +227,10 @@ class _Handler(BaseHTTPRequestHandler):
         query = {k: v[0] for k, v in parse_qs(url.query).items()}
         parts = [p for p in url.path.split("/") if p]
         if parts == ["api"]:
-            self._wait(fake.delays.get("discovery", 0))
+            self._wait(fake.delays.get("/api", 0))
             return 200, {"kind": "APIVersions", "versions": ["v1"]}, {}
         if parts == ["apis"]:
-            self._wait(fake.delays.get("discovery", 0))
+            self._wait(fake.delays.get("/apis", 0))
             return 200, self._groups(fake), {}
         if parts[:1] == ["api"] and len(parts) >= 2:
             group, version, rest = "", parts[1], parts[2:]

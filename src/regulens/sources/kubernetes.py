@@ -379,18 +379,24 @@ class Collector:
         wanted = [KNOWN_KINDS[k] for k in kinds]
         groups = {k.group for k in wanted if k.group}
         served: dict[str, list[str]] = {}
+        unlisted = "404"  # why a group missing from /apis is a gap
         if groups:
-            status, body, _ = self._get("/apis")
+            try:
+                status, body, _ = self._get("/apis")
+            except _Gap as gap:
+                status, body, unlisted = 0, None, gap.reason
             if status == 200 and isinstance(body, dict):
                 for g in body.get("groups") or []:
                     served[str(g.get("name"))] = [
                         str(v.get("version")) for v in g.get("versions") or []
                     ]
+            elif status:
+                unlisted = str(status)
         gaps: dict[str, str] = {}
         by_gv: dict[tuple[str, str], list[KindInfo]] = {}
         for info in wanted:
             if info.group and info.version not in served.get(info.group, []):
-                gaps[info.kind] = "404"
+                gaps[info.kind] = unlisted
             else:
                 by_gv.setdefault((info.group, info.version), []).append(info)
         for (group, version), infos in sorted(by_gv.items()):
@@ -441,7 +447,7 @@ class Collector:
                     expired = True
                     break
                 if status != 200 or not isinstance(body, dict):
-                    raise _Gap(str(status))
+                    raise _Gap(str(status) if status != 200 else "error")
                 meta = body.get("metadata") or {}
                 if not version:
                     version = str(meta.get("resourceVersion") or "")
