@@ -37,9 +37,7 @@ class RichListProgress:
     def finished(self, label: str, items: int, gap: str | None) -> None:
         """Complete the bar, naming a gap."""
         text = label if gap is None else f"{label} [magenta](not read: {gap})[/]"
-        self._progress.update(
-            self._tasks[label], completed=items, total=max(items, 1), description=text
-        )
+        self._progress.update(self._tasks[label], completed=items, total=items, description=text)
 
 
 @contextmanager

@@ -487,6 +487,9 @@ class Collector:
                     items, version = self.list_all(plan)
                     versions[plan.kind] = version
                     collected[plan.kind] = plan.namespace
+                    log.info(
+                        "%s: %d objects at resourceVersion %s", plan.label, len(items), version
+                    )
                 except _Gap as gap:
                     reason = gap.reason
             if reason is not None:
