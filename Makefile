@@ -22,7 +22,8 @@ demo: install
 	@mkdir -p $(DEMO_DIR)
 	$(BIN)/regulens gate --change examples/changes/allowed.yaml --policies builtin:ops-baseline \
 	  --manifests examples/platform --baseline-manifests examples/platform \
-	  --now 2026-11-30T01:30:00Z
+	  --backups examples/ops/backups.yaml --drills examples/ops/drills.yaml \
+	  --metrics examples/ops/metrics.json --now 2026-11-30T01:30:00Z
 
 # Installs and checks every component the tests need, then lints, type-checks and tests.
 test: install components lint typecheck unit

@@ -22,6 +22,9 @@ BASE = [
     "--policies", str(EXAMPLES / "policies" / "year-end-freeze.yaml"),
     "--baseline-manifests", str(EXAMPLES / "platform"),
     "--now", "2026-11-30T01:30:00Z", "--format", "json",
+    "--backups", str(EXAMPLES / "ops" / "backups.yaml"),
+    "--drills", str(EXAMPLES / "ops" / "drills.yaml"),
+    "--metrics", str(EXAMPLES / "ops" / "metrics.json"),
 ]  # fmt: skip
 PLATFORM = ["--manifests", str(EXAMPLES / "platform")]
 ROLEBINDING = ["--manifests", str(CHANGES / "manifests" / "debug-rolebinding.yaml")]
