@@ -114,6 +114,15 @@ def test_forbidden_cluster_roles_error_the_policies_needing_them(
     assert "ClusterRole (403)" in errored[0]["message"]
     code, out, _ = run_main(args, capsys)
     assert code == 2 and "coverage gaps" in out and "ClusterRole: 403" in out
+    # the built-in RBAC policies read ClusterRoles too
+    builtin = ["evaluate", "--policies", BASELINE, "--select", "rbac-*", "--format", "json"]
+    live = ["--cluster", "--kubeconfig", str(kubeconfig), *NOW[:2]]
+    code, out, _ = run_main([*builtin, *live], capsys)
+    doc = json.loads(out)
+    assert code == 2 and doc["summary"]["error"] > 0
+    assert all(
+        "ClusterRole (403)" in r["message"] for r in doc["results"] if r["status"] == "error"
+    )
 
 
 SECRET = "PLANTED-s3cr3t-value-7f3a9c"

@@ -81,3 +81,15 @@ def test_required_kinds_narrowed_by_match() -> None:
     assert required_kinds(policy(OBJECTS, match={"kinds": ["ClusterRole"]})) == {"ClusterRole"}
     narrowed = required_kinds(policy(CONTAINERS, match={"kinds": ["Deployment", "Service"]}))
     assert narrowed == {"Deployment"}
+
+
+def test_checks_reading_objects_opportunistically_still_fail_closed() -> None:
+    # audit checks need no Kubernetes input (a --audit-policy FILE will do) but read the
+    # kube-apiserver Pod when present: a Pod gap must not let them pass unseen
+    audit = policy({"type": "audit-policy-present"})
+    assert not audit.check.inputs and required_kinds(audit) == {"ConfigMap", "Pod"}
+    gap = CoverageGap(kind="Pod", namespace="kube-system", reason="403")
+    results = evaluate([audit], _snap([gap]), EvalContext(now=NOW))
+    assert [r.status for r in results] == [Status.ERROR] and "Pod in kube-system" in results[
+        0
+    ].message

@@ -17,11 +17,12 @@ from regulens.engine.inputs import Input
 from regulens.engine.policy import Policy
 from regulens.policies import load_policies
 from regulens.snapshot import CoverageGap, KubernetesState, Snapshot
+from regulens.sources.backups import build_backups
 from regulens.sources.kubernetes import ClusterOptions, read_cluster
 from tests.conftest import EXAMPLES
 from tests.support.fake_apiserver import FakeApiServer, FakeCluster, example_objects
 
-NOW = datetime(2026, 11, 30, 2, 10, tzinfo=UTC)
+NOW = datetime(2026, 11, 30, 1, 30, tzinfo=UTC)  # the demo time of the examples
 EXTRA_POLICIES = """\
 apiVersion: regulens/v1
 kind: PolicySet
@@ -81,8 +82,8 @@ def _policies(directory: str) -> tuple[Policy, ...]:
     path = Path(directory) / "differential.yaml"
     path.write_text(EXTRA_POLICIES)
     loaded = load_policies(["builtin:ops-baseline", str(path)]).policies
-    # the policies judging Kubernetes state alone (others need a change request)
-    return tuple(p for p in loaded if p.check.inputs == {Input.KUBERNETES})
+    # the policies judging Kubernetes state (and what derives from it) alone
+    return tuple(p for p in loaded if p.check.inputs <= {Input.KUBERNETES, Input.BACKUPS})
 
 
 def _collect(fake: FakeCluster, tmp: Path) -> KubernetesState:
@@ -91,9 +92,12 @@ def _collect(fake: FakeCluster, tmp: Path) -> KubernetesState:
         return read_cluster(ClusterOptions(kubeconfig=str(kc), timeout=5), None, NOW)
 
 
+def _snapshot(state: KubernetesState) -> Snapshot:
+    return Snapshot(kubernetes=state, backups=build_backups(state, None))
+
+
 def _decide(policies: tuple[Policy, ...], state: KubernetesState) -> Decision:
-    results = evaluate(list(policies), Snapshot(kubernetes=state), EvalContext(now=NOW))
-    return decide(results)
+    return decide(evaluate(list(policies), _snapshot(state), EvalContext(now=NOW)))
 
 
 def _never_more_permissive(full: Decision, restricted: Decision) -> None:
@@ -130,7 +134,7 @@ def test_restricted_runs_never_flip_to_allow(
         for policy in policies:
             kinds = required_kinds(policy)
             if wide and (kinds is None or kinds & wide):
-                results = evaluate([policy], Snapshot(kubernetes=state), EvalContext(now=NOW))
+                results = evaluate([policy], _snapshot(state), EvalContext(now=NOW))
                 assert {r.status.value for r in results} == {"error"}, (policy.id, forbidden)
 
 

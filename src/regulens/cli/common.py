@@ -16,6 +16,7 @@ from regulens import clock
 from regulens.engine.checks.kpi import Kpi
 from regulens.engine.evaluate import required_kinds
 from regulens.engine.exceptions import PolicyException
+from regulens.engine.inputs import Input
 from regulens.engine.policy import Policy
 from regulens.errors import ConfigError
 from regulens.policies import LoadedPolicies, load_policies, select_policies
@@ -330,6 +331,8 @@ def _needed_kinds(policies: list[Policy] | None) -> frozenset[str] | None:
         return None
     needed: set[str] = set()
     for policy in policies:
+        if Input.KUBERNETES not in policy.check.inputs:
+            continue  # reads Kubernetes objects only when present: the fixed set covers it
         kinds = required_kinds(policy)
         if kinds is None:
             return None

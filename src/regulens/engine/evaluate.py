@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 
 from regulens.engine.checks import CheckError
 from regulens.engine.context import EvalContext
-from regulens.engine.inputs import Input, missing_input_message
+from regulens.engine.inputs import missing_input_message
 from regulens.engine.policy import Policy
 from regulens.engine.results import Finding, Result
 from regulens.engine.types import Enforcement, Status
@@ -56,12 +56,12 @@ def required_kinds(policy: Policy) -> frozenset[str] | None:
     """Return the Kubernetes kinds a policy reads (None: every kind; empty: none).
 
     The check's own kinds, narrowed by the policy's `match.kinds` (only checks
-    that honour `match` may have one). Live sources collect these kinds and the
-    engine fails the policy closed when any of them is in the coverage gaps.
+    that honour `match` may have one). The engine fails the policy closed when
+    any of them is in the coverage gaps, also for checks that read Kubernetes
+    objects only when present (audit: the kube-apiserver Pod's flags), so a
+    restricted identity cannot hide a failing object.
     """
     check = policy.check
-    if Input.KUBERNETES not in check.inputs:
-        return frozenset()
     kinds = check.kinds()
     if policy.match is not None and policy.match.kinds:
         scoped = frozenset(policy.match.kinds)
