@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from itertools import pairwise
 from typing import Any
 
@@ -19,6 +20,7 @@ _GO_UNIT = re.compile(r"(\d+(?:\.\d+)?)(h|ms|m|s)")
 _UNIT_SECONDS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
 
 
+@lru_cache(maxsize=4096)  # pure; a cluster repeats a few schedules over many CronJobs
 def max_interval(expression: str) -> float:
     """Return the longest gap in seconds between consecutive runs; ValueError when invalid.
 
@@ -62,7 +64,10 @@ def _from_fields(fields: list[list[Any]]) -> float:
         dow_ok = (day.isoweekday() % 7) in dow_set
         return (dom_ok or dow_ok) if either else (dom_ok and dow_ok)
 
-    days = [n for n in range(_DAYS) if allowed(_REFERENCE + timedelta(days=n))]
+    if doms == ["*"] and months == ["*"] and dows == ["*"]:
+        days = list(range(_DAYS))  # every day (most schedules): no calendar walk
+    else:
+        days = [n for n in range(_DAYS) if allowed(_REFERENCE + timedelta(days=n))]
     if not days:
         raise ValueError("the cron expression never runs")
     if len(days) == 1:
