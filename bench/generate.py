@@ -37,7 +37,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "platform"
-GENERATOR_VERSION = 5  # bump when the output changes, so cached outputs are regenerated
+GENERATOR_VERSION = 6  # bump when the output changes, so cached outputs are regenerated
 SIZES = {"1k": 1_000, "10k": 10_000, "50k": 50_000}
 EPOCH = 1_780_000_000  # creation timestamps are spread before this (fixed: reproducible)
 
@@ -499,23 +499,25 @@ def write(objects: list[Obj], out: Path, seed: int) -> dict[str, Any]:
 
 
 def snapshot_json(objects: list[Obj], seed: int) -> bytes:
-    """Serialise the objects as a saved snapshot, with the Snapshot model's own serialiser."""
+    """Serialise the objects as `regulens snapshot --cluster` saves them (the same codec)."""
     from datetime import UTC, datetime
 
     from regulens.snapshot import ClusterIdentity, KubernetesState, Provenance, Resource, Snapshot
+    from regulens.snapshot.codec import dump_snapshot
+    from regulens.snapshot.kubernetes import content_digest
 
+    resources = tuple(Resource.from_object(o) for o in objects)
+    kinds = sorted({r.kind for r in resources})
     provenance = Provenance(
         source="kubernetes",
         collected_at=datetime.fromtimestamp(EPOCH, UTC),
         cluster=ClusterIdentity(server="https://bench.example.com:6443", context=f"bench-{seed}"),
-        digest=hashlib.sha256(json.dumps(objects, sort_keys=True).encode()).hexdigest(),
+        resource_versions={kind: str(200_000 + i) for i, kind in enumerate(kinds)},
+        collected=dict.fromkeys(kinds),
+        digest=content_digest(resources, ()),
     )
-    state = KubernetesState.model_construct(
-        provenance=provenance,
-        resources=tuple(Resource.from_object(o) for o in objects),
-        gaps=(),
-    )
-    return Snapshot.model_construct(kubernetes=state).model_dump_json().encode()
+    state = KubernetesState.model_construct(provenance=provenance, resources=resources, gaps=())
+    return dump_snapshot(Snapshot.model_construct(kubernetes=state))
 
 
 def ensure(size_name: str, seed: int, root: Path) -> Path:

@@ -120,13 +120,6 @@ def pack_skips() -> list[str]:
     return [p.id for p in loaded.policies if set(p.check.inputs) - {Input.KUBERNETES}]
 
 
-def regulens_has(flag: str, command: str = "evaluate") -> bool:
-    out = subprocess.run(
-        [REGULENS, command, "--help"], capture_output=True, text=True, check=False, cwd=ROOT
-    )
-    return out.returncode == 0 and flag in out.stdout
-
-
 def tool_version(cmd: list[str]) -> str:
     try:
         out = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
@@ -176,16 +169,13 @@ def summarise_in_child(tool: str, path: Path) -> dict[str, Any]:
         return {"unreadable_output": out.stderr[-200:]}
 
 
-def commands(out: Path, skips: list[str], snapshot_flag: bool) -> dict[str, tuple[str, list[str]]]:
+def commands(out: Path, skips: list[str]) -> dict[str, tuple[str, list[str]]]:
     """The tools, each as (input label, command)."""
     pol = [a for p in POLICIES for a in ("--policies", p)]
     skip = [a for s in skips for a in ("--skip", s)]
     base = [REGULENS, "evaluate", *pol, *skip, "--format", "json", "--now", NOW]
     snap = str(out / "snapshot.json")
-    if snapshot_flag:
-        replay = [*base, "--snapshot", snap]
-    else:
-        replay = [PYTHON, str(BENCH / "replay.py"), snap, *pol, *skip, "--now", NOW]
+    replay = [*base, "--snapshot", snap]
     trivy_cache = str(BENCH / "out" / ".trivy-cache")
     return {
         "regulens": ("YAML, one file per object", [*base, "--manifests", str(out / "files")]),
@@ -227,7 +217,7 @@ def run_size(size: str, args: argparse.Namespace, skips: list[str], work: Path) 
     out = ensure(size, args.seed, BENCH / "out")
     objects = json.loads((out / "info.json").read_text())["objects"]
     big = parse_size(size) >= 10_000
-    cmds = commands(out, skips, args.snapshot_flag)
+    cmds = commands(out, skips)
     env = dict(os.environ, BENCH_SKIP=",".join(skips))
     cases: list[Case] = []
     plan: list[tuple[Case, list[str], int, float]] = []
@@ -465,7 +455,6 @@ def main() -> None:
     args = parser.parse_args()
     args.peers = [] if args.peers == "none" else args.peers.split(",")
     sizes = [s.strip() for s in args.sizes.split(",")]
-    args.snapshot_flag = regulens_has("--snapshot")
     skips = pack_skips()
     started = datetime.now(UTC)
     report: dict[str, Any] = {
@@ -482,9 +471,6 @@ def main() -> None:
             else "not installed",
         },
         "sizes": sizes,
-        "snapshot_via": "regulens evaluate --snapshot"
-        if args.snapshot_flag
-        else "bench/replay.py (the CLI has no --snapshot yet)",
     }
     all_cases: list[Case] = []
     work = Path(tempfile.mkdtemp(prefix="regulens-bench-"))

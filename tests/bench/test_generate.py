@@ -6,7 +6,7 @@ from pathlib import Path
 
 from bench.generate import build, snapshot_json, write
 
-from regulens.snapshot import Snapshot
+from regulens.snapshot.codec import load_snapshot
 from regulens.sources.manifests import read_manifests
 
 
@@ -28,7 +28,7 @@ def test_three_forms_hold_the_same_objects(tmp_path: Path) -> None:
     assert info["objects"] == 300
     files = read_manifests([str(tmp_path / "c" / "files")])
     multi = read_manifests([str(tmp_path / "c" / "multi")])
-    snap = Snapshot.model_validate_json(snapshot_json(objects, seed=1))
+    snap = load_snapshot(snapshot_json(objects, seed=1), "bench")
     assert snap.kubernetes is not None
     key = sorted((r.kind, r.namespace, r.name) for r in snap.kubernetes.resources)
     assert sorted((r.kind, r.namespace, r.name) for r in files.resources) == key
