@@ -37,7 +37,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "platform"
-GENERATOR_VERSION = 6  # bump when the output changes, so cached outputs are regenerated
+GENERATOR_VERSION = 7  # bump when the output changes, so cached outputs are regenerated
 SIZES = {"1k": 1_000, "10k": 10_000, "50k": 50_000}
 EPOCH = 1_780_000_000  # creation timestamps are spread before this (fixed: reproducible)
 
@@ -506,8 +506,11 @@ def snapshot_json(objects: list[Obj], seed: int) -> bytes:
     from regulens.snapshot.codec import dump_snapshot
     from regulens.snapshot.kubernetes import content_digest
 
+    from regulens.sources.kubernetes import KNOWN_KINDS
+
     resources = tuple(Resource.from_object(o) for o in objects)
-    kinds = sorted({r.kind for r in resources})
+    # a live collection lists every kind it knows, also those with no objects
+    kinds = sorted(KNOWN_KINDS)
     provenance = Provenance(
         source="kubernetes",
         collected_at=datetime.fromtimestamp(EPOCH, UTC),

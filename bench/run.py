@@ -271,9 +271,14 @@ def acceptable(tool: str, run: Run) -> bool:
 
 
 def startup(args: argparse.Namespace, work: Path) -> dict[str, Any]:
-    """Wall time of a small run (the example platform), and what importing the CLI costs."""
-    cmd = [REGULENS, "evaluate", "--policies", "builtin:ops-baseline", "--manifests", str(EXAMPLE)]
-    cmd += ["--now", NOW, "--format", "json"]
+    """Wall time of `make demo`'s gate (the example change), and what importing the CLI costs."""
+    ex = ROOT / "examples"
+    cmd = [REGULENS, "gate", "--change", str(ex / "changes" / "allowed.yaml")]
+    cmd += ["--policies", "builtin:ops-baseline", "--manifests", str(EXAMPLE)]
+    cmd += ["--baseline-manifests", str(EXAMPLE), "--backups", str(ex / "ops" / "backups.yaml")]
+    cmd += ["--drills", str(ex / "ops" / "drills.yaml")]
+    cmd += ["--metrics", str(ex / "ops" / "metrics.json")]
+    cmd += ["--now", "2026-11-30T01:30:00Z", "--format", "json"]
     runs = [measure(cmd, timeout=60, stdout=work / "startup.out") for _ in range(args.startup_runs)]
     imports = subprocess.run(
         [PYTHON, "-X", "importtime", "-c", "import regulens.cli"],
