@@ -505,7 +505,6 @@ def snapshot_json(objects: list[Obj], seed: int) -> bytes:
     from regulens.snapshot import ClusterIdentity, KubernetesState, Provenance, Resource, Snapshot
     from regulens.snapshot.codec import dump_snapshot
     from regulens.snapshot.kubernetes import content_digest
-
     from regulens.sources.kubernetes import KNOWN_KINDS
 
     resources = tuple(Resource.from_object(o) for o in objects)
