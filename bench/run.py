@@ -125,7 +125,10 @@ def tool_version(cmd: list[str]) -> str:
         out = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"unavailable ({exc})"
-    return (out.stdout or out.stderr).strip().splitlines()[0] if out.returncode == 0 else "?"
+    if out.returncode != 0:
+        return "?"
+    first = (out.stdout or out.stderr).strip().splitlines()[0]
+    return first.rsplit(" ", 1)[-1]  # "regulens, version 0.1.0", "Version: 0.76.0" -> number
 
 
 def summarise_output(tool: str, path: Path) -> dict[str, Any]:
