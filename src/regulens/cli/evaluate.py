@@ -17,6 +17,7 @@ from regulens.cli.common import (
     policy_options,
     resolve_now,
 )
+from regulens.cli.evidence import record_options, record_outcome
 from regulens.cli.output import emit
 from regulens.engine import EvalContext, decide, evaluate
 from regulens.engine.outcome import Outcome
@@ -31,6 +32,8 @@ FORMATS = ("table", "json")
 @input_options
 @output_options(FORMATS)
 @click.option("--show-passed", is_flag=True, help="Table format: list passing results too.")
+@click.option("--record", is_flag=True, help="Record the decision in the evidence store.")
+@record_options
 def evaluate_cmd(
     policies: tuple[str, ...],
     select: tuple[str, ...],
@@ -40,14 +43,31 @@ def evaluate_cmd(
     force: bool,
     now: datetime | None,
     show_passed: bool,
+    record: bool,
+    evidence: str | None,
+    stream: str,
+    signing_key: str | None,
     **inputs: Any,
 ) -> int:
     """Evaluate policies against manifests or cluster state; exit 0 allow, 1 deny, 2 incomplete."""
-    _, chosen = load_selected(policies, select, skip)
+    loaded, chosen = load_selected(policies, select, skip)
     at = resolve_now(now)
     snapshot = build_snapshot(inputs, chosen, at)
     results = evaluate(chosen, snapshot, EvalContext(now=at))
     outcome = Outcome.of(decide(results), results, snapshot, at)
+    if record:
+        # Before any output: a run that cannot be recorded exits 4 and prints no decision.
+        stored = record_outcome(
+            command="evaluate",
+            outcome=outcome,
+            snapshot=snapshot,
+            loaded=loaded,
+            selected=[p.id for p in chosen],
+            evidence=evidence,
+            stream=stream,
+            signing_key=signing_key,
+        )
+        click.echo(f"recorded run {stored.run_id} as {stored.stream}#{stored.seq}", err=True)
     if fmt == "json":
         emit(render_json(outcome), output, force=force)
     elif output is not None:
