@@ -1,0 +1,163 @@
+"""`regulens evaluate --record`, `evidence ...` and `keys generate`, through the real CLI."""
+
+from __future__ import annotations
+
+import sqlite3
+import stat
+from pathlib import Path
+
+import orjson
+import pytest
+
+from regulens.cli import main
+
+POLICIES = ["--policies", "builtin:ops-baseline", "--now", "2026-11-30T02:10:00Z"]
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as exc:
+        main(list(argv))
+    out, err = capsys.readouterr()
+    return int(exc.value.code or 0), out, err
+
+
+@pytest.fixture
+def key(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
+    path = tmp_path / "signing.pem"
+    code, out, _ = run(capsys, "keys", "generate", "-o", str(path))
+    assert code == 0 and "key id" in out
+    return path
+
+
+def record(
+    capsys: pytest.CaptureFixture[str], url: str, examples: Path, *extra: str, platform: str = ""
+) -> tuple[int, str, str]:
+    manifests = str(examples / (platform or "platform"))
+    return run(
+        capsys, "evaluate", *POLICIES, "--manifests", manifests, "--record", "--evidence", url,
+        *extra,
+    )  # fmt: skip
+
+
+def test_keys_generate_writes_a_private_and_a_public_key(
+    key: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    assert b"PRIVATE KEY" in key.read_bytes()
+    assert b"PUBLIC KEY" in Path(f"{key}.pub").read_bytes()
+    code, _, err = run(capsys, "keys", "generate", "-o", str(key))
+    assert code == 3 and "already exists" in err
+
+
+def test_record_verify_then_tamper_one_byte(
+    tmp_path: Path, examples: Path, key: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "e.db"
+    url = f"sqlite:///{db}"
+    for _ in range(3):
+        code, out, err = record(capsys, url, examples, "--signing-key", str(key))
+        assert code == 0 and "ALLOW" in out and "recorded run" in err
+    pub = f"{key}.pub"
+    code, out, _ = run(capsys, "evidence", "verify", "--evidence", url, "--public-key", pub)
+    assert (code, out.splitlines()[-1]) == (0, "OK")
+    with sqlite3.connect(db) as conn:
+        (blob,) = conn.execute("SELECT payload FROM evidence_records WHERE seq = 2").fetchone()
+        tampered = blob.replace(b'"pass":16', b'"pass":17')
+        assert tampered != blob
+        conn.execute("UPDATE evidence_records SET payload = ? WHERE seq = 2", (tampered,))
+    code, out, _ = run(capsys, "evidence", "verify", "--evidence", url, "--public-key", pub)
+    assert code == 2
+    assert "CORRUPT at seq 2" in out and out.splitlines()[-1] == "CORRUPT"
+    code, out, _ = run(capsys, "evidence", "verify", "--evidence", url, "--format", "json")
+    doc = orjson.loads(out)
+    assert (doc["status"], doc["streams"][0]["seq"]) == ("CORRUPT", 2)
+
+
+def test_store_env_variable_and_streams(
+    tmp_path: Path,
+    examples: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'env.db'}"
+    monkeypatch.setenv("REGULENS_EVIDENCE", url)
+    code, _, _ = run(capsys, "evaluate", *POLICIES, "--manifests", str(examples / "platform"),
+                     "--record", "--stream", "prod")  # fmt: skip
+    assert code == 0
+    code, out, _ = run(capsys, "evidence", "verify")
+    assert code == 0 and "stream prod: OK (1 records" in out
+    code, out, _ = run(capsys, "evidence", "log")
+    assert "prod#1" in out and "evaluate  allow" in out
+
+
+def test_empty_store_does_not_verify(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "evidence", "verify", "--evidence", f"sqlite:///{tmp_path}/e.db")
+    assert code == 2 and out.strip() == "EMPTY"
+
+
+@pytest.mark.parametrize("kind", ["sqlite-dir", "postgres"])
+def test_unwritable_store_exits_4_and_prints_no_decision(
+    tmp_path: Path, examples: Path, capsys: pytest.CaptureFixture[str], kind: str
+) -> None:
+    if kind == "sqlite-dir":
+        (tmp_path / "file").write_text("x")
+        url = f"sqlite:///{tmp_path / 'file' / 'e.db'}"
+    else:
+        url = f"postgresql://nobody@/regulens?host={tmp_path}&port=1"
+    code, out, err = record(capsys, url, examples)
+    assert code == 4
+    assert out == ""  # no ALLOW, no table
+    assert "evidence store" in err
+
+
+def test_read_only_store_exits_4(
+    tmp_path: Path, examples: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "e.db"
+    assert record(capsys, f"sqlite:///{db}", examples)[0] == 0
+    code, out, err = record(capsys, f"sqlite:///file:{db}?mode=ro&uri=true", examples)
+    assert (code, out) == (4, "")
+    assert "readonly" in err
+
+
+def test_show_and_replay(
+    tmp_path: Path, examples: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "e.db"
+    url = f"sqlite:///{db}"
+    code, _, err = record(capsys, url, examples, platform="platform-noncompliant")
+    assert code == 1
+    run_id = err.split("recorded run ")[1].split()[0]
+    code, out, _ = run(capsys, "evidence", "show", "--evidence", url, run_id)
+    shown = orjson.loads(out)
+    assert code == 0 and shown["seq"] == 1
+    assert shown["statement"]["predicate"]["decision"]["decision"] == "deny"
+    code, out, _ = run(capsys, "evidence", "replay", "--evidence", url, run_id)
+    assert code == 0 and "SAME" in out and "recorded: deny (exit 1)" in out
+    with sqlite3.connect(db) as conn:
+        (blob,) = conn.execute("SELECT payload FROM evidence_records").fetchone()
+        changed = blob.replace(b'"exit_code":1', b'"exit_code":0', 1)
+        assert changed != blob
+        conn.execute("UPDATE evidence_records SET payload = ?", (changed,))
+    code, out, _ = run(capsys, "evidence", "replay", "--evidence", url, run_id)
+    assert code == 2 and "DIFFERENT: exit_code differs" in out
+    code, _, err = run(capsys, "evidence", "show", "--evidence", url, "no-such-run")
+    assert code == 3 and "no run" in err
+
+
+def test_checkpoint_file_detects_truncation(
+    tmp_path: Path, examples: Path, key: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "e.db"
+    url = f"sqlite:///{db}"
+    for _ in range(2):
+        assert record(capsys, url, examples, "--signing-key", str(key))[0] == 0
+    cp = tmp_path / "cp.jsonl"
+    code, _, _ = run(capsys, "evidence", "checkpoint", "--evidence", url, "--signing-key",
+                     str(key), "-o", str(cp))  # fmt: skip
+    assert code == 0 and orjson.loads(cp.read_bytes())["size"] == 2
+    fresh = tmp_path / "other.db"  # the checkpoint is kept elsewhere: not in the store
+    assert record(capsys, f"sqlite:///{fresh}", examples, "--signing-key", str(key))[0] == 0
+    code, out, _ = run(capsys, "evidence", "verify", "--evidence", f"sqlite:///{fresh}",
+                       "--checkpoint", str(cp), "--public-key", f"{key}.pub")  # fmt: skip
+    assert code == 2 and "TRUNCATED at seq 2" in out
