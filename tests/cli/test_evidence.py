@@ -161,3 +161,25 @@ def test_checkpoint_file_detects_truncation(
     code, out, _ = run(capsys, "evidence", "verify", "--evidence", f"sqlite:///{fresh}",
                        "--checkpoint", str(cp), "--public-key", f"{key}.pub")  # fmt: skip
     assert code == 2 and "TRUNCATED at seq 2" in out
+
+
+def test_export_and_verify_bundle(
+    tmp_path: Path, examples: Path, key: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"sqlite:///{tmp_path / 'e.db'}"
+    assert record(capsys, url, examples, "--signing-key", str(key))[0] == 0
+    bundle = tmp_path / "bundle.tar"
+    code, out, _ = run(capsys, "evidence", "export", "--evidence", url, "--signing-key", str(key),
+                       "-o", str(bundle))  # fmt: skip
+    assert code == 0 and "stream default: seq 1..1" in out
+    code, out, _ = run(capsys, "evidence", "verify-bundle", str(bundle), "--public-key",
+                       f"{key}.pub")  # fmt: skip
+    assert code == 0 and out.splitlines()[-1] == "OK"
+    other = tmp_path / "other.pem"
+    assert run(capsys, "keys", "generate", "-o", str(other))[0] == 0
+    code, out, _ = run(capsys, "evidence", "verify-bundle", str(bundle), "--public-key",
+                       f"{other}.pub")  # fmt: skip
+    assert code == 2 and out.splitlines()[-1] == "UNKNOWN_KEY"
+    code, _, err = run(capsys, "evidence", "export", "--evidence", url, "--signing-key", str(key),
+                       "-o", str(bundle))  # fmt: skip
+    assert code == 3 and "already exists" in err

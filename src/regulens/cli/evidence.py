@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -13,8 +14,10 @@ import orjson
 import platformdirs
 
 from regulens import clock
+from regulens.cli.common import Timestamp
 from regulens.engine.outcome import Outcome
 from regulens.errors import ConfigError, ExitCode
+from regulens.evidence.bundle import export_bundle, verify_bundle
 from regulens.evidence.checkpoint import (
     checkpoint_to_json,
     make_checkpoint,
@@ -279,6 +282,102 @@ def replay_cmd(evidence: str | None, run_id: str) -> int:
     for diff in result.differences:
         click.echo(f"DIFFERENT: {diff}")
     return int(ExitCode.INCOMPLETE)
+
+
+@evidence_group.command("export")
+@evidence_option
+@click.option("--stream", "stream", metavar="NAME", help="Export one stream (default: all).")
+@click.option("--since", type=Timestamp(), help="Records recorded at or after this time.")
+@click.option("--until", type=Timestamp(), help="Records recorded before this time.")
+@signing_key_option
+@click.option("--output", "-o", "output", required=True, metavar="FILE", help="Bundle (.tar).")
+@click.option("--force", is_flag=True, help="Overwrite an existing bundle.")
+def export_cmd(
+    evidence: str | None,
+    stream: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    signing_key: str | None,
+    output: str,
+    force: bool,
+) -> int:
+    """Write a signed bundle (uncompressed tar) that auditors verify offline."""
+    if not signing_key:
+        raise ConfigError("a bundle manifest must be signed", hint="pass --signing-key FILE")
+    signer = load_signer(signing_key)
+    at = clock.now()
+    target = Path(output)
+    if target.exists() and not force:
+        raise ConfigError(f"{output}: already exists", hint="pass --force to overwrite it")
+    directory = target.parent
+    if not directory.is_dir():
+        raise ConfigError(f"{output}: directory {directory} does not exist")
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as fh, open_evidence(evidence) as store:
+            manifest = export_bundle(
+                store,
+                fh,
+                signer,
+                created_at=rfc3339(at),
+                mtime=int(at.timestamp()),
+                stream=stream,
+                since=rfc3339(since) if since else None,
+                until=rfc3339(until) if until else None,
+            )
+            fh.flush()
+            os.fsync(fh.fileno())
+        Path(tmp).replace(target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    for s in manifest["streams"]:
+        click.echo(f"stream {s['stream']}: seq {s['first_seq']}..{s['last_seq']} ({s['count']})")
+    click.echo(f"wrote {output}")
+    return 0
+
+
+@evidence_group.command("verify-bundle")
+@click.argument("bundle", metavar="BUNDLE.tar")
+@click.option(
+    "--public-key",
+    "public_keys",
+    multiple=True,
+    required=True,
+    metavar="FILE",
+    help="Trusted public key (repeatable).",
+)
+@click.option(
+    "--checkpoint", "checkpoint_files", multiple=True, metavar="FILE", help="Exported checkpoint."
+)
+@click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text")
+def verify_bundle_cmd(
+    bundle: str, public_keys: tuple[str, ...], checkpoint_files: tuple[str, ...], fmt: str
+) -> int:
+    """Verify a bundle offline, streaming (never extracted); exit 0 only when OK, 2 otherwise."""
+    trusted = load_trusted(public_keys)
+    extra = _checkpoints(checkpoint_files)
+    try:
+        with Path(bundle).open("rb") as fh:
+            report = verify_bundle(fh, trusted, checkpoints=extra)
+    except OSError as exc:
+        raise ConfigError(f"{bundle}: cannot read: {exc.strerror}") from exc
+    if fmt == "json":
+        doc = {
+            "status": report.status,
+            "message": report.message,
+            "streams": [r.to_json() for r in report.streams],
+        }
+        click.echo(orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode())
+    else:
+        for r in report.streams:
+            where = f" at seq {r.seq}" if r.seq is not None else ""
+            detail = f": {r.message}" if r.message else f" ({r.records} records)"
+            click.echo(f"stream {r.stream}: {r.status.value}{where}{detail}")
+        if report.message and not report.streams:
+            click.echo(f"bundle: {report.message}")
+        click.echo(report.status)
+    return 0 if report.ok else int(ExitCode.INCOMPLETE)
 
 
 @click.group("keys")
