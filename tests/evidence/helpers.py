@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from regulens.evidence.canonical import canonical_json
+from regulens.evidence.chain import RUN_PREFIX
 from regulens.evidence.keys import Signer
-from regulens.evidence.statement import PREDICATE_TYPE, RUN_PREFIX, STATEMENT_TYPE
 from regulens.evidence.store import EvidenceStore, StoredRecord
+
+# Literal copies (importing regulens.evidence.statement would load the engine in every
+# writer process of the concurrency tests).
+STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
+PREDICATE_TYPE = "https://regulens.dev/evidence/decision/v1"
 
 
 def payload(run_id: str, n: int = 0) -> bytes:

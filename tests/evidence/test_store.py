@@ -124,3 +124,21 @@ def test_read_only_sqlite_store_fails_on_append(tmp_path: Path) -> None:
         assert store.streams() == []
         with pytest.raises(EvidenceError, match="readonly"):
             store.append("s", "r", "gate", "t", payload("r"))
+
+
+def test_head_revision_constant_matches_the_migrations() -> None:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from regulens.evidence.store import HEAD_REVISION, _migrations_dir
+
+    cfg = Config()
+    cfg.set_main_option("script_location", _migrations_dir())
+    assert ScriptDirectory.from_config(cfg).get_current_head() == HEAD_REVISION
+
+
+def test_public_api_names_resolve() -> None:
+    import regulens.evidence as api
+
+    for name in api.__all__:
+        assert getattr(api, name) is not None

@@ -7,6 +7,7 @@ import hashlib
 DOMAIN_TAG = b"regulens-evidence-record/v1\x00"
 GENESIS = bytes(32)  # prev_hash of the first record of every stream
 HASH_SIZE = 32
+RUN_PREFIX = "regulens-run:"  # subject name of a run's statement: RUN_PREFIX + run id
 
 
 def record_hash(stream: str, seq: int, prev_hash: bytes, payload: bytes) -> bytes:

@@ -15,12 +15,12 @@ from typing import Any, Literal
 from regulens import __version__
 from regulens.engine.outcome import Outcome
 from regulens.evidence.canonical import digest_of
+from regulens.evidence.chain import RUN_PREFIX
 from regulens.policies import LoadedPolicies
 from regulens.snapshot import Snapshot
 
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
 PREDICATE_TYPE = "https://regulens.dev/evidence/decision/v1"
-RUN_PREFIX = "regulens-run:"
 REDACTED = "<redacted>"
 SECRET_FIELDS = ("data", "stringData")
 

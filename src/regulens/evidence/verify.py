@@ -14,10 +14,9 @@ from enum import StrEnum
 import orjson
 
 from regulens.evidence.canonical import canonical_json
-from regulens.evidence.chain import GENESIS, record_hash
+from regulens.evidence.chain import GENESIS, RUN_PREFIX, record_hash
 from regulens.evidence.checkpoint import signed_message
 from regulens.evidence.keys import CHECKPOINT_SIG_TAG, RECORD_SIG_TAG, TrustedKeys
-from regulens.evidence.statement import RUN_PREFIX
 from regulens.evidence.store import EvidenceStore, StoredCheckpoint, StoredRecord
 
 
