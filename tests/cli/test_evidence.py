@@ -10,8 +10,16 @@ import orjson
 import pytest
 
 from regulens.cli import main
+from regulens.evidence import open_store
 
-POLICIES = ["--policies", "builtin:ops-baseline", "--now", "2026-11-30T02:10:00Z"]
+POLICIES = [
+    "--policies",
+    "builtin:ops-baseline",
+    "--select",
+    "workload-*",
+    "--now",
+    "2026-11-30T02:10:00Z",
+]
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -62,7 +70,7 @@ def test_record_verify_then_tamper_one_byte(
     assert (code, out.splitlines()[-1]) == (0, "OK")
     with sqlite3.connect(db) as conn:
         (blob,) = conn.execute("SELECT payload FROM evidence_records WHERE seq = 2").fetchone()
-        tampered = blob.replace(b'"pass":16', b'"pass":17')
+        tampered = blob.replace(b'"pass":15', b'"pass":16')
         assert tampered != blob
         conn.execute("UPDATE evidence_records SET payload = ? WHERE seq = 2", (tampered,))
     code, out, _ = run(capsys, "evidence", "verify", "--evidence", url, "--public-key", pub)
@@ -91,7 +99,12 @@ def test_store_env_variable_and_streams(
 
 
 def test_empty_store_does_not_verify(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "evidence", "verify", "--evidence", f"sqlite:///{tmp_path}/e.db")
+    url = f"sqlite:///{tmp_path}/e.db"
+    code, _, err = run(capsys, "evidence", "verify", "--evidence", url)
+    assert code == 4 and "no such file" in err  # reading never creates a store
+    assert not (tmp_path / "e.db").exists()
+    open_store(url).close()
+    code, out, _ = run(capsys, "evidence", "verify", "--evidence", url)
     assert code == 2 and out.strip() == "EMPTY"
 
 
@@ -183,3 +196,42 @@ def test_export_and_verify_bundle(
     code, _, err = run(capsys, "evidence", "export", "--evidence", url, "--signing-key", str(key),
                        "-o", str(bundle))  # fmt: skip
     assert code == 3 and "already exists" in err
+
+
+def test_gate_always_records_and_replays_with_its_exceptions(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.cli.test_gate import BASE, CHANGES, PLATFORM, WAIVERS
+
+    url = f"sqlite:///{tmp_path / 'e.db'}"
+    change = str(CHANGES / "denied-expired-exception.yaml")
+    code, out, err = run(capsys, *BASE, "--change", change, *PLATFORM, *WAIVERS,
+                         "--evidence", url, "--stream", "prod")  # fmt: skip
+    assert code == 1 and "recorded run" in err
+    run_id = err.split("recorded run ")[1].split()[0]
+    code, out, _ = run(capsys, "evidence", "show", "--evidence", url, run_id)
+    predicate = orjson.loads(out)["statement"]["predicate"]
+    assert predicate["run"]["command"] == "gate"
+    assert predicate["change"]["category"] in ("standard", "normal", "emergency")
+    assert [e["id"] for e in predicate["exceptions"]["expired"]] == ["EXC-2026-011"]
+    assert predicate["exception_documents"].startswith("sha256:")
+    assert {"kubernetes", "baseline", "change", "backups", "drills", "metrics"} <= set(
+        predicate["inputs"]
+    )
+    code, out, _ = run(capsys, "evidence", "replay", "--evidence", url, run_id)
+    assert code == 0 and "SAME" in out, out
+    code, out, _ = run(capsys, "evidence", "verify", "--evidence", url)
+    assert code == 0 and "stream prod: OK (1 records" in out
+
+
+def test_gate_that_cannot_record_exits_4_and_never_allows(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.cli.test_gate import BASE, CHANGES, PLATFORM
+
+    (tmp_path / "file").write_text("x")
+    url = f"sqlite:///{tmp_path / 'file' / 'e.db'}"
+    change = str(CHANGES / "allowed.yaml")
+    code, out, err = run(capsys, *BASE, "--change", change, *PLATFORM, "--evidence", url)
+    assert (code, out) == (4, "")
+    assert "allow" not in err.lower() and "evidence store" in err

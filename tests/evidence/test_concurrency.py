@@ -39,7 +39,7 @@ def _hammer(url: str, tmp_path: Path, writers: int, victims: int) -> None:
     rng = random.Random(writers)
     acks = [tmp_path / f"ack-{w}" for w in range(writers)]
     procs = [_spawn(url, w, acks[w]) for w in range(writers)]
-    doomed = {w: rng.randint(3, APPENDS - 10) for w in rng.sample(range(writers), victims)}
+    doomed = {w: rng.randint(3, APPENDS - 40) for w in rng.sample(range(writers), victims)}
     killed: set[int] = set()
     deadline = time.monotonic() + 120
     while len(killed) < len(doomed) and time.monotonic() < deadline:

@@ -24,9 +24,9 @@ def cli(verbose: bool) -> None:
 
 
 def _register() -> None:
-    from regulens.cli import checks, evaluate, evidence, validate
+    from regulens.cli import checks, evaluate, evidence, gate, rbac, validate
 
-    for module in (checks, evaluate, evidence, validate):
+    for module in (checks, evaluate, evidence, gate, rbac, validate):
         module.register(cli)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -15,6 +15,7 @@ import platformdirs
 
 from regulens import clock
 from regulens.cli.common import Timestamp
+from regulens.engine.exceptions import PolicyException
 from regulens.engine.outcome import Outcome
 from regulens.errors import ConfigError, ExitCode
 from regulens.evidence.bundle import export_bundle, verify_bundle
@@ -83,9 +84,9 @@ def record_options(func: F) -> F:
     return evidence_option(stream_option(signing_key_option(func)))
 
 
-def open_evidence(url: str | None) -> EvidenceStore:
-    """Open the store named by --evidence (or the default)."""
-    return open_store(url or default_evidence_url())
+def open_evidence(url: str | None, *, create: bool = False) -> EvidenceStore:
+    """Open the store named by --evidence (or the default); only recording creates one."""
+    return open_store(url or default_evidence_url(), create=create)
 
 
 def record_outcome(
@@ -95,6 +96,7 @@ def record_outcome(
     snapshot: Snapshot,
     loaded: LoadedPolicies,
     selected: list[str],
+    waivers: Sequence[PolicyException] = (),
     evidence: str | None,
     stream: str,
     signing_key: str | None,
@@ -109,8 +111,9 @@ def record_outcome(
         recorded_at=clock.now(),
         ci=ci_metadata(os.environ),
         selected=selected,
+        waivers=waivers,
     )
-    with open_evidence(evidence) as store:
+    with open_evidence(evidence, create=True) as store:
         return record_run(
             store, outcome=outcome, snapshot=snapshot, loaded=loaded, meta=meta, signer=signer
         )

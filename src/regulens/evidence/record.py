@@ -20,6 +20,7 @@ from regulens.evidence.statement import (
     policy_documents,
     rfc3339,
     snapshot_sections,
+    waiver_documents,
 )
 from regulens.evidence.store import Blob, EvidenceStore, StoredRecord
 from regulens.policies import LoadedPolicies
@@ -76,8 +77,8 @@ def ci_metadata(env: Mapping[str, str]) -> dict[str, Any] | None:
     return None
 
 
-def run_blobs(snapshot: Snapshot, loaded: LoadedPolicies) -> list[Blob]:
-    """Return the snapshot sections and policy sets to store, keyed by digest."""
+def run_blobs(snapshot: Snapshot, loaded: LoadedPolicies, meta: RunMeta) -> list[Blob]:
+    """Return the snapshot sections, policy sets and exceptions to store, keyed by digest."""
     blobs = [
         Blob(digest_of(doc), f"section:{name}", canonical_json(doc))
         for name, doc in snapshot_sections(snapshot).items()
@@ -85,6 +86,9 @@ def run_blobs(snapshot: Snapshot, loaded: LoadedPolicies) -> list[Blob]:
     blobs.extend(
         Blob(digest_of(doc), "policyset", canonical_json(doc)) for doc in policy_documents(loaded)
     )
+    if meta.waivers:
+        docs = waiver_documents(meta.waivers)
+        blobs.append(Blob(digest_of(docs), "exceptions", canonical_json(docs)))
     return blobs
 
 
@@ -107,5 +111,5 @@ def record_run(
         rfc3339(meta.recorded_at),
         payload,
         signer=signer,
-        blobs=run_blobs(snapshot, loaded),
+        blobs=run_blobs(snapshot, loaded, meta),
     )

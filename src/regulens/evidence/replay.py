@@ -11,6 +11,7 @@ import orjson
 from pydantic import ValidationError
 
 from regulens.engine import EvalContext, decide, evaluate
+from regulens.engine.exceptions import PolicyException, apply_exceptions
 from regulens.engine.outcome import Outcome
 from regulens.engine.policy import PolicySet
 from regulens.errors import ConfigError, InputDataError
@@ -67,11 +68,16 @@ def replay_run(store: EvidenceStore, run_id: str) -> ReplayResult:
         ids = list(predicate["policies"]["ids"])
         now = datetime.fromisoformat(predicate["run"]["now"])
         version = predicate.get("snapshot_version", 1)
+        waiver_digest = predicate.get("exception_documents")
+        waiver_docs = (
+            _blob_json(store, waiver_digest, "exceptions") if waiver_digest is not None else []
+        )
     except (KeyError, TypeError, ValueError) as exc:
         raise InputDataError(f"run {run_id}: statement lacks replay data ({exc})") from exc
     try:
         snapshot = Snapshot.model_validate({"version": version, **sections})
         sets = [PolicySet.model_validate(doc) for doc in documents]
+        waivers = [PolicyException.model_validate(doc) for doc in waiver_docs]
     except ValidationError as exc:
         raise InputDataError(f"run {run_id}: stored inputs no longer load: {exc}") from exc
     digest = hashlib.sha256()
@@ -84,18 +90,20 @@ def replay_run(store: EvidenceStore, run_id: str) -> ReplayResult:
         raise InputDataError(f"run {run_id}: policies {missing} are not in the stored sets")
     chosen = [by_id[i] for i in ids]
     results = evaluate(chosen, snapshot, EvalContext(now=now))
-    replayed = Outcome.of(decide(results), results, snapshot, now).to_json()
+    results, report = apply_exceptions(results, waivers, now)
+    replayed = Outcome.of(decide(results), results, snapshot, now, report).to_json()
     recorded = {
         "decision": predicate["decision"]["decision"],
         "exit_code": predicate["decision"]["exit_code"],
         "summary": predicate["decision"]["summary"],
         "results": predicate["results"],
         "coverage": predicate["coverage"],
+        "exceptions": predicate["exceptions"],
     }
     differences = []
     if f"sha256:{digest.hexdigest()}" != predicate["policies"]["digest"]:
         differences.append("policy set digest differs from the recorded one")
-    for key in ("decision", "exit_code", "summary", "results", "coverage"):
+    for key in ("decision", "exit_code", "summary", "results", "coverage", "exceptions"):
         if canonical_json(recorded[key]) != canonical_json(replayed[key]):
             differences.append(f"{key} differs")
     return ReplayResult(run_id, recorded, replayed, differences)

@@ -13,11 +13,12 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from regulens import __version__
+from regulens.engine.exceptions import PolicyException
 from regulens.engine.outcome import Outcome
 from regulens.evidence.canonical import digest_of
 from regulens.evidence.chain import RUN_PREFIX
 from regulens.policies import LoadedPolicies
-from regulens.snapshot import Snapshot
+from regulens.snapshot import KubernetesState, Snapshot
 
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
 PREDICATE_TYPE = "https://regulens.dev/evidence/decision/v1"
@@ -39,6 +40,7 @@ class RunMeta:
     ci: Mapping[str, Any] | None = None
     selected: Sequence[str] | None = None  # policy ids evaluated; None: every loaded policy
     signoff: Mapping[str, Any] | None = None  # review-signoff only: month, reviewer, date, notes
+    waivers: Sequence[PolicyException] = ()  # exceptions given to the run (stored for replay)
 
 
 def rfc3339(at: datetime) -> str:
@@ -59,7 +61,7 @@ def snapshot_sections(snapshot: Snapshot) -> dict[str, dict[str, Any]]:
         if section is None:
             continue
         dumped = section.model_dump(mode="json", by_alias=True)
-        if name == "kubernetes":
+        if isinstance(section, KubernetesState):
             dumped = _redact_secrets(dumped)
         out[name] = dumped
     return out
@@ -84,6 +86,11 @@ def _redact_secrets(section: dict[str, Any]) -> dict[str, Any]:
 def policy_documents(loaded: LoadedPolicies) -> list[dict[str, Any]]:
     """Return each loaded policy set as the JSON document that is stored for replay."""
     return [s.model_dump(mode="json", by_alias=True) for s in loaded.sets]
+
+
+def waiver_documents(waivers: Sequence[PolicyException]) -> list[dict[str, Any]]:
+    """Return the exceptions given to a run as the JSON list that is stored for replay."""
+    return [w.model_dump(mode="json", by_alias=True) for w in waivers]
 
 
 def _source_of(name: str, section: Any) -> str:
@@ -162,6 +169,9 @@ def build_statement(
         "results": result["results"],
         "coverage": result["coverage"],
         "exceptions": _exceptions(result),
+        "exception_documents": (
+            digest_of(waiver_documents(run_meta.waivers)) if run_meta.waivers else None
+        ),
     }
     if run_meta.command == "review-signoff":
         predicate["signoff"] = dict(run_meta.signoff or {})

@@ -414,14 +414,23 @@ def _sqlite_setup(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
-def open_store(url: str) -> EvidenceStore:
-    """Open (creating and migrating as needed) the store at a SQLAlchemy URL."""
+def open_store(url: str, *, create: bool = True) -> EvidenceStore:
+    """Open (migrating as needed) the store at a SQLAlchemy URL.
+
+    With `create=False` a SQLite file that does not exist is an error instead
+    of a new empty store (commands that only read use this).
+    """
     parsed = normalise_url(url)
     label = parsed.render_as_string(hide_password=True)
     backend = parsed.get_backend_name()
     if backend == "sqlite":
         database = parsed.database
         if database and database != ":memory:" and not database.startswith("file:"):
+            if not create and not Path(database).expanduser().exists():
+                raise EvidenceError(
+                    f"evidence store {label}: no such file",
+                    hint="check --evidence (or REGULENS_EVIDENCE)",
+                )
             directory = Path(database).expanduser().parent
             try:
                 directory.mkdir(parents=True, exist_ok=True)
