@@ -11,6 +11,7 @@ import pytest
 
 from regulens.cli import main
 from regulens.evidence import open_store
+from tests.support.postgres import PostgresServer
 
 POLICIES = [
     "--policies",
@@ -235,3 +236,26 @@ def test_gate_that_cannot_record_exits_4_and_never_allows(
     code, out, err = run(capsys, *BASE, "--change", change, *PLATFORM, "--evidence", url)
     assert (code, out) == (4, "")
     assert "allow" not in err.lower() and "evidence store" in err
+
+
+@pytest.mark.postgres
+def test_record_and_verify_on_postgres(
+    postgres_server: PostgresServer,
+    tmp_path: Path,
+    examples: Path,
+    key: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    url = postgres_server.url(postgres_server.create_database())
+    for _ in range(2):
+        assert record(capsys, url, examples, "--signing-key", str(key), "--stream", "eu")[0] == 0
+    code, out, _ = run(capsys, "evidence", "verify", "--evidence", url, "--public-key",
+                       f"{key}.pub")  # fmt: skip
+    assert code == 0 and "stream eu: OK (2 records" in out
+    bundle = tmp_path / "b.tar"
+    code, _, _ = run(capsys, "evidence", "export", "--evidence", url, "--signing-key", str(key),
+                     "-o", str(bundle))  # fmt: skip
+    assert code == 0
+    code, out, _ = run(capsys, "evidence", "verify-bundle", str(bundle), "--public-key",
+                       f"{key}.pub")  # fmt: skip
+    assert code == 0 and out.splitlines()[-1] == "OK"

@@ -8,9 +8,7 @@ from pathlib import Path
 import pytest
 
 from regulens.evidence import EvidenceStore, open_store
-from tests.support.postgres import PostgresServer, postgres_server, postgres_url
-
-__all__ = ["postgres_server", "postgres_url"]
+from tests.support.postgres import PostgresServer
 
 Backend = Callable[[], str]
 

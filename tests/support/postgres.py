@@ -13,7 +13,7 @@ import shutil
 import subprocess
 import tempfile
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -115,13 +115,3 @@ def start_server() -> Iterator[PostgresServer]:
 def postgres_server() -> Iterator[PostgresServer]:
     """The session's throwaway PostgreSQL server."""
     yield from start_server()
-
-
-@pytest.fixture
-def postgres_url(postgres_server: PostgresServer) -> Callable[[], str]:
-    """Return a factory of URLs of fresh, empty databases."""
-
-    def make() -> str:
-        return postgres_server.url(postgres_server.create_database())
-
-    return make
