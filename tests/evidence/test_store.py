@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
 
+import psycopg
 import pytest
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.exc import IntegrityError
@@ -11,9 +14,10 @@ from sqlalchemy.exc import IntegrityError
 from regulens.errors import EvidenceError
 from regulens.evidence import EvidenceStore, open_store
 from regulens.evidence.chain import GENESIS, record_hash
-from regulens.evidence.store import Blob, normalise_url
+from regulens.evidence.store import Blob, _lock_key, normalise_url
 from tests.evidence.conftest import Backend
 from tests.evidence.helpers import fill, payload
+from tests.support.postgres import PostgresServer
 
 
 def test_migrations_upgrade_an_empty_database(backend: Backend) -> None:
@@ -142,3 +146,42 @@ def test_public_api_names_resolve() -> None:
 
     for name in api.__all__:
         assert getattr(api, name) is not None
+
+
+@pytest.mark.postgres
+def test_append_survives_a_lost_connection_without_duplicating(
+    postgres_server: PostgresServer,
+) -> None:
+    url = postgres_server.url(postgres_server.create_database())
+    with open_store(url) as store:
+        fill(store, 2, "s")
+        holder = psycopg.connect(url.replace("postgresql+psycopg", "postgresql"))
+        try:
+            # Hold the stream's lock so the append waits inside its transaction...
+            holder.execute("SELECT pg_advisory_lock(%s)", (_lock_key("s"),))
+            result: list[object] = []
+            worker = threading.Thread(
+                target=lambda: result.append(
+                    store.append("s", "lost-1", "gate", "t", payload("lost-1"))
+                )
+            )
+            worker.start()
+            deadline = time.monotonic() + 20
+            killed = False
+            while time.monotonic() < deadline and not killed:
+                # ...then kill the server process serving it, as a network failure would.
+                row = holder.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE wait_event_type = 'Lock' AND wait_event = 'advisory'"
+                ).fetchone()
+                killed = row is not None and bool(row[0])
+                time.sleep(0.02)
+            assert killed
+            holder.execute("SELECT pg_advisory_unlock(%s)", (_lock_key("s"),))
+            worker.join(timeout=30)
+        finally:
+            holder.close()
+        assert len(result) == 1
+        records = list(store.records("s"))
+    assert [r.run_id for r in records] == ["run-s-0", "run-s-1", "lost-1"]
+    assert [r.seq for r in records] == [1, 2, 3]

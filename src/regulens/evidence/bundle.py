@@ -222,7 +222,7 @@ def _safe_name(member: tarfile.TarInfo) -> str:
         raise Rejected(f"member {name!r}: links are not allowed")
     if member.isdev() or member.ischr() or member.isblk() or member.isfifo():
         raise Rejected(f"member {name!r}: device files are not allowed")
-    if not member.isreg():
+    if not member.isreg() or member.issparse():
         raise Rejected(f"member {name!r}: only regular files are allowed")
     return name
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import (
     ArgumentError,
+    DBAPIError,
     IntegrityError,
     OperationalError,
     ProgrammingError,
@@ -37,6 +39,7 @@ from regulens.evidence.keys import RECORD_SIG_TAG, Signer, public_pem
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 60_000
+APPEND_ATTEMPTS = 3
 HEAD_REVISION = "0001"  # newest migration; a test keeps it equal to Alembic's head
 _WRITE = "regulens_write"
 
@@ -193,19 +196,28 @@ class EvidenceStore:
         """Append one record (and its blobs) at the head of `stream`; idempotent on run id."""
         if not stream or len(stream) > 200:
             raise EvidenceError(f"invalid stream name {stream!r}")
-        try:
-            with self._tx(write=True) as conn:
-                return self._append(
-                    conn, stream, run_id, command_name, recorded_at, payload, signer, blobs
-                )
-        except EvidenceError as exc:
-            # A concurrent append of the same run id may have won the race (SQLite
-            # writers are serialised, so this is the PostgreSQL unique-violation path).
-            if isinstance(exc.__cause__, IntegrityError):
-                existing = self.get(run_id)
-                if existing is not None:
-                    return self._same(existing, stream, payload)
-            raise
+        for attempt in range(1, APPEND_ATTEMPTS + 1):
+            try:
+                with self._tx(write=True) as conn:
+                    return self._append(
+                        conn, stream, run_id, command_name, recorded_at, payload, signer, blobs
+                    )
+            except EvidenceError as exc:
+                cause = exc.__cause__
+                # A concurrent append of the same run id may have won the race (SQLite
+                # writers are serialised, so this is the PostgreSQL unique-violation path).
+                if isinstance(cause, IntegrityError):
+                    existing = self.get(run_id)
+                    if existing is not None:
+                        return self._same(existing, stream, payload)
+                # A lost connection leaves the commit ambiguous: retrying with the same
+                # run id either finds the record that did commit or appends it once.
+                lost = isinstance(cause, DBAPIError) and cause.connection_invalidated
+                if not lost or attempt == APPEND_ATTEMPTS:
+                    raise
+                log.warning("evidence store connection lost; retrying append of %s", run_id)
+                time.sleep(0.2 * attempt)
+        raise AssertionError("unreachable")
 
     def _append(
         self,
