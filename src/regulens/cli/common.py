@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import os
+import sysconfig
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+import platformdirs
 
 from regulens import clock
 from regulens.engine.policy import Policy
+from regulens.engine.types import parse_duration
 from regulens.errors import ConfigError
 from regulens.policies import LoadedPolicies, load_policies, select_policies
 from regulens.snapshot import Snapshot
-from regulens.sources.manifests import read_manifests
+from regulens.snapshot.scans import ScanSet
+from regulens.sources.manifests import STDIN, read_manifests
+from regulens.sources.trivy import TrivyRunner, collect_scans, locate_trivy
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -58,12 +65,45 @@ def policy_options(func: F) -> F:
 
 def input_options(func: F) -> F:
     """Add the input flags (each supplies one snapshot section)."""
+    func = trivy_options(func)
     return click.option(
         "--manifests",
         "manifests",
         multiple=True,
         metavar="PATH|-",
         help="Manifest file or directory, or - for stdin (repeatable).",
+    )(func)
+
+
+def trivy_options(func: F) -> F:
+    """Add --trivy-report, --trivy-scan, --image-archive and --trivy-timeout."""
+    func = click.option(
+        "--trivy-timeout",
+        "trivy_timeout",
+        default="5m",
+        show_default=True,
+        metavar="DURATION",
+        help="Longest a single trivy run may take; a timeout is an error, never a pass.",
+    )(func)
+    func = click.option(
+        "--image-archive",
+        "image_archives",
+        multiple=True,
+        metavar="TAR",
+        help="Scan an image tarball with `trivy image --input` (offline; repeatable).",
+    )(func)
+    func = click.option(
+        "--trivy-scan",
+        "trivy_scan",
+        is_flag=True,
+        help="Scan the --manifests paths with `trivy config` (offline, embedded checks).",
+    )(func)
+    return click.option(
+        "--trivy-report",
+        "trivy_reports",
+        multiple=True,
+        metavar="FILE",
+        help="A Trivy JSON report (SchemaVersion 2) to ingest (repeatable).",
     )(func)
 
 
@@ -111,7 +151,35 @@ def build_snapshot(options: dict[str, Any], policies: list[Policy], now: datetim
     if list(manifests).count("-") > 1:
         raise ConfigError("--manifests - (stdin) can be given only once")
     kubernetes = read_manifests(manifests) if manifests else None
-    return Snapshot(kubernetes=kubernetes)
+    return Snapshot(kubernetes=kubernetes, scans=_scans(options, manifests))
+
+
+def _scans(options: dict[str, Any], manifests: tuple[str, ...]) -> ScanSet | None:
+    """Read Trivy reports and run trivy only when a Trivy flag was given."""
+    reports = tuple(options.get("trivy_reports") or ())
+    archives = tuple(options.get("image_archives") or ())
+    scan = bool(options.get("trivy_scan"))
+    if not (reports or archives or scan):
+        return None
+    if scan and not manifests:
+        raise ConfigError("--trivy-scan scans the --manifests paths: give --manifests too")
+    if scan and STDIN in manifests:
+        raise ConfigError(
+            "--trivy-scan cannot scan manifests read from stdin",
+            hint="write the rendered manifests to a file or directory and pass that",
+        )
+    runner = None
+    if scan or archives:
+        try:
+            timeout = parse_duration(options.get("trivy_timeout") or "5m")
+        except ValueError as exc:
+            raise ConfigError(f"--trivy-timeout: {exc}") from None
+        runner = TrivyRunner(
+            binary=locate_trivy(sysconfig.get_path("scripts"), os.environ.get("PATH")),
+            cache_dir=str(Path(platformdirs.user_cache_dir("regulens")) / "trivy"),
+            timeout=timeout,
+        )
+    return collect_scans(reports, runner, manifests if scan else (), archives)
 
 
 def resolve_now(now: datetime | None) -> datetime:

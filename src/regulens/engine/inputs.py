@@ -10,11 +10,13 @@ class Input(StrEnum):
 
     KUBERNETES = "kubernetes"
     CHANGE = "change"
+    TRIVY = "scans"
 
 
 FLAGS: dict[Input, str] = {
     Input.KUBERNETES: "--manifests, --snapshot or --cluster",
     Input.CHANGE: "--change (a ChangeRequest document; used by `regulens gate`)",
+    Input.TRIVY: "--trivy-report FILE or --trivy-scan",
 }
 
 

@@ -6,6 +6,7 @@ from pydantic import BaseModel, ConfigDict
 
 from regulens.snapshot.change import ChangeRequest
 from regulens.snapshot.kubernetes import KubernetesState
+from regulens.snapshot.scans import ScanSet
 
 SNAPSHOT_VERSION = 1
 
@@ -18,3 +19,4 @@ class Snapshot(BaseModel):
     version: int = SNAPSHOT_VERSION
     kubernetes: KubernetesState | None = None
     change: ChangeRequest | None = None
+    scans: ScanSet | None = None

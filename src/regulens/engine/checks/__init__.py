@@ -12,9 +12,17 @@ from pydantic import Field
 
 from regulens.engine.checks.base import Check, CheckError
 from regulens.engine.checks.resource_condition import ResourceCondition
+from regulens.engine.checks.trivy_misconfigurations import TrivyMisconfigurations
+from regulens.engine.checks.trivy_report_fresh import TrivyReportFresh
+from regulens.engine.checks.trivy_secrets import TrivySecrets
+from regulens.engine.checks.trivy_vulnerabilities import TrivyVulnerabilities
 
 AnyCheck = Annotated[
-    ResourceCondition,
+    ResourceCondition
+    | TrivyVulnerabilities
+    | TrivyReportFresh
+    | TrivySecrets
+    | TrivyMisconfigurations,
     Field(discriminator="type"),
 ]
 
