@@ -150,12 +150,15 @@ def build_snapshot(options: dict[str, Any], policies: list[Policy], now: datetim
     manifests = options.get("manifests") or ()
     if list(manifests).count("-") > 1:
         raise ConfigError("--manifests - (stdin) can be given only once")
+    scans = _trivy_plan(options, tuple(manifests))  # flag mistakes before any reading
     kubernetes = read_manifests(manifests) if manifests else None
-    return Snapshot(kubernetes=kubernetes, scans=_scans(options, manifests))
+    return Snapshot(kubernetes=kubernetes, scans=scans() if scans is not None else None)
 
 
-def _scans(options: dict[str, Any], manifests: tuple[str, ...]) -> ScanSet | None:
-    """Read Trivy reports and run trivy only when a Trivy flag was given."""
+def _trivy_plan(
+    options: dict[str, Any], manifests: tuple[str, ...]
+) -> Callable[[], ScanSet] | None:
+    """Check the Trivy flags; return what collects the scans section (None: not asked)."""
     reports = tuple(options.get("trivy_reports") or ())
     archives = tuple(options.get("image_archives") or ())
     scan = bool(options.get("trivy_scan"))
@@ -179,7 +182,7 @@ def _scans(options: dict[str, Any], manifests: tuple[str, ...]) -> ScanSet | Non
             cache_dir=str(Path(platformdirs.user_cache_dir("regulens")) / "trivy"),
             timeout=timeout,
         )
-    return collect_scans(reports, runner, manifests if scan else (), archives)
+    return lambda: collect_scans(reports, runner, manifests if scan else (), archives)
 
 
 def resolve_now(now: datetime | None) -> datetime:

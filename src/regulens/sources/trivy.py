@@ -86,8 +86,9 @@ def _loads(data: bytes, source: str) -> Any:
             hint="regenerate the report with trivy --format json",
         ) from None
     except json.JSONDecodeError as exc:
-        truncated = exc.pos >= len(text.rstrip())
-        why = "truncated (ends early)" if truncated else exc.msg
+        # an unterminated string always runs to the end of the text
+        truncated = exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated string")
+        why = f"truncated (ends early): {exc.msg}" if truncated else exc.msg
         raise TrivyReportError(
             f"{source}:{exc.lineno}:{exc.colno}: not a valid JSON report: {why}"
         ) from None

@@ -1,0 +1,154 @@
+"""Trivy inputs through the CLI: exit codes, messages, and the example change requests."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from regulens.documents import load_documents, validate_document
+from regulens.engine import EvalContext, decide, evaluate
+from regulens.errors import ExitCode
+from regulens.policies import load_policies
+from regulens.snapshot import Snapshot
+from regulens.snapshot.change import ChangeRequest
+from regulens.sources.trivy import collect_scans
+from tests.cli.test_cli import BASELINE, run_main
+from tests.conftest import EXAMPLES
+from tests.engine.helpers import NOW as NOW_DT
+from tests.sources.trivy_data import SECRET, dumps, report, secret_result
+
+NOW = ["--now", "2026-11-30T01:30:00Z"]
+SCANS = EXAMPLES / "scans"
+FIXABLE = str(SCANS / "api-v1.2.0-fixable-critical.trivy.json")
+CLEAN = str(SCANS / "api-v1.2.0.trivy.json")
+STALE = str(SCANS / "api-v1.2.0-stale.trivy.json")
+
+
+def evaluate_json(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, dict, str]:
+    code, out, err = run_main(
+        ["evaluate", "--policies", BASELINE, "--format", "json", *NOW, *args], capsys
+    )
+    return code, (json.loads(out) if out else {}), err
+
+
+def test_fixable_critical_denies_and_high_warns(capsys: pytest.CaptureFixture[str]) -> None:
+    code, doc, _ = evaluate_json(
+        ["--select", "scan-no-fixable-critical", "--trivy-report", FIXABLE], capsys
+    )
+    assert code == 1 and doc["decision"] == "deny"
+    got = {(r["status"], r["details"]["vulnerability"]) for r in doc["results"]}
+    assert got == {("fail", "CVE-2023-38545"), ("warn", "CVE-2023-44487")}
+    fail = next(r for r in doc["results"] if r["status"] == "fail")
+    assert (
+        fail["resource"]["kind"] == "Image" and fail["resource"]["name"] == "regulensai/api:v1.2.0"
+    )
+    assert fail["location"]["file"] == FIXABLE
+
+
+def test_clean_report_allows(capsys: pytest.CaptureFixture[str]) -> None:
+    code, doc, _ = evaluate_json(["--select", "scan-no-*", "--trivy-report", CLEAN], capsys)
+    assert code == 0 and doc["summary"]["pass"] == 3 and doc["summary"]["fail"] == 0
+
+
+def test_secret_values_never_reach_output(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "secrets.json"
+    path.write_bytes(dumps(report(results=[secret_result()])))
+    code, doc, err = evaluate_json(
+        ["--select", "scan-no-secrets", "--trivy-report", str(path)], capsys
+    )
+    assert code == 1 and doc["results"][0]["status"] == "fail"
+    assert SECRET not in json.dumps(doc) and SECRET not in err
+
+
+@pytest.mark.parametrize(
+    ("data", "code", "needle"),
+    [
+        (b'{"SchemaVersion": 2, "ArtifactName": "regulensai/api:v1.2.0", "Resu', 2, "truncated"),
+        (b"", 2, "empty"),
+        (dumps(report(SchemaVersion=3)), 2, "SchemaVersion is 3"),
+        (None, 3, "no such Trivy report file"),
+    ],
+)
+def test_bad_reports_exit_2_and_missing_files_exit_3(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], data: bytes | None, code: int, needle: str
+) -> None:
+    path = tmp_path / "r.json"
+    if data is not None:
+        path.write_bytes(data)
+    got, doc, err = evaluate_json(["--select", "scan-*", "--trivy-report", str(path)], capsys)
+    assert got == code and doc == {}
+    assert needle in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--trivy-scan"], "give --manifests too"),
+        (["--trivy-scan", "--manifests", "-"], "stdin"),
+        (["--trivy-scan", "--manifests", str(EXAMPLES / "platform"), "--trivy-timeout", "soon"],
+         "--trivy-timeout"),
+        (["--image-archive", "/nonexistent/api.tar"], "no such image archive"),
+    ],
+)  # fmt: skip
+def test_scan_flag_mistakes_exit_3(
+    capsys: pytest.CaptureFixture[str], args: list[str], needle: str
+) -> None:
+    code, _, err = evaluate_json(["--select", "scan-*", *args], capsys)
+    assert code == 3 and needle in err
+
+
+@pytest.mark.trivy
+def test_trivy_scan_of_the_noncompliant_platform_denies_with_locations(
+    trivy_binary: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    manifests = str(EXAMPLES / "platform-noncompliant")
+    code, doc, _ = evaluate_json(
+        ["--select", "scan-no-high-misconfig", "--manifests", manifests, "--trivy-scan"], capsys
+    )
+    assert code == 1
+    privileged = [r for r in doc["results"] if r["details"].get("check") == "KSV-0017"]
+    assert privileged and privileged[0]["status"] == "fail"
+    assert privileged[0]["location"]["file"] == f"{manifests}/10-api.yaml"
+
+
+# --------------------------------------------------------------- example change requests
+# `regulens gate --change` is built in parallel; until it lands these run the same
+# sources and engine in Python: the change document, the example reports, the scan policies.
+
+
+def _example(change: str, *reports: str) -> tuple[ExitCode, list]:
+    path = EXAMPLES / "changes" / change
+    (doc,) = load_documents(str(path), path.read_text())
+    cr = validate_document(doc, ChangeRequest)
+    snap = Snapshot(change=cr, scans=collect_scans(list(reports)))
+    policies = [p for p in load_policies([BASELINE]).policies if p.id.startswith("scan-")]
+    results = evaluate(policies, snap, EvalContext(now=NOW_DT))
+    return decide(results).exit_code, results
+
+
+def test_example_denied_stale_scan_exits_2_on_scan_report_fresh() -> None:
+    code, results = _example("denied-stale-scan.yaml", STALE)
+    assert code is ExitCode.INCOMPLETE
+    blocking = [(r.policy, r.status.value) for r in results if r.blocking]
+    assert blocking == [("scan-report-fresh", "error")]
+
+
+def test_example_denied_fixable_cve_exits_1_on_scan_no_fixable_critical() -> None:
+    code, results = _example("denied-fixable-cve.yaml", FIXABLE)
+    assert code is ExitCode.DENY
+    blocking = [(r.policy, r.details.get("vulnerability")) for r in results if r.blocking]
+    assert blocking == [("scan-no-fixable-critical", "CVE-2023-38545")]
+
+
+def test_example_change_with_the_clean_report_passes_every_scan_policy() -> None:
+    code, results = _example("denied-fixable-cve.yaml", CLEAN)
+    assert code is ExitCode.ALLOW
+    assert {r.status.value for r in results} == {"pass"}
