@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import ClassVar, Literal
 
 from pydantic import Field
@@ -55,8 +55,7 @@ class TrivyReportFresh(Check):
                     details={"image": image, "report": mine[0].source},
                 )
                 continue
-            newest = max(dated, key=lambda r: r.created_at)  # type: ignore[arg-type,return-value]
-            yield self._judge(image, newest, ctx)
+            yield self._judge(image, max(dated, key=_created), ctx)
 
     def _judge(self, image: str, report: ScanReport, ctx: EvalContext) -> Finding:
         assert report.created_at is not None
@@ -95,6 +94,11 @@ class TrivyReportFresh(Check):
             report.location,
             details=details,
         )
+
+
+def _created(report: ScanReport) -> datetime:
+    assert report.created_at is not None
+    return report.created_at
 
 
 def _age(age: timedelta) -> str:
