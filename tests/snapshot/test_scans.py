@@ -51,3 +51,17 @@ def test_unknown_severity_is_critical() -> None:
     assert ScanSeverity.from_trivy(None) is ScanSeverity.CRITICAL
     assert ScanSeverity.from_trivy("HIGH") is ScanSeverity.HIGH
     assert ScanSeverity.LOW.rank < ScanSeverity.HIGH.rank < ScanSeverity.CRITICAL.rank
+
+
+def test_scans_section_replays_from_json() -> None:
+    from regulens.snapshot import Snapshot
+    from regulens.snapshot.scans import ScanSet
+    from regulens.sources.trivy import parse_report
+    from tests.sources.trivy_data import dumps, misconfig, os_result, report, secret_result, vuln
+
+    config = {"Target": "a.yaml", "Misconfigurations": [misconfig("KSV017")]}
+    doc = report(results=[os_result(vuln("CVE-1", "UNKNOWN")), secret_result(), config])
+    snap = Snapshot(scans=ScanSet(reports=(parse_report(dumps(doc), "r.json"),)))
+    again = Snapshot.model_validate_json(snap.model_dump_json())
+    assert again == snap and again.scans is not None
+    assert again.scans.reports[0].vulnerabilities[0].reported_severity == "UNKNOWN"
