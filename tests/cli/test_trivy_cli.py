@@ -117,6 +117,8 @@ def test_trivy_scan_of_the_noncompliant_platform_denies_with_locations(
     privileged = [r for r in doc["results"] if r["details"].get("check") == "KSV-0017"]
     assert privileged and privileged[0]["status"] == "fail"
     assert privileged[0]["location"]["file"] == f"{manifests}/10-api.yaml"
+    assert privileged[0]["resource"]["kind"] == "Deployment"
+    assert privileged[0]["resource"]["name"] == "regulensai-api"
 
 
 # --------------------------------------------------------------- example change requests

@@ -209,3 +209,23 @@ def test_scan_policies_without_scan_input_error_naming_the_flag() -> None:
     results = evaluate(list(pack().values()), Snapshot(change=change("a:1")), EvalContext(now=NOW))
     assert {r.status for r in results} == {Status.ERROR}
     assert all("--trivy-report FILE or --trivy-scan" in r.message for r in results)
+
+
+def test_misconfigurations_name_the_manifest_object_at_their_line() -> None:
+    from regulens.snapshot import KubernetesState, Provenance, Resource, SourceLocation
+    from tests.engine.helpers import deployment
+
+    objs = [
+        Resource.from_object(deployment("first"), SourceLocation("m/app.yaml", 0, 1)),
+        Resource.from_object(deployment("second"), SourceLocation("m/app.yaml", 1, 10)),
+    ]
+    state = KubernetesState.model_construct(
+        provenance=Provenance(source="t"), resources=tuple(objs)
+    )
+    entries = [misconfig("KSV-0017", CauseMetadata={"StartLine": 12}),
+               misconfig("KSV-0017", CauseMetadata={"StartLine": 5})]  # fmt: skip
+    doc = report(results=[{"Target": "m/app.yaml", "Misconfigurations": entries}])
+    base = snap(doc)
+    s = Snapshot(kubernetes=state, scans=base.scans, change=base.change)
+    results = evaluate([pack()["scan-no-high-misconfig"]], s, EvalContext(now=NOW))
+    assert [r.resource.name for r in results if r.resource] == ["second", "first"]

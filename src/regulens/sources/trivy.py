@@ -322,7 +322,7 @@ class TrivyRunner:
     def config(self, target: str) -> ScanReport:
         """Run `trivy config` on a manifest file or directory (embedded checks, offline)."""
         args = ["config", "--skip-check-update", "--misconfig-scanners", "kubernetes,helm"]
-        prefix = target.rstrip("/") if Path(target).is_dir() else target
+        prefix = str(Path(target))  # the form the manifests source names files in
         return self._run(args, target, f"trivy config {target}", prefix)
 
     def image_archive(self, archive: str) -> ScanReport:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterator
 from typing import ClassVar, Literal
 
@@ -12,7 +13,7 @@ from regulens.engine.context import EvalContext
 from regulens.engine.inputs import Input
 from regulens.engine.results import Finding
 from regulens.engine.types import Status
-from regulens.snapshot import Snapshot, SourceLocation
+from regulens.snapshot import ResourceRef, Snapshot, SourceLocation
 from regulens.snapshot.scans import ScanSeverity, normalise_check_id
 
 
@@ -33,6 +34,7 @@ class TrivyMisconfigurations(Check):
         """Yield a fail per offending misconfiguration, else one pass per report."""
         assert snap.scans is not None
         ignored = {normalise_check_id(i) for i in self.ignore_ids}
+        objects = _ObjectsByPlace(snap)  # with --manifests too, name the object at file:line
         for report in snap.scans.reports:
             failed = False
             for m in report.misconfigurations:
@@ -43,7 +45,7 @@ class TrivyMisconfigurations(Check):
                 yield Finding(
                     Status.FAIL,
                     f"{m.id}{title} ({m.reported_severity}): {m.message}".rstrip(": "),
-                    report.ref,
+                    objects.at(m.target, m.line) or report.ref,
                     SourceLocation(file=m.target, line=m.line) if m.target else report.location,
                     details={
                         "check": m.id,
@@ -64,3 +66,25 @@ class TrivyMisconfigurations(Check):
                     report.location,
                     details={"report": report.source, "report_digest": report.digest},
                 )
+
+
+class _ObjectsByPlace:
+    """Which manifest object a `file:line` falls in, when the manifests were given too."""
+
+    def __init__(self, snap: Snapshot) -> None:
+        self._starts: dict[str, list[tuple[int, ResourceRef]]] = {}
+        if snap.kubernetes is None:
+            return
+        for r in snap.kubernetes.resources:
+            if r.source is not None and r.source.line is not None:
+                self._starts.setdefault(r.source.file, []).append((r.source.line, r.ref))
+        for starts in self._starts.values():
+            starts.sort(key=lambda item: item[0])
+
+    def at(self, file: str, line: int | None) -> ResourceRef | None:
+        """Return the object whose document starts last at or before `line` in `file`."""
+        starts = self._starts.get(file)
+        if not starts or line is None:
+            return None
+        i = bisect.bisect_right([start for start, _ in starts], line)
+        return starts[i - 1][1] if i else None
