@@ -7,16 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from regulens.documents import load_documents, validate_document
-from regulens.engine import EvalContext, decide, evaluate
-from regulens.errors import ExitCode
-from regulens.policies import load_policies
-from regulens.snapshot import Snapshot
-from regulens.snapshot.change import ChangeRequest
-from regulens.sources.trivy import collect_scans
 from tests.cli.test_cli import BASELINE, run_main
+from tests.cli.test_gate import BASE as GATE_BASE
+from tests.cli.test_gate import PLATFORM
 from tests.conftest import EXAMPLES
-from tests.engine.helpers import NOW as NOW_DT
 from tests.sources.trivy_data import SECRET, dumps, report, secret_result
 
 NOW = ["--now", "2026-11-30T01:30:00Z"]
@@ -122,35 +116,59 @@ def test_trivy_scan_of_the_noncompliant_platform_denies_with_locations(
 
 
 # --------------------------------------------------------------- example change requests
-# `regulens gate --change` is built in parallel; until it lands these run the same
-# sources and engine in Python: the change document, the example reports, the scan policies.
 
 
-def _example(change: str, *reports: str) -> tuple[ExitCode, list]:
-    path = EXAMPLES / "changes" / change
-    (doc,) = load_documents(str(path), path.read_text())
-    cr = validate_document(doc, ChangeRequest)
-    snap = Snapshot(change=cr, scans=collect_scans(list(reports)))
-    policies = [p for p in load_policies([BASELINE]).policies if p.id.startswith("scan-")]
-    results = evaluate(policies, snap, EvalContext(now=NOW_DT))
-    return decide(results).exit_code, results
+def _gate(change: str, report: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, dict]:
+    base = [a for a in GATE_BASE if "v1.1.0.trivy.json" not in a and a != "--trivy-report"]
+    code, out, _ = run_main(
+        [
+            *base,
+            "--change",
+            str(EXAMPLES / "changes" / change),
+            *PLATFORM,
+            "--trivy-report",
+            report,
+        ],
+        capsys,
+    )
+    return code, json.loads(out)
 
 
-def test_example_denied_stale_scan_exits_2_on_scan_report_fresh() -> None:
-    code, results = _example("denied-stale-scan.yaml", STALE)
-    assert code is ExitCode.INCOMPLETE
-    blocking = [(r.policy, r.status.value) for r in results if r.blocking]
-    assert blocking == [("scan-report-fresh", "error")]
+def test_example_denied_stale_scan_exits_2_on_scan_report_fresh(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, doc = _gate("denied-stale-scan.yaml", STALE, capsys)
+    assert code == 2 == doc["exit_code"] and doc["decision"] == "deny"
+    bad = [(r["policy"], r["status"]) for r in doc["results"] if r["status"] in ("fail", "error")]
+    assert bad == [("scan-report-fresh", "error")]
+    (fresh,) = [r for r in doc["results"] if r["policy"] == "scan-report-fresh"]
+    assert (
+        fresh["resource"]["name"] == "regulensai/api:v1.2.0" and "older than 7d" in fresh["message"]
+    )
 
 
-def test_example_denied_fixable_cve_exits_1_on_scan_no_fixable_critical() -> None:
-    code, results = _example("denied-fixable-cve.yaml", FIXABLE)
-    assert code is ExitCode.DENY
-    blocking = [(r.policy, r.details.get("vulnerability")) for r in results if r.blocking]
-    assert blocking == [("scan-no-fixable-critical", "CVE-2023-38545")]
+def test_example_denied_fixable_cve_exits_1_on_scan_no_fixable_critical(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, doc = _gate("denied-fixable-cve.yaml", FIXABLE, capsys)
+    assert code == 1 == doc["exit_code"] and doc["summary"]["error"] == 0
+    bad = [(r["policy"], r["details"].get("vulnerability")) for r in doc["results"]
+           if r["status"] == "fail"]  # fmt: skip
+    assert bad == [("scan-no-fixable-critical", "CVE-2023-38545")]
 
 
-def test_example_change_with_the_clean_report_passes_every_scan_policy() -> None:
-    code, results = _example("denied-fixable-cve.yaml", CLEAN)
-    assert code is ExitCode.ALLOW
-    assert {r.status.value for r in results} == {"pass"}
+def test_example_change_with_the_clean_report_is_allowed(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, doc = _gate("denied-fixable-cve.yaml", CLEAN, capsys)
+    assert code == 0 and doc["decision"] == "allow"
+    scans = {r["policy"]: r["status"] for r in doc["results"] if r["policy"].startswith("scan-")}
+    assert scans == dict.fromkeys(
+        (
+            "scan-no-fixable-critical",
+            "scan-report-fresh",
+            "scan-no-secrets",
+            "scan-no-high-misconfig",
+        ),
+        "pass",
+    )

@@ -11,8 +11,8 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import click
-import platformdirs
 import httpx
+import platformdirs
 
 from regulens import clock
 from regulens.engine.checks.kpi import Kpi
