@@ -32,7 +32,7 @@ def test_fixable_critical_denies_and_high_warns(capsys: pytest.CaptureFixture[st
         ["--select", "scan-no-fixable-critical", "--trivy-report", FIXABLE], capsys
     )
     assert code == 1 and doc["decision"] == "deny"
-    got = {(r["status"], r["details"]["vulnerability"]) for r in doc["results"]}
+    got = {(r["status"], r["details"]["cve"]) for r in doc["results"]}
     assert got == {("fail", "CVE-2023-38545"), ("warn", "CVE-2023-44487")}
     fail = next(r for r in doc["results"] if r["status"] == "fail")
     assert (
@@ -152,7 +152,7 @@ def test_example_denied_fixable_cve_exits_1_on_scan_no_fixable_critical(
 ) -> None:
     code, doc = _gate("denied-fixable-cve.yaml", FIXABLE, capsys)
     assert code == 1 == doc["exit_code"] and doc["summary"]["error"] == 0
-    bad = [(r["policy"], r["details"].get("vulnerability")) for r in doc["results"]
+    bad = [(r["policy"], r.get("details", {}).get("cve")) for r in doc["results"]
            if r["status"] == "fail"]  # fmt: skip
     assert bad == [("scan-no-fixable-critical", "CVE-2023-38545")]
 
@@ -172,3 +172,27 @@ def test_example_change_with_the_clean_report_is_allowed(
         ),
         "pass",
     )
+
+
+def test_a_cve_exception_for_the_image_waives_the_fixable_critical(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    waiver = tmp_path / "waivers.yaml"
+    waiver.write_text(
+        "apiVersion: regulens/v1\nkind: ExceptionSet\nmetadata: {name: scan-waivers}\n"
+        "exceptions:\n"
+        "  - id: EXC-2026-020\n    policy: scan-no-fixable-critical\n"
+        "    cve: CVE-2023-38545\n    image: regulensai/api:v1.2.0\n"
+        "    reason: The SOCKS5 proxy code path is not reachable; rebuild scheduled.\n"
+        "    ticket: SEC-4200\n    approver: carol@example.com\n"
+        '    created: "2026-11-28T09:00:00Z"\n    expires: "2026-12-15T00:00:00Z"\n'
+    )
+    code, out, _ = run_main(
+        [*GATE_BASE, "--change", str(EXAMPLES / "changes" / "denied-fixable-cve.yaml"),
+         *PLATFORM, "--trivy-report", FIXABLE, "--exceptions", str(waiver)],
+        capsys,
+    )  # fmt: skip
+    doc = json.loads(out)
+    assert code == 0 and doc["decision"] == "allow"
+    (waived,) = [r for r in doc["results"] if r.get("details", {}).get("cve") == "CVE-2023-38545"]
+    assert waived["exception"] == "EXC-2026-020"

@@ -77,7 +77,7 @@ def test_fixable_critical_fails_high_warns_and_unfixed_is_ignored() -> None:
         vuln("CVE-L", "LOW"),
     )]))  # fmt: skip
     results = evaluate([pack()["scan-no-fixable-critical"]], s, EvalContext(now=NOW))
-    got = {(r.status, r.details["vulnerability"]) for r in results}
+    got = {(r.status, r.details["cve"]) for r in results}
     assert got == {(Status.FAIL, "CVE-C"), (Status.WARN, "CVE-H")}
     assert results[0].resource is not None and results[0].resource.name == "regulensai/api:v1.2.0"
     decision = decide(results)

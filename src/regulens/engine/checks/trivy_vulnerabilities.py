@@ -87,7 +87,7 @@ def _finding(status: Status, report: ScanReport, v: Vulnerability) -> Finding:
         report.ref,
         report.location,
         details={
-            "vulnerability": v.id,
+            "cve": v.id,
             "package": v.pkg,
             "installed": v.installed,
             "fixed": v.fixed,
