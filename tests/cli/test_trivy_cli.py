@@ -196,3 +196,19 @@ def test_a_cve_exception_for_the_image_waives_the_fixable_critical(
     assert code == 0 and doc["decision"] == "allow"
     (waived,) = [r for r in doc["results"] if r.get("details", {}).get("cve") == "CVE-2023-38545"]
     assert waived["exception"] == "EXC-2026-020"
+
+
+def test_scans_are_saved_in_snapshots_and_replay_to_the_same_results(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    saved = tmp_path / "snap.json"
+    code, _, _ = run_main(
+        ["snapshot", "--manifests", str(EXAMPLES / "platform"), "--trivy-report", FIXABLE,
+         "--output", str(saved)],
+        capsys,
+    )  # fmt: skip
+    assert code == 0
+    select = ["--select", "scan-no-fixable-critical"]
+    _, direct, _ = evaluate_json([*select, "--trivy-report", FIXABLE], capsys)
+    code, replayed, _ = evaluate_json([*select, "--snapshot", str(saved)], capsys)
+    assert code == 1 and replayed["results"] == direct["results"]
