@@ -307,14 +307,25 @@ def build_snapshot(
     scans = _trivy_plan(options, tuple(options.get("manifests") or ()))
     saved = _saved_snapshot(options.get("snapshot"))
     sections = _saved_sections(saved)
-    # the Kubernetes section may come from the file (replayed with coverage of these policies)
-    sections["kubernetes"] = _kubernetes_section(options, policies, sections.get("kubernetes"))
-    # further sections: put_section(sections, "<field>", "--<flag>", _<field>_section(options))
+    manifests = options.get("manifests") or ()
     baseline_specs = options.get("baseline_manifests") or ()
     if STDIN in baseline_specs:
         raise ConfigError("--baseline-manifests cannot read stdin; give a file or directory")
-    baseline = read_manifests(baseline_specs) if baseline_specs else None
-    put_section(sections, "baseline", "--baseline-manifests", baseline)
+    live = bool(options.get("cluster")) or sections.get("kubernetes") is not None
+    if manifests and live and not baseline_specs:
+        # the rendered change (--manifests) against the current state (--cluster/--snapshot):
+        # the live or saved state becomes the baseline the change is classified against
+        current = _kubernetes_section(
+            {**options, "manifests": ()}, policies, sections.get("kubernetes")
+        )
+        sections["kubernetes"] = read_manifests(manifests)
+        sections["baseline"] = current
+    else:
+        # the Kubernetes section may come from the file (replayed with coverage of these policies)
+        sections["kubernetes"] = _kubernetes_section(options, policies, sections.get("kubernetes"))
+        baseline = read_manifests(baseline_specs) if baseline_specs else None
+        put_section(sections, "baseline", "--baseline-manifests", baseline)
+    # further sections: put_section(sections, "<field>", "--<flag>", _<field>_section(options))
     change_file = options.get("change")
     put_section(sections, "change", "--change", read_change(change_file) if change_file else None)
     audit_file = options.get("audit_policy")
