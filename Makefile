@@ -27,7 +27,8 @@ demo: install
 	$(BIN)/regulens gate --change examples/changes/allowed.yaml --policies builtin:ops-baseline \
 	  --manifests examples/platform --baseline-manifests examples/platform \
 	  --backups examples/ops/backups.yaml --drills examples/ops/drills.yaml \
-	  --metrics examples/ops/metrics.json --now 2026-11-30T01:30:00Z \
+	  --metrics examples/ops/metrics.json --trivy-report examples/scans/api-v1.1.0.trivy.json \
+	  --trivy-report examples/scans/worker-v1.1.0.trivy.json --now 2026-11-30T01:30:00Z \
 	  --evidence $(DEMO_EVIDENCE) --stream demo --signing-key $(DEMO_KEY)
 	$(BIN)/regulens evidence verify --evidence $(DEMO_EVIDENCE) --public-key $(DEMO_KEY).pub
 
