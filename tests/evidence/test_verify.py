@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -228,36 +228,24 @@ def test_records_swapped_between_streams_are_detected(chain: Chain) -> None:
         assert (report.status, report.seq) == (Status.CORRUPT, 3)
 
 
-def _checkpoint(size: int, signer: Signer = SIGNER) -> StoredCheckpoint:
-    return make_checkpoint("main", size, _HEADS[size], "2026-12-01T00:00:00Z", signer)
+def _checkpoint(chain: Chain, size: int, signer: Signer = SIGNER) -> StoredCheckpoint:
+    head = chain.records[size - 1].record_hash
+    return make_checkpoint("main", size, head, "2026-12-01T00:00:00Z", signer)
 
 
-_HEADS: dict[int, bytes] = {}
-
-
-@pytest.fixture
-def heads(chain: Chain) -> Iterator[None]:
-    _HEADS.clear()
-    _HEADS.update({r.seq: r.record_hash for r in chain.records})
-    yield
-    _HEADS.clear()
-
-
-@pytest.mark.usefixtures("heads")
 def test_truncation_is_detected_with_a_checkpoint(chain: Chain) -> None:
     url = chain.clone()
     sql(url, "DELETE FROM evidence_records WHERE stream = 'main' AND seq > 180")
     assert verdict(url).status is Status.OK  # a clean cut is invisible without a checkpoint
-    report = verdict(url, checkpoints=(_checkpoint(SIZE),))
+    report = verdict(url, checkpoints=(_checkpoint(chain, SIZE),))
     assert (report.status, report.seq) == (Status.TRUNCATED, 181)
 
 
-@pytest.mark.usefixtures("heads")
 def test_everything_deleted_is_truncated_with_a_checkpoint(chain: Chain) -> None:
     url = chain.clone()
     sql(url, "DELETE FROM evidence_records WHERE stream = 'main'")
     assert verdict(url).status is Status.EMPTY
-    report = verdict(url, checkpoints=(_checkpoint(SIZE),))
+    report = verdict(url, checkpoints=(_checkpoint(chain, SIZE),))
     assert (report.status, report.seq) == (Status.TRUNCATED, 1)
 
 
@@ -315,25 +303,22 @@ def test_unsigned_rewrite_is_bad_signature(chain: Chain) -> None:
     assert "not signed" in report.message
 
 
-@pytest.mark.usefixtures("heads")
 def test_rewrite_is_forked_against_a_checkpoint(chain: Chain) -> None:
     url = chain.clone()
     _rewrite(url, 150, None)
-    report = verdict(url, trusted=None, checkpoints=(_checkpoint(170),))
+    report = verdict(url, trusted=None, checkpoints=(_checkpoint(chain, 170),))
     assert (report.status, report.seq) == (Status.FORKED, 170)
 
 
-@pytest.mark.usefixtures("heads")
 def test_checkpoint_by_a_rogue_key_is_unknown_key(chain: Chain) -> None:
-    report = verdict(chain.clone(), checkpoints=(_checkpoint(SIZE, Signer.generate()),))
+    report = verdict(chain.clone(), checkpoints=(_checkpoint(chain, SIZE, Signer.generate()),))
     assert (report.status, report.seq) == (Status.UNKNOWN_KEY, SIZE)
 
 
-@pytest.mark.usefixtures("heads")
 def test_stored_checkpoints_are_checked(chain: Chain) -> None:
     url = chain.clone()
     with open_store(url) as store:
-        store.add_checkpoint(_checkpoint(SIZE), SIGNER)
+        store.add_checkpoint(_checkpoint(chain, SIZE), SIGNER)
     assert verdict(url).status is Status.OK
     sql(url, "DELETE FROM evidence_records WHERE stream = 'main' AND seq = 200")
     report = verdict(url)
