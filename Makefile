@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_DIR := $(CURDIR)/.demo
 
-.PHONY: install demo test lint typecheck unit components schema bench clean
+.PHONY: install demo test lint typecheck unit components oscal-venv schema bench clean
 
 install: $(STAMP)
 
@@ -24,10 +24,20 @@ demo: install
 	  --now 2026-11-30T02:10:00Z
 
 # Installs and checks every component the tests need, then lints, type-checks and tests.
-test: install components lint typecheck unit
+test: install components oscal-venv lint typecheck unit
 
 components:
 	bash scripts/components.sh
+
+# compliance-trestle pins packages exactly, so the OSCAL validator gets its own venv
+# (used by the report tests through a subprocess, never imported by regulens).
+OSCAL_VENV := .venv-oscal
+oscal-venv: $(OSCAL_VENV)/.installed
+
+$(OSCAL_VENV)/.installed:
+	$(PYTHON) -m venv $(OSCAL_VENV)
+	$(OSCAL_VENV)/bin/python -m pip install --quiet 'compliance-trestle>=3.9'
+	touch $@
 
 lint: install
 	$(BIN)/ruff check src tests bench
@@ -44,4 +54,4 @@ schema: install
 	$(BIN)/python -m regulens.schemas
 
 clean:
-	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(OSCAL_VENV) $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,562 @@
+"""The monthly security review pack, computed from stored runs and stored snapshot sections.
+
+Pure: verified records and the Kubernetes sections they reference (by digest)
+in, one JSON-serialisable dict out. RBAC drift compares the effective
+permissions of every subject in the first and the last Kubernetes snapshot of
+the month; permissions are flattened from the Role/ClusterRole/binding objects
+(`scope verb group/resource`), without ClusterRole aggregation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import timedelta
+from typing import Any
+
+import orjson
+
+from regulens.reports.compliance import (
+    exceptions_report,
+    gate_decisions,
+    kpi_report,
+    recovery_report,
+    run_index,
+    run_ref,
+)
+from regulens.reports.runs import Period, RunRecord, iso, parse_time
+
+REVIEW_VERSION = 1
+KUBERNETES_SECTION = "kubernetes"
+EXPIRY_WINDOW = timedelta(days=30)
+# Post-implementation reviews of emergency changes, when the record does not say.
+PIR_DUE_AFTER = timedelta(days=7)
+
+_ROLE_KINDS = ("Role", "ClusterRole")
+_BINDING_KINDS = ("RoleBinding", "ClusterRoleBinding")
+_RBAC_GROUP = "rbac.authorization.k8s.io"
+_RBAC_RESOURCES = {"roles", "rolebindings", "clusterroles", "clusterrolebindings"}
+_WRITE_VERBS = {"create", "update", "patch", "delete", "deletecollection", "*"}
+_ESCALATING_VERBS = {"escalate", "bind", "impersonate"}
+_SENSITIVE_ROLE_NAMES = {"cluster-admin", "admin", "edit", "security-admin"}
+
+
+# -- Kubernetes objects of a stored section ---------------------------------------------
+
+
+def section_objects(section: Mapping[str, Any] | None) -> list[Mapping[str, Any]]:
+    """The raw Kubernetes objects of a stored `kubernetes` section."""
+    if not isinstance(section, Mapping):
+        return []
+    items = section.get("resources") or section.get("items") or ()
+    out = []
+    for item in items:
+        if not isinstance(item, Mapping):
+            continue
+        obj = item.get("object") if isinstance(item.get("object"), Mapping) else item
+        if isinstance(obj, Mapping) and "kind" in obj:
+            out.append(obj)
+    return out
+
+
+def _meta(obj: Mapping[str, Any]) -> Mapping[str, Any]:
+    meta = obj.get("metadata")
+    return meta if isinstance(meta, Mapping) else {}
+
+
+def _key(obj: Mapping[str, Any]) -> tuple[str, str, str]:
+    meta = _meta(obj)
+    return (str(obj.get("kind")), str(meta.get("namespace") or ""), str(meta.get("name", "")))
+
+
+def _label(key: tuple[str, str, str]) -> str:
+    kind, ns, name = key
+    return f"{kind} {ns + '/' if ns else ''}{name}"
+
+
+def _list(value: Any) -> list[str]:
+    return [str(v) for v in value] if isinstance(value, list | tuple) else []
+
+
+# -- effective permissions --------------------------------------------------------------
+
+
+def _rule_permissions(rule: Mapping[str, Any], scope: str) -> set[str]:
+    verbs = _list(rule.get("verbs"))
+    out: set[str] = set()
+    for path in _list(rule.get("nonResourceURLs")):
+        out.update(f"{scope} {verb} url:{path}" for verb in verbs)
+    for group in _list(rule.get("apiGroups")):
+        for resource in _list(rule.get("resources")):
+            out.update(f"{scope} {verb} {group or 'core'}/{resource}" for verb in verbs)
+    return out
+
+
+def _subject_name(subject: Mapping[str, Any], binding_ns: str) -> str:
+    kind = str(subject.get("kind", ""))
+    name = str(subject.get("name", ""))
+    if kind == "ServiceAccount":
+        return f"ServiceAccount:{subject.get('namespace') or binding_ns}/{name}"
+    return f"{kind}:{name}"
+
+
+class RbacView:
+    """Who holds which flattened permission, through which binding and role."""
+
+    def __init__(self, objects: Iterable[Mapping[str, Any]]) -> None:
+        self.roles: dict[tuple[str, str, str], Mapping[str, Any]] = {}
+        self.bindings: dict[tuple[str, str, str], Mapping[str, Any]] = {}
+        for obj in objects:
+            if obj.get("kind") in _ROLE_KINDS:
+                self.roles[_key(obj)] = obj
+            elif obj.get("kind") in _BINDING_KINDS:
+                self.bindings[_key(obj)] = obj
+        self.permissions: dict[str, set[str]] = defaultdict(set)
+        self.via: dict[str, list[dict[str, str]]] = defaultdict(list)
+        for key, binding in sorted(self.bindings.items()):
+            ref = binding.get("roleRef")
+            if not isinstance(ref, Mapping):
+                continue
+            kind, ns = str(ref.get("kind")), key[1]
+            role_key = (kind, ns if kind == "Role" else "", str(ref.get("name")))
+            role = self.roles.get(role_key)
+            scope = ns if key[0] == "RoleBinding" else "cluster"
+            perms: set[str] = set()
+            if role is not None:
+                for rule in role.get("rules") or ():
+                    if isinstance(rule, Mapping):
+                        perms |= _rule_permissions(rule, scope)
+            for subject in binding.get("subjects") or ():
+                if not isinstance(subject, Mapping):
+                    continue
+                who = _subject_name(subject, ns)
+                self.permissions[who] |= perms
+                self.via[who].append({"binding": _label(key), "role": _label(role_key)})
+
+    def role_is_sensitive(self, key: tuple[str, str, str]) -> list[str]:
+        """Why a role is sensitive (empty when it is not)."""
+        role = self.roles.get(key)
+        reasons = [f"built-in {key[2]}"] if key[2] in _SENSITIVE_ROLE_NAMES else []
+        if role is None:
+            return reasons
+        perms: set[str] = set()
+        for rule in role.get("rules") or ():
+            if isinstance(rule, Mapping):
+                perms |= _rule_permissions(rule, "x")
+        return reasons + privileged_reasons(perms)
+
+    def wildcard_roles(self) -> dict[tuple[str, str, str], list[str]]:
+        """Roles with a `*` in verbs, resources or API groups, and where."""
+        out = {}
+        for key, role in self.roles.items():
+            where = set()
+            for rule in role.get("rules") or ():
+                if not isinstance(rule, Mapping):
+                    continue
+                for field in ("verbs", "resources", "apiGroups", "nonResourceURLs"):
+                    if "*" in _list(rule.get(field)):
+                        where.add(field)
+            if where:
+                out[key] = sorted(where)
+        return out
+
+
+def privileged_reasons(perms: Iterable[str]) -> list[str]:
+    """Why a set of flattened permissions is privileged (empty when it is not)."""
+    reasons = set()
+    for perm in perms:
+        _, verb, target = perm.split(" ", 2)
+        group, _, resource = target.rpartition("/")
+        if verb == "*" and resource == "*":
+            reasons.add("wildcard access (*/*)")
+        elif resource == "*" and verb in _WRITE_VERBS:
+            reasons.add("writes any resource")
+        if resource in ("secrets", "*") and group in ("core", "*") and verb in ("get", "list", "*"):
+            reasons.add("reads secrets")
+        if group in (_RBAC_GROUP, "*") and resource in (_RBAC_RESOURCES | {"*"}):
+            if verb in _WRITE_VERBS:
+                reasons.add("manages RBAC")
+            if verb in _ESCALATING_VERBS or verb == "*":
+                reasons.add("can escalate or bind roles")
+        if verb == "impersonate":
+            reasons.add("can impersonate")
+        if resource == "serviceaccounts/token" and verb in ("create", "*"):
+            reasons.add("mints service account tokens")
+    return sorted(reasons)
+
+
+def rbac_drift(
+    first: Sequence[Mapping[str, Any]], last: Sequence[Mapping[str, Any]]
+) -> dict[str, Any]:
+    """Subjects that gained or lost permissions, new sensitive bindings, new wildcard roles."""
+    before, after = RbacView(first), RbacView(last)
+    subjects = []
+    for who in sorted(set(before.permissions) | set(after.permissions)):
+        gained = sorted(after.permissions.get(who, set()) - before.permissions.get(who, set()))
+        lost = sorted(before.permissions.get(who, set()) - after.permissions.get(who, set()))
+        if gained or lost:
+            subjects.append(
+                {
+                    "subject": who,
+                    "gained": gained,
+                    "lost": lost,
+                    "privileged_gained": privileged_reasons(gained),
+                    "via": after.via.get(who) or before.via.get(who) or [],
+                }
+            )
+    new_bindings = []
+    for key, binding in sorted(after.bindings.items()):
+        if before.bindings.get(key) == binding:
+            continue
+        ref = binding.get("roleRef") if isinstance(binding.get("roleRef"), Mapping) else {}
+        kind = str((ref or {}).get("kind"))
+        role_key = (kind, key[1] if kind == "Role" else "", str((ref or {}).get("name")))
+        reasons = after.role_is_sensitive(role_key)
+        if reasons:
+            new_bindings.append(
+                {
+                    "binding": _label(key),
+                    "role": _label(role_key),
+                    "subjects": [
+                        _subject_name(s, key[1])
+                        for s in binding.get("subjects") or ()
+                        if isinstance(s, Mapping)
+                    ],
+                    "changed": key in before.bindings,
+                    "why_sensitive": reasons,
+                }
+            )
+    old_wild = before.wildcard_roles()
+    new_wildcards = [
+        {"role": _label(key), "wildcards": where}
+        for key, where in sorted(after.wildcard_roles().items())
+        if old_wild.get(key) != where
+    ]
+    return {
+        "subjects": subjects,
+        "new_sensitive_bindings": new_bindings,
+        "new_wildcard_roles": new_wildcards,
+        "roles_added": sorted(_label(k) for k in set(after.roles) - set(before.roles)),
+        "roles_removed": sorted(_label(k) for k in set(before.roles) - set(after.roles)),
+        "bindings_added": sorted(_label(k) for k in set(after.bindings) - set(before.bindings)),
+        "bindings_removed": sorted(_label(k) for k in set(before.bindings) - set(after.bindings)),
+    }
+
+
+def privileged_subjects(objects: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Subjects that hold privileged permissions in a snapshot, with why and through what."""
+    view = RbacView(objects)
+    out = []
+    for who in sorted(view.permissions):
+        reasons = privileged_reasons(view.permissions[who])
+        if reasons:
+            out.append({"subject": who, "reasons": reasons, "via": view.via[who]})
+    return out
+
+
+# -- audit policy -------------------------------------------------------------------------
+
+
+def audit_policy_objects(objects: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+    """Audit policy objects (and ConfigMaps carrying one) by name, with a content digest."""
+    out = {}
+    for obj in objects:
+        api = str(obj.get("apiVersion", ""))
+        is_audit = api.startswith("audit.k8s.io/")
+        if obj.get("kind") == "ConfigMap":
+            data = obj.get("data")
+            is_audit = isinstance(data, Mapping) and any(
+                "audit.k8s.io" in str(v) for v in data.values()
+            )
+        if is_audit:
+            body = {k: v for k, v in obj.items() if k not in ("metadata", "status")}
+            canonical = orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
+            out[_label(_key(obj))] = "sha256:" + hashlib.sha256(canonical).hexdigest()
+    return out
+
+
+# -- the pack -----------------------------------------------------------------------------
+
+
+def kubernetes_digests(records: Sequence[RunRecord]) -> list[tuple[RunRecord, str]]:
+    """The runs that recorded a Kubernetes section, with its digest, oldest first."""
+    out = []
+    for record in records:
+        section = record.inputs.get(KUBERNETES_SECTION)
+        if section is not None and section.get("digest"):
+            out.append((record, str(section["digest"])))
+    return out
+
+
+_VULN_KEYS = ("vulnerability_id", "vulnerability", "VulnerabilityID", "cve", "cve_id")
+
+
+def _vulnerability(result: Mapping[str, Any]) -> tuple[str, str, str] | None:
+    details = result.get("details")
+    if not isinstance(details, Mapping):
+        return None
+    vid = next((details[k] for k in _VULN_KEYS if isinstance(details.get(k), str)), None)
+    if vid is None:
+        return None
+    severity = str(details.get("severity") or result.get("severity") or "unknown").upper()
+    image = str(details.get("image") or details.get("artifact") or "")
+    return image, vid, severity
+
+
+def vulnerability_trend(records: Sequence[RunRecord]) -> dict[str, Any]:
+    """Distinct (image, vulnerability) findings by severity at each run that recorded scans."""
+    points = []
+    severities: set[str] = set()
+    latest: dict[tuple[str, str], dict[str, Any]] = {}
+    for record in records:
+        found: dict[tuple[str, str], str] = {}
+        for r in record.results:
+            vuln = _vulnerability(r)
+            if vuln is not None:
+                found[(vuln[0], vuln[1])] = vuln[2]
+        if not found:
+            continue
+        counts: dict[str, int] = defaultdict(int)
+        for sev in found.values():
+            counts[sev] += 1
+            severities.add(sev)
+        points.append({**run_ref(record), "counts": dict(counts), "total": len(found)})
+        latest = {
+            k: {"image": k[0], "vulnerability": k[1], "severity": s, "run": record.run_id}
+            for k, s in found.items()
+        }
+    order = ["CRITICAL", "HIGH", "MEDIUM", "LOW", "UNKNOWN"]
+    sev_list = [s for s in order if s in severities] + sorted(severities - set(order))
+    return {
+        "severities": sev_list,
+        "points": [{**p, "counts": {s: p["counts"].get(s, 0) for s in sev_list}} for p in points],
+        "latest": sorted(
+            latest.values(), key=lambda v: (v["severity"], v["image"], v["vulnerability"])
+        ),
+    }
+
+
+def _review_due(change: Mapping[str, Any], record: RunRecord) -> tuple[str, bool]:
+    for r in record.results:
+        details = r.get("details")
+        if isinstance(details, Mapping):
+            for key, value in details.items():
+                if "review_due" in str(key) and isinstance(value, str):
+                    return value, True
+    end = change.get("scheduled_end") or record.at
+    return iso(parse_time(str(end)) + PIR_DUE_AFTER), False
+
+
+def changes_review(records: Sequence[RunRecord], period: Period) -> dict[str, Any]:
+    """Failed gate decisions, emergency changes, and post-implementation reviews due."""
+    gates = gate_decisions(records)
+    by_run = {r.run_id: r for r in records}
+    failed = [c for c in gates["changes"] if c["decision"] == "deny"]
+    emergency = [c for c in gates["changes"] if c["category"] == "emergency"]
+    reviews = []
+    seen = set()
+    for change in emergency:
+        if change["decision"] != "allow" or change["change"] in seen:
+            continue
+        seen.add(change["change"])
+        due, recorded = _review_due(change, by_run[change["run"]])
+        reviews.append(
+            {
+                "change": change["change"],
+                "title": change["title"],
+                "incident": change["incident"],
+                "run": change["run"],
+                "due": due,
+                "due_recorded": recorded,
+                "overdue": parse_time(due) < period.until,
+            }
+        )
+    return {
+        "by_category": gates["by_category"],
+        "failed": failed,
+        "emergency": emergency,
+        "post_implementation_reviews": reviews,
+    }
+
+
+def expiring_exceptions(
+    records: Sequence[RunRecord], period: Period, within: timedelta = EXPIRY_WINDOW
+) -> list[dict[str, Any]]:
+    """Exceptions in force at the end of the month that expire within `within` after it."""
+    report = exceptions_report(records, period)
+    out = []
+    for entry in report["in_force"]:
+        expires = entry.get("expires")
+        if not isinstance(expires, str):
+            continue
+        try:
+            when = parse_time(expires)
+        except ValueError:
+            continue
+        if when < period.until + within:
+            days = (when - period.until).total_seconds() / 86400
+            out.append({**entry, "days_left": round(days, 1)})
+    return sorted(out, key=lambda e: str(e.get("expires")))
+
+
+def breaches(records: Sequence[RunRecord]) -> dict[str, Any]:
+    """Recovery (RPO/RTO) and KPI evaluations that did not pass."""
+    recovery = recovery_report(records)
+    backup = [
+        {"policy": b["policy"], "target": b["target"], "max_age_seconds": b["max_age_seconds"], **p}
+        for b in recovery["backups"]
+        for p in b["points"]
+        if p["status"] in ("fail", "warn", "error")
+    ]
+    drills = [
+        {"policy": d["policy"], "system": d["system"], **e}
+        for d in recovery["drills"]
+        for e in d["evaluations"]
+        if e["status"] in ("fail", "warn", "error")
+    ]
+    kpis = [
+        {"policy": k["policy"], "threshold": k["threshold"], "comparator": k["comparator"], **p}
+        for k in kpi_report(records)
+        for p in k["points"]
+        if p["status"] in ("fail", "warn", "error")
+    ]
+    return {"backups": backup, "drills": drills, "kpis": kpis}
+
+
+def signoffs(all_records: Iterable[RunRecord], month: str) -> list[dict[str, Any]]:
+    """Sign-offs recorded for the month (whenever they were recorded)."""
+    out = []
+    for record in all_records:
+        if record.command != "review-signoff":
+            continue
+        block = record.predicate.get("signoff")
+        if isinstance(block, Mapping) and block.get("month") == month:
+            out.append(
+                {
+                    "reviewer": block.get("reviewer"),
+                    "date": block.get("date"),
+                    "notes": block.get("notes"),
+                    "run": record.run_id,
+                    "stream": record.stream,
+                    "seq": record.seq,
+                    "digest": record.digest,
+                }
+            )
+    return out
+
+
+def rbac_findings(record: RunRecord | None) -> list[dict[str, Any]]:
+    """RBAC results (those naming a subject) of one run that did not pass."""
+    if record is None:
+        return []
+    out = []
+    for r in record.results:
+        details = r.get("details")
+        if not isinstance(details, Mapping) or not isinstance(details.get("subject"), Mapping):
+            continue
+        if r.get("status") in ("fail", "warn", "error"):
+            subject = details["subject"]
+            out.append(
+                {
+                    "policy": r.get("policy"),
+                    "status": r.get("status"),
+                    "subject": f"{subject.get('kind')}:{subject.get('name')}",
+                    "via": list(details.get("via") or ()),
+                    "message": r.get("message"),
+                    "run": record.run_id,
+                }
+            )
+    return out
+
+
+def review_facts(
+    records: Sequence[RunRecord],
+    period: Period,
+    sections: Callable[[str], Mapping[str, Any] | None],
+    *,
+    evidence: Mapping[str, Any],
+    generated_at: str,
+    tool: Mapping[str, str],
+    all_records: Iterable[RunRecord] = (),
+) -> dict[str, Any]:
+    """Compute the monthly review pack for the runs of the month `period`.
+
+    `sections` returns a stored Kubernetes section by digest (None when the store
+    does not hold it); `all_records` are searched for sign-offs of the month.
+    """
+    month = sorted(
+        (r for r in records if period.contains(r.now) and r.command != "review-signoff"),
+        key=lambda r: (r.now, r.stream, r.seq),
+    )
+    snaps = kubernetes_digests(month)
+    loaded: dict[str, list[Mapping[str, Any]] | None] = {}
+
+    def objects(digest: str) -> list[Mapping[str, Any]] | None:
+        if digest not in loaded:
+            section = sections(digest)
+            loaded[digest] = None if section is None else section_objects(section)
+        return loaded[digest]
+
+    rbac: dict[str, Any] = {"available": False, "reason": "no Kubernetes snapshot in the month"}
+    audit_changes: list[dict[str, Any]] = []
+    privileged: list[dict[str, Any]] = []
+    stored = [(rec, d) for rec, d in snaps if objects(d) is not None]
+    if snaps and not stored:
+        rbac["reason"] = "the store holds none of the month's Kubernetes snapshots"
+    if stored:
+        (first_rec, first_d), (last_rec, last_d) = stored[0], stored[-1]
+        first_objs, last_objs = objects(first_d) or [], objects(last_d) or []
+        rbac = {
+            "available": True,
+            "method": "flattened Role/ClusterRole rules per subject (no aggregation)",
+            "first": {**run_ref(first_rec), "digest": first_d},
+            "last": {**run_ref(last_rec), "digest": last_d},
+            **rbac_drift(first_objs, last_objs),
+        }
+        privileged = privileged_subjects(last_objs)
+        previous: dict[str, str] | None = None
+        previous_digest = None
+        for rec, digest in stored:
+            if digest == previous_digest:
+                continue
+            current = audit_policy_objects(objects(digest) or [])
+            if previous is not None and current != previous:
+                changed = sorted(
+                    name
+                    for name in set(current) | set(previous)
+                    if current.get(name) != previous.get(name)
+                )
+                audit_changes.append({**run_ref(rec), "digest": digest, "objects": changed})
+            previous, previous_digest = current, digest
+    last_run = month[-1] if month else None
+    signed = signoffs(all_records, period.label)
+    return {
+        "kind": "regulens-monthly-review",
+        "version": REVIEW_VERSION,
+        "month": period.label,
+        "generated_at": generated_at,
+        "tool": dict(tool),
+        "period": period.to_json(),
+        "streams": sorted({r.stream for r in month}),
+        "evidence": dict(evidence),
+        "summary": {
+            "runs": len(month),
+            "snapshots": len({d for _, d in snaps}),
+            "first_run": run_ref(month[0]) if month else None,
+            "last_run": run_ref(last_run) if last_run else None,
+        },
+        "rbac_drift": rbac,
+        "privileged_subjects": privileged,
+        "rbac_findings": rbac_findings(last_run),
+        "exceptions_expiring": expiring_exceptions(month, period),
+        "vulnerabilities": vulnerability_trend(month),
+        "changes": changes_review(month, period),
+        "audit_policy_changes": audit_changes,
+        "breaches": breaches(month),
+        "signoff": {"signed": bool(signed), "signoffs": signed},
+        "runs": run_index(month),
+    }
+
+
+__all__ = ["RbacView", "privileged_subjects", "rbac_drift", "review_facts"]
