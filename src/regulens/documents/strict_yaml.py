@@ -65,6 +65,8 @@ class Document:
     locations: dict[Path, tuple[int, int]] = field(repr=False)
     # Plain scalars that resolved to a non-string, by path: their source text.
     plain_text: dict[Path, str] = field(repr=False)
+    # Where each mapping key itself starts (for "unknown field" errors).
+    key_locations: dict[Path, tuple[int, int]] = field(repr=False, default_factory=dict)
 
     def locate(self, path: Path) -> tuple[int | None, int | None]:
         """Return the 1-based line and column of the deepest known node on `path`."""
@@ -74,9 +76,10 @@ class Document:
                 return loc
         return None, None
 
-    def problem(self, path: Path, message: str) -> Problem:
-        """Build a located problem for `path`."""
-        line, col = self.locate(path)
+    def problem(self, path: Path, message: str, *, at_key: bool = False) -> Problem:
+        """Build a located problem for `path` (at its key rather than its value if asked)."""
+        loc = self.key_locations.get(path) if at_key else None
+        line, col = loc if loc is not None else self.locate(path)
         return Problem(self.file, line, col, format_path(path), message)
 
 
@@ -97,6 +100,7 @@ class _Builder:
         self.events = events
         self.problems: list[Problem] = []
         self.nodes = 0
+        self.keys: dict[Path, tuple[int, int]] = {}
 
     def fail(self, event: Any, path: Path, message: str) -> None:
         mark = event.start_mark
@@ -114,10 +118,11 @@ class _Builder:
                 locations: dict[Path, tuple[int, int]] = {}
                 plain: dict[Path, str] = {}
                 first = next(self.events)
+                self.keys = {}
                 data = self.node(first, (), 0, locations, plain)
                 end = next(self.events)
                 assert isinstance(end, yaml.DocumentEndEvent)
-                docs.append(Document(self.file, len(docs), data, locations, plain))
+                docs.append(Document(self.file, len(docs), data, locations, plain, self.keys))
         return docs
 
     def node(
@@ -185,6 +190,8 @@ class _Builder:
                 key = None
             value_event = next(self.events)
             child_path: Path = (*path, key) if key is not None else (*path, "<invalid key>")
+            mark = key_event.start_mark
+            self.keys[child_path] = (mark.line + 1, mark.column + 1)
             value = self.node(value_event, child_path, depth + 1, locations, plain)
             if key is not None:
                 out[key] = value

@@ -44,7 +44,7 @@ def problems_from(exc: ValidationError, doc: Document, model: type[BaseModel]) -
         if (path, message) in seen:
             continue
         seen.add((path, message))
-        problems.append(doc.problem(path, message))
+        problems.append(doc.problem(path, message, at_key=err["type"] == "extra_forbidden"))
     return problems
 
 
