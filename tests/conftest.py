@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.prometheus import prometheus_server  # noqa: F401 - a shared fixture
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 

@@ -14,7 +14,7 @@ from regulens.cli import cli, main
 from tests.conftest import EXAMPLES, ROOT
 
 BASELINE = "builtin:ops-baseline"
-NOW = ["--now", "2026-11-30T02:10:00Z"]
+NOW = ["--now", "2026-11-30T01:30:00Z"]
 
 
 def run_main(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:

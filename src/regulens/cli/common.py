@@ -2,18 +2,31 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import click
+import httpx
 
 from regulens import clock
+from regulens.engine.checks.kpi import Kpi
+from regulens.engine.exceptions import PolicyException
 from regulens.engine.policy import Policy
 from regulens.errors import ConfigError
 from regulens.policies import LoadedPolicies, load_policies, select_policies
-from regulens.snapshot import Snapshot
-from regulens.sources.manifests import read_manifests
+from regulens.snapshot import Provenance, Snapshot
+from regulens.snapshot.metrics import MetricSample, MetricsState
+from regulens.sources.backups import build_backups
+from regulens.sources.change import read_change
+from regulens.sources.drills import read_drills
+from regulens.sources.exceptions import read_exceptions
+from regulens.sources.manifests import STDIN, read_manifests
+from regulens.sources.metrics_file import read_metrics_file
+from regulens.sources.prometheus import public_url, query_prometheus
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -58,6 +71,20 @@ def policy_options(func: F) -> F:
 
 def input_options(func: F) -> F:
     """Add the input flags (each supplies one snapshot section)."""
+    func = click.option(
+        "--baseline-manifests",
+        "baseline_manifests",
+        multiple=True,
+        metavar="PATH",
+        help="The current state as manifests, compared with --manifests (repeatable).",
+    )(func)
+    func = click.option(
+        "--change",
+        "change",
+        metavar="FILE",
+        help="The ChangeRequest document under review.",
+    )(func)
+    func = _recovery_options(func)
     return click.option(
         "--manifests",
         "manifests",
@@ -65,6 +92,77 @@ def input_options(func: F) -> F:
         metavar="PATH|-",
         help="Manifest file or directory, or - for stdin (repeatable).",
     )(func)
+
+
+def exception_options(func: F) -> F:
+    """Add --exceptions (ExceptionSet files, repeatable)."""
+    return click.option(
+        "--exceptions",
+        "exceptions",
+        multiple=True,
+        metavar="FILE",
+        help="ExceptionSet document(s) waiving results (repeatable).",
+    )(func)
+
+
+def load_exceptions(paths: tuple[str, ...], loaded: LoadedPolicies) -> list[PolicyException]:
+    """Load the exception files; every exception must name a loaded policy."""
+    return read_exceptions(paths, {p.id for p in loaded.policies}) if paths else []
+
+
+def _recovery_options(func: F) -> F:
+    """Add the backup, restore drill and KPI input flags."""
+    options = [
+        click.option(
+            "--backups",
+            "backups",
+            metavar="FILE",
+            help="Backup catalog (YAML/JSON list of {target, kind, completed_at, status, "
+            "location}); backup CronJobs and Velero objects in the manifests count too.",
+        ),
+        click.option(
+            "--drills",
+            "drills",
+            metavar="FILE",
+            help="Restore drill records (YAML/JSON list), the evidence for RTO.",
+        ),
+        click.option(
+            "--metrics",
+            "metrics",
+            metavar="FILE",
+            help="KPI values {timestamp, metrics: {name: value}} for offline runs.",
+        ),
+        click.option(
+            "--prometheus",
+            "prometheus",
+            metavar="URL",
+            help="Prometheus base URL; KPI queries are evaluated at --now.",
+        ),
+        click.option(
+            "--prometheus-token-file",
+            "prometheus_token_file",
+            metavar="FILE",
+            help="File holding a bearer token for --prometheus (never printed).",
+        ),
+        click.option(
+            "--prometheus-token-env",
+            "prometheus_token_env",
+            metavar="VAR",
+            help="Environment variable holding a bearer token for --prometheus.",
+        ),
+        click.option(
+            "--prometheus-timeout",
+            "prometheus_timeout",
+            type=click.FloatRange(min=0.1, max=600),
+            default=10.0,
+            show_default=True,
+            metavar="SECONDS",
+            help="Timeout of each Prometheus query.",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
 
 
 def output_options(formats: tuple[str, ...]) -> Callable[[F], F]:
@@ -111,7 +209,91 @@ def build_snapshot(options: dict[str, Any], policies: list[Policy], now: datetim
     if list(manifests).count("-") > 1:
         raise ConfigError("--manifests - (stdin) can be given only once")
     kubernetes = read_manifests(manifests) if manifests else None
-    return Snapshot(kubernetes=kubernetes)
+    baseline_specs = options.get("baseline_manifests") or ()
+    if STDIN in baseline_specs:
+        raise ConfigError("--baseline-manifests cannot read stdin; give a file or directory")
+    baseline = read_manifests(baseline_specs) if baseline_specs else None
+    change_file = options.get("change")
+    change = read_change(change_file) if change_file else None
+    backups = build_backups(kubernetes, options.get("backups"))
+    drills_file = options.get("drills")
+    drills = read_drills(drills_file) if drills_file else None
+    metrics = _build_metrics(options, policies, now)
+    return Snapshot(
+        kubernetes=kubernetes,
+        change=change,
+        baseline=baseline,
+        backups=backups,
+        drills=drills,
+        metrics=metrics,
+    )
+
+
+def _prometheus_token(options: dict[str, Any]) -> str | None:
+    """Read the bearer token from a file or an environment variable; never echo it."""
+    token_file = options.get("prometheus_token_file")
+    token_env = options.get("prometheus_token_env")
+    if token_file and token_env:
+        raise ConfigError("give --prometheus-token-file or --prometheus-token-env, not both")
+    if (token_file or token_env) and not options.get("prometheus"):
+        raise ConfigError("a Prometheus token was given without --prometheus URL")
+    token: str | None = None
+    if token_file:
+        try:
+            token = Path(token_file).read_text("utf-8").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+            raise ConfigError(f"{token_file}: cannot read the Prometheus token: {reason}") from None
+        where = token_file
+    elif token_env:
+        token = (os.environ.get(token_env) or "").strip()
+        where = f"environment variable {token_env}"
+    else:
+        return None
+    if not token:
+        raise ConfigError(f"the Prometheus token from {where} is empty or unset")
+    if any(c.isspace() for c in token):
+        raise ConfigError(f"the Prometheus token from {where} contains whitespace")
+    return token
+
+
+def _build_metrics(
+    options: dict[str, Any], policies: list[Policy], now: datetime
+) -> MetricsState | None:
+    """Query Prometheus for exactly the KPI queries of the selected policies; read --metrics."""
+    url = options.get("prometheus")
+    path = options.get("metrics")
+    token = _prometheus_token(options)
+    if not url and not path:
+        return None
+    sources: list[str] = []
+    inputs: list[str] = []
+    queries: list[MetricSample] = []
+    metrics: list[MetricSample] = []
+    digest = ""
+    if url:
+        if not url.startswith(("http://", "https://")):
+            raise ConfigError(f"--prometheus {public_url(url)!r} is not an http(s) URL")
+        if "@" in urlsplit(url).netloc:
+            raise ConfigError(
+                "--prometheus URL must not contain credentials",
+                hint="pass a bearer token with --prometheus-token-file or --prometheus-token-env",
+            )
+        needed = [p.check.query for p in policies if isinstance(p.check, Kpi) and p.check.query]
+        timeout = float(options.get("prometheus_timeout") or 10.0)
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        with httpx.Client(base_url=url, headers=headers, timeout=timeout) as client:
+            queries = query_prometheus(client, needed, now, timeout)
+        sources.append("prometheus")
+        inputs.append(public_url(url))
+    if path:
+        metrics, digest = read_metrics_file(path)
+        sources.append("metrics")
+        inputs.append(path)
+    provenance = Provenance(
+        source="+".join(sources), collected_at=now, digest=digest, inputs=tuple(inputs)
+    )
+    return MetricsState(provenance=provenance, queries=tuple(queries), metrics=tuple(metrics))
 
 
 def resolve_now(now: datetime | None) -> datetime:

@@ -2,39 +2,38 @@
 
 from __future__ import annotations
 
-import io
 from datetime import datetime
 from typing import Any
 
 import click
-from rich.console import Console
 
 from regulens.cli.common import (
     build_snapshot,
+    exception_options,
     input_options,
+    load_exceptions,
     load_selected,
     output_options,
     policy_options,
     resolve_now,
 )
-from regulens.cli.output import emit
+from regulens.cli.render import FORMATS, render_outcome
 from regulens.engine import EvalContext, decide, evaluate
+from regulens.engine.exceptions import apply_exceptions
 from regulens.engine.outcome import Outcome
-from regulens.reports.json_report import render_json
-from regulens.reports.table import render_table
-
-FORMATS = ("table", "json")
 
 
 @click.command("evaluate")
 @policy_options
 @input_options
+@exception_options
 @output_options(FORMATS)
 @click.option("--show-passed", is_flag=True, help="Table format: list passing results too.")
 def evaluate_cmd(
     policies: tuple[str, ...],
     select: tuple[str, ...],
     skip: tuple[str, ...],
+    exceptions: tuple[str, ...],
     fmt: str,
     output: str | None,
     force: bool,
@@ -43,19 +42,14 @@ def evaluate_cmd(
     **inputs: Any,
 ) -> int:
     """Evaluate policies against manifests or cluster state; exit 0 allow, 1 deny, 2 incomplete."""
-    _, chosen = load_selected(policies, select, skip)
+    loaded, chosen = load_selected(policies, select, skip)
+    waivers = load_exceptions(exceptions, loaded)
     at = resolve_now(now)
     snapshot = build_snapshot(inputs, chosen, at)
     results = evaluate(chosen, snapshot, EvalContext(now=at))
-    outcome = Outcome.of(decide(results), results, snapshot, at)
-    if fmt == "json":
-        emit(render_json(outcome), output, force=force)
-    elif output is not None:
-        console = Console(record=True, width=140, file=io.StringIO())
-        render_table(outcome, console, show_passed=show_passed)
-        emit(console.export_text().encode(), output, force=force)
-    else:
-        render_table(outcome, Console(), show_passed=show_passed)
+    results, report = apply_exceptions(results, waivers, at)
+    outcome = Outcome.of(decide(results), results, snapshot, at, report)
+    render_outcome(outcome, fmt, output, force=force, show_passed=show_passed)
     return int(outcome.decision.exit_code)
 
 

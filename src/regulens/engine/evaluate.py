@@ -23,6 +23,9 @@ def evaluate(policies: Sequence[Policy], snap: Snapshot, ctx: EvalContext) -> li
 
 def _findings(policy: Policy, snap: Snapshot, ctx: EvalContext) -> list[Finding]:
     check = policy.check
+    reason = check.skip_reason(snap)
+    if reason is not None:
+        return [Finding(Status.SKIP, reason)]
     for needed in sorted(check.inputs):
         if getattr(snap, needed.value) is None:
             return [Finding(Status.ERROR, missing_input_message(needed))]

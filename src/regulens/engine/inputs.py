@@ -10,11 +10,19 @@ class Input(StrEnum):
 
     KUBERNETES = "kubernetes"
     CHANGE = "change"
+    BASELINE = "baseline"
+    BACKUPS = "backups"
+    DRILLS = "drills"
+    METRICS = "metrics"
 
 
 FLAGS: dict[Input, str] = {
     Input.KUBERNETES: "--manifests, --snapshot or --cluster",
     Input.CHANGE: "--change (a ChangeRequest document; used by `regulens gate`)",
+    Input.BASELINE: "--baseline-manifests (the current state the change is compared with)",
+    Input.BACKUPS: "--backups (a backup catalog) or backup CronJobs/Velero objects in --manifests",
+    Input.DRILLS: "--drills (restore drill records)",
+    Input.METRICS: "--prometheus URL or --metrics FILE",
 }
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from regulens.engine.decide import Decision
+from regulens.engine.exceptions import ExceptionReport
 from regulens.engine.results import Result
 from regulens.snapshot import CoverageGap, Snapshot
 
@@ -19,14 +20,24 @@ class Outcome:
     results: list[Result]
     gaps: tuple[CoverageGap, ...]
     now: datetime
+    exceptions: ExceptionReport = field(default_factory=ExceptionReport)
+    change_id: str | None = None  # the change request under review (gate)
 
     @classmethod
     def of(
-        cls, decision: Decision, results: list[Result], snap: Snapshot, now: datetime
+        cls,
+        decision: Decision,
+        results: list[Result],
+        snap: Snapshot,
+        now: datetime,
+        exceptions: ExceptionReport | None = None,
     ) -> Outcome:
-        """Build the outcome of one evaluation of `snap`."""
+        """Build the outcome of one evaluation of `snap` (after exceptions were applied)."""
         gaps = snap.kubernetes.gaps if snap.kubernetes is not None else ()
-        return cls(decision, results, gaps, now)
+        if snap.baseline is not None:
+            gaps = (*gaps, *(g for g in snap.baseline.gaps if g not in gaps))
+        change_id = snap.change.metadata.id if snap.change is not None else None
+        return cls(decision, results, gaps, now, exceptions or ExceptionReport(), change_id)
 
     def coverage_json(self) -> dict[str, Any]:
         """Return `{"complete": bool, "gaps": [{"kind", "namespace", "reason"}]}`."""
@@ -37,11 +48,15 @@ class Outcome:
 
     def to_json(self) -> dict[str, Any]:
         """Return the documented JSON output contract."""
-        return {
+        out: dict[str, Any] = {
             "decision": self.decision.decision,
             "exit_code": int(self.decision.exit_code),
             "now": self.now.isoformat().replace("+00:00", "Z"),
             "summary": self.decision.summary.to_json(),
             "results": [r.to_json() for r in self.results],
             "coverage": self.coverage_json(),
+            "exceptions": self.exceptions.to_json(),
         }
+        if self.change_id is not None:
+            out["change"] = self.change_id
+        return out

@@ -8,10 +8,16 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from regulens.engine.exceptions import ExceptionSet
 from regulens.engine.policy import PolicySet
+from regulens.snapshot.change import ChangeRequest
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
-SCHEMAS: dict[str, type[BaseModel]] = {"policy.schema.json": PolicySet}
+SCHEMAS: dict[str, type[BaseModel]] = {
+    "policy.schema.json": PolicySet,
+    "change-request.schema.json": ChangeRequest,
+    "exception-set.schema.json": ExceptionSet,
+}
 
 
 def generate(model: type[BaseModel], name: str) -> dict[str, Any]:

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
+from regulens.snapshot.backups import BackupsState
 from regulens.snapshot.change import ChangeRequest
+from regulens.snapshot.drills import DrillsState
 from regulens.snapshot.kubernetes import KubernetesState
+from regulens.snapshot.metrics import MetricsState
 
 SNAPSHOT_VERSION = 1
 
@@ -18,3 +21,7 @@ class Snapshot(BaseModel):
     version: int = SNAPSHOT_VERSION
     kubernetes: KubernetesState | None = None
     change: ChangeRequest | None = None
+    baseline: KubernetesState | None = None  # current state a change is compared against
+    backups: BackupsState | None = None
+    drills: DrillsState | None = None
+    metrics: MetricsState | None = None

@@ -10,11 +10,29 @@ from typing import Annotated, get_args
 
 from pydantic import Field
 
+from regulens.engine.checks.backup_recency import BackupRecency
 from regulens.engine.checks.base import Check, CheckError
+from regulens.engine.checks.change_approval import ChangeApproval
+from regulens.engine.checks.change_category_matches_diff import ChangeCategoryMatchesDiff
+from regulens.engine.checks.change_emergency_incident import ChangeEmergencyIncident
+from regulens.engine.checks.change_rollback_plan import ChangeRollbackPlan
+from regulens.engine.checks.change_tests_passed import ChangeTestsPassed
+from regulens.engine.checks.change_window import ChangeWindow
+from regulens.engine.checks.kpi import Kpi
 from regulens.engine.checks.resource_condition import ResourceCondition
+from regulens.engine.checks.restore_drill import RestoreDrill
 
 AnyCheck = Annotated[
-    ResourceCondition,
+    ResourceCondition
+    | ChangeApproval
+    | ChangeWindow
+    | ChangeEmergencyIncident
+    | ChangeRollbackPlan
+    | ChangeTestsPassed
+    | ChangeCategoryMatchesDiff
+    | BackupRecency
+    | RestoreDrill
+    | Kpi,
     Field(discriminator="type"),
 ]
 

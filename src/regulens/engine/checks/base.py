@@ -34,6 +34,10 @@ class Check(BaseModel):
         """Return the Kubernetes kinds this check reads (None: every kind)."""
         return frozenset()
 
+    def skip_reason(self, snap: Snapshot) -> str | None:
+        """Return why the check does not apply to this run (checked before inputs), else None."""
+        return None
+
     def evaluate(self, snap: Snapshot, ctx: EvalContext) -> Iterator[Finding]:
         """Judge the snapshot; yield one finding per resource (or one for the whole input)."""
         raise NotImplementedError

@@ -1,0 +1,34 @@
+"""Shared vocabulary of the change checks: category order and the change under review."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from regulens.engine.results import Finding
+from regulens.engine.types import Status
+from regulens.snapshot import Snapshot
+from regulens.snapshot.change import Category, ChangeRequest
+
+# Least to most scrutiny: a change declared at a lower rank than it needs is under-classified.
+RANK: dict[Category, int] = {Category.STANDARD: 0, Category.NORMAL: 1, Category.EMERGENCY: 2}
+
+
+def change_of(snap: Snapshot) -> ChangeRequest:
+    """Return the change under review (the engine guarantees the input was given)."""
+    assert snap.change is not None, "evaluate() reports a missing change input first"
+    return snap.change
+
+
+def iso(value: datetime) -> str:
+    """Render a time as ISO 8601, UTC as Z."""
+    return value.isoformat().replace("+00:00", "Z")
+
+
+def not_required(change: ChangeRequest) -> Finding:
+    """The skip finding of a check that does not apply to the change's category."""
+    category = change.spec.category.value
+    return Finding(
+        Status.SKIP,
+        f"{change.metadata.id}: not required for {category} changes",
+        details={"category": category},
+    )

@@ -1,0 +1,104 @@
+"""Markdown for a CI job summary or a merge-request comment."""
+
+from __future__ import annotations
+
+from regulens.engine.outcome import Outcome
+from regulens.engine.results import Result
+from regulens.engine.types import Status
+
+_ICON = {
+    Status.FAIL: "❌ fail",
+    Status.ERROR: "⚠️ error",
+    Status.WARN: "🟡 warn",
+    Status.PASS: "✅ pass",
+    Status.SKIP: "⏭️ skip",
+}
+_ORDER = {Status.FAIL: 0, Status.ERROR: 1, Status.WARN: 2, Status.SKIP: 3, Status.PASS: 4}
+
+
+def _cell(text: str) -> str:
+    """Escape a table cell: pipes, newlines and HTML-ish brackets."""
+    return (
+        text.replace("\\", "\\\\")
+        .replace("|", "\\|")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace("\n", " ")
+    )
+
+
+def _where(r: Result) -> str:
+    if r.location is not None and r.location.line is not None:
+        return f"{r.location.file}:{r.location.line}"
+    return r.location.file if r.location is not None else ""
+
+
+def _row(r: Result) -> str:
+    resource = str(r.resource) if r.resource is not None else "-"
+    return (
+        f"| {_ICON[r.status]} | `{r.policy}` | {r.severity.value} | {_cell(resource)} "
+        f"| {_cell(r.message)} | {_cell(_where(r))} |"
+    )
+
+
+def render_markdown(outcome: Outcome) -> bytes:
+    """Render the decision, the summary, the findings and the exception report."""
+    d = outcome.decision
+    subject = f" for change `{outcome.change_id}`" if outcome.change_id else ""
+    verdict = "✅ **ALLOW**" if d.allowed else "❌ **DENY**"
+    lines = [
+        f"## regulens{subject}: {verdict} (exit {int(d.exit_code)})",
+        "",
+        f"Evaluated at {outcome.now.isoformat().replace('+00:00', 'Z')}.",
+        "",
+        "| pass | fail | warn | error | skip |",
+        "|---:|---:|---:|---:|---:|",
+        "| " + " | ".join(str(v) for v in d.summary.to_json().values()) + " |",
+        "",
+    ]
+    header = [
+        "| status | policy | severity | resource | message | location |",
+        "|---|---|---|---|---|---|",
+    ]
+    notable = sorted(
+        (r for r in outcome.results if r.status is not Status.PASS),
+        key=lambda r: _ORDER[r.status],
+    )
+    if notable:
+        lines += ["### Findings", "", *header, *(_row(r) for r in notable), ""]
+    else:
+        lines += ["No failures, errors or warnings.", ""]
+    if outcome.gaps:
+        lines += ["### Coverage gaps", ""]
+        lines += [
+            f"- {g.kind}{' in ' + g.namespace if g.namespace else ''}: {_cell(g.reason)}"
+            for g in outcome.gaps
+        ]
+        lines.append("")
+    ex = outcome.exceptions
+    if ex.applied or ex.expired or ex.unused:
+        lines += ["### Exceptions", ""]
+        lines += [
+            f"- applied `{a['id']}` ({a['ticket']}, approved by {a['approver']}, "
+            f"expires {a['expires']}) to `{a['policy']}`"
+            for a in ex.applied
+        ]
+        lines += [
+            f"- **expired** `{e['id']}` ({e['ticket']}) on {e['expires']}: not applied "
+            f"({e['would_match']} result(s) it would cover)"
+            for e in ex.expired
+        ]
+        lines += [f"- unused `{u['id']}` ({u['ticket']}): matched no result" for u in ex.unused]
+        lines.append("")
+    passed = [r for r in outcome.results if r.status is Status.PASS]
+    if passed:
+        lines += [
+            f"<details><summary>{len(passed)} passed</summary>",
+            "",
+            *header,
+            *(_row(r) for r in passed),
+            "",
+            "</details>",
+            "",
+        ]
+    return "\n".join(lines).encode("utf-8")

@@ -1,0 +1,65 @@
+"""Read one small data file (YAML or JSON) written or exported by people: catalogs, drills."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+import orjson
+from pydantic import BaseModel
+
+from regulens.documents import Document, load_text, validate_document
+from regulens.errors import ConfigError, DocumentError, InputDataError
+
+MAX_BYTES = 4 * 1024 * 1024
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass(frozen=True, slots=True)
+class DataFile:
+    """A parsed data file and the sha256 of its bytes."""
+
+    path: str
+    document: Document
+    digest: str
+
+
+def read_data_file(path: str, what: str) -> DataFile:
+    """Read exactly one YAML or JSON document; unreadable input is exit 3, bad data exit 2."""
+    try:
+        with Path(path).open("rb") as fh:
+            raw = fh.read(MAX_BYTES + 1)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such {what} file") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read {what} file: {exc.strerror}") from None
+    if len(raw) > MAX_BYTES:
+        raise InputDataError(f"{path}: {what} file is larger than {MAX_BYTES} bytes")
+    digest = "sha256:" + hashlib.sha256(raw).hexdigest()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputDataError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    if path.endswith(".json"):
+        try:
+            data = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            raise InputDataError(f"{path}: invalid JSON: {exc}") from None
+        return DataFile(path, Document(path, 0, data, {}, {}), digest)
+    try:
+        docs = load_text(text, path)
+    except DocumentError as exc:
+        raise InputDataError(exc.message) from None
+    if len(docs) != 1 or docs[0].data is None:
+        raise InputDataError(f"{path}: a {what} file holds exactly one non-empty document")
+    return DataFile(path, docs[0], digest)
+
+
+def validate_data(file: DataFile, model: type[M]) -> M:
+    """Validate the file's document strictly; problems are input-data errors (exit 2)."""
+    try:
+        return validate_document(file.document, model)
+    except DocumentError as exc:
+        raise InputDataError(exc.message) from None
