@@ -113,3 +113,52 @@ def test_period_selects_runs_by_evaluation_time() -> None:
     )
     assert facts["summary"]["runs"] == 0
     assert facts["policies"] == [] and facts["summary"]["pass_rate"] is None
+
+
+def _run(day: int, month: int, exceptions: dict[str, Any], **over: Any) -> Any:
+    from regulens.reports.runs import RunRecord
+
+    pred = s.predicate(day, "sha256:" + "0" * 64)
+    now = f"2026-{month:02d}-{day:02d}T02:10:00Z"
+    pred["run"] = {**pred["run"], "id": f"r-{month}-{day}", "now": now, **over}
+    pred["exceptions"] = exceptions
+    pred["results"] = [{k: v for k, v in r.items() if k != "exception"} for r in pred["results"]]
+    return RunRecord(f"r-{month}-{day}", s.STREAM, day, now, "sha256:" + "1" * 64, pred)
+
+
+def test_granted_means_first_recorded_in_the_period_when_history_exists() -> None:
+    old = {"id": "EXC-A", "policy": "p", "expires": "2027-01-01T00:00:00Z"}
+    new = {"id": "EXC-B", "policy": "p", "expires": "2027-01-02T00:00:00Z"}
+    october = _run(30, 10, {"applied": [], "expired": [], "unused": [old]})
+    november = _run(2, 11, {"applied": [], "expired": [], "unused": [old, new]})
+    facts = compliance_facts(
+        [october, november],
+        month_period("2026-11"),
+        evidence=s.VERIFIED,
+        generated_at="2026-12-01T08:00:00Z",
+        tool=s.TOOL,
+    )
+    assert [e["id"] for e in facts["exceptions"]["granted"]] == ["EXC-B"]
+    assert [e["id"] for e in facts["exceptions"]["in_force"]] == ["EXC-A", "EXC-B"]
+    # without history, "first recorded" proves nothing: only `created` counts
+    alone = compliance_facts(
+        [november],
+        month_period("2026-11"),
+        evidence=s.VERIFIED,
+        generated_at="2026-12-01T08:00:00Z",
+        tool=s.TOOL,
+    )
+    assert alone["exceptions"]["granted"] == []
+
+
+def test_evaluate_runs_with_a_change_count_as_change_decisions() -> None:
+    run = _run(3, 11, {"applied": [], "expired": [], "unused": []}, command="evaluate")
+    facts = compliance_facts(
+        [run],
+        month_period("2026-11"),
+        evidence=s.VERIFIED,
+        generated_at="2026-12-01T08:00:00Z",
+        tool=s.TOOL,
+    )
+    (category,) = facts["gates"]["by_category"]
+    assert category["category"] == "standard" and category["allowed"] == 1

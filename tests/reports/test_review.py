@@ -109,3 +109,42 @@ def test_missing_snapshots_make_rbac_unavailable() -> None:
     assert facts["rbac_drift"]["available"] is False
     assert "none of the month's Kubernetes snapshots" in facts["rbac_drift"]["reason"]
     assert facts["signoff"]["signed"] is False
+
+
+def test_recorded_post_implementation_review_is_used() -> None:
+    from regulens.reports.runs import RunRecord
+
+    records, sections = s.simulated_month()
+    pred = s.predicate(5, "sha256:" + "0" * 64)
+    pred["results"].append(
+        {
+            "policy": "change-window",
+            "title": "window",
+            "status": "pass",
+            "severity": "high",
+            "enforcement": "deny",
+            "controls": [],
+            "resource": None,
+            "message": "ok",
+            "details": {
+                "post_implementation_review": {
+                    "due": "2026-11-08T03:10:00Z",
+                    "incident": "INC-9",
+                    "reason": "emergency change during freeze year-end",
+                }
+            },
+        }
+    )
+    records[4] = RunRecord("run-05", s.STREAM, 5, records[4].recorded_at, "sha256:x", pred)
+    facts = review_facts(
+        records,
+        month_period("2026-11"),
+        sections.get,
+        evidence=s.VERIFIED,
+        generated_at="2026-12-01T08:00:00Z",
+        tool=s.TOOL,
+    )
+    reviews = {r["change"]: r for r in facts["changes"]["post_implementation_reviews"]}
+    assert reviews["CHG-05"]["due"] == "2026-11-08T03:10:00Z"
+    assert reviews["CHG-05"]["due_recorded"] is True and reviews["CHG-05"]["overdue"] is True
+    assert reviews["CHG-25"]["due_recorded"] is False

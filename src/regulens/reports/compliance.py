@@ -166,13 +166,14 @@ def _blocking_reasons(record: RunRecord) -> list[str]:
 
 
 def gate_decisions(records: Sequence[RunRecord]) -> dict[str, Any]:
-    """Gate decisions by change category: allowed/denied, and the policies that denied."""
+    """Decisions on changes by category: allowed/denied, and the policies that denied."""
     by_category: dict[str, dict[str, Any]] = {}
     changes = []
     for record in records:
-        if record.command != "gate":
+        # Every run that judged a change request: `gate`, or `evaluate --change`.
+        if record.change is None or record.command == "review-signoff":
             continue
-        change = record.change or {}
+        change = record.change
         category = str(change.get("category") or "none")
         decision = str(record.decision.get("decision", "deny"))
         reasons = _blocking_reasons(record) if decision == "deny" else []
@@ -231,8 +232,24 @@ def _exception_lists(record: RunRecord) -> dict[str, list[dict[str, Any]]]:
     return out
 
 
-def exceptions_report(records: Sequence[RunRecord], period: Period) -> dict[str, Any]:
-    """Exceptions in force at the end of the period, granted, applied, expired and unused in it."""
+def known_exceptions(records: Iterable[RunRecord]) -> set[str]:
+    """Ids of every exception the records mention."""
+    ids: set[str] = set()
+    for record in records:
+        for entries in _exception_lists(record).values():
+            ids.update(e["id"] for e in entries)
+    return ids
+
+
+def exceptions_report(
+    records: Sequence[RunRecord], period: Period, earlier: set[str] | None = None
+) -> dict[str, Any]:
+    """Exceptions in force at the end of the period, granted, applied, expired and unused in it.
+
+    Granted: created in the period when the record says when; otherwise first
+    recorded in the period (no run before it knew the exception; `earlier` is
+    the set of ids known before the period, None when that is unknown).
+    """
     known: dict[str, dict[str, Any]] = {}
     applied_runs: dict[str, list[str]] = defaultdict(list)
     applied_results: dict[str, int] = defaultdict(int)
@@ -270,14 +287,17 @@ def exceptions_report(records: Sequence[RunRecord], period: Period) -> dict[str,
     granted = []
     for eid, entry in sorted(known.items()):
         created = entry.get("created")
+        new = False
         if isinstance(created, str):
             try:
-                when = parse_time(created)
+                new = period.contains(parse_time(created))
             except ValueError:
-                continue
-            if period.contains(when):
-                runs = applied_runs.get(eid) or unused_runs.get(eid) or expired_runs.get(eid) or []
-                granted.append(row(eid, runs))
+                new = False
+        elif earlier is not None:
+            new = eid not in earlier
+        if new:
+            runs = applied_runs.get(eid) or unused_runs.get(eid) or expired_runs.get(eid) or []
+            granted.append(row(eid, runs))
     applied = [
         {**row(eid, runs), "results": applied_results.get(eid, 0)}
         for eid, runs in sorted(applied_runs.items())
@@ -306,7 +326,8 @@ def recovery_report(records: Sequence[RunRecord]) -> dict[str, Any]:
             if not isinstance(details, Mapping):
                 continue
             status = str(r.get("status"))
-            if "target" in details and "max_age_seconds" in details:
+            # A backup-recency result that measured an age (schedule results carry none).
+            if "target" in details and "age_seconds" in details and "max_age_seconds" in details:
                 key = (str(r.get("policy")), str(details["target"]))
                 entry = backups.setdefault(
                     key,
@@ -500,6 +521,7 @@ def compliance_facts(
     chosen = sorted(
         (r for r in records if period.contains(r.now)), key=lambda r: (r.now, r.stream, r.seq)
     )
+    before = [r for r in records if r.now < period.since]
     policies, controls = policies_and_controls(chosen)
     by_command: dict[str, int] = defaultdict(int)
     for r in chosen:
@@ -534,7 +556,9 @@ def compliance_facts(
         "policies": policies,
         "pass_rate_trend": pass_rate_trend(chosen),
         "gates": gate_decisions(chosen),
-        "exceptions": exceptions_report(chosen, period),
+        "exceptions": exceptions_report(
+            chosen, period, known_exceptions(before) if before else None
+        ),
         "recovery": recovery_report(chosen),
         "kpis": kpi_report(chosen),
         "coverage_gaps": coverage_report(chosen),

@@ -337,15 +337,14 @@ def vulnerability_trend(records: Sequence[RunRecord]) -> dict[str, Any]:
     }
 
 
-def _review_due(change: Mapping[str, Any], record: RunRecord) -> tuple[str, bool]:
+def _recorded_review(record: RunRecord) -> Mapping[str, Any] | None:
     for r in record.results:
         details = r.get("details")
         if isinstance(details, Mapping):
-            for key, value in details.items():
-                if "review_due" in str(key) and isinstance(value, str):
-                    return value, True
-    end = change.get("scheduled_end") or record.at
-    return iso(parse_time(str(end)) + PIR_DUE_AFTER), False
+            pir = details.get("post_implementation_review")
+            if isinstance(pir, Mapping) and isinstance(pir.get("due"), str):
+                return pir
+    return None
 
 
 def changes_review(records: Sequence[RunRecord], period: Period) -> dict[str, Any]:
@@ -356,11 +355,18 @@ def changes_review(records: Sequence[RunRecord], period: Period) -> dict[str, An
     emergency = [c for c in gates["changes"] if c["category"] == "emergency"]
     reviews = []
     seen = set()
-    for change in emergency:
+    for change in gates["changes"]:
         if change["decision"] != "allow" or change["change"] in seen:
             continue
+        recorded = _recorded_review(by_run[change["run"]])
+        if recorded is None and change["category"] != "emergency":
+            continue
         seen.add(change["change"])
-        due, recorded = _review_due(change, by_run[change["run"]])
+        if recorded is not None:
+            due = str(recorded["due"])
+        else:
+            end = change.get("scheduled_end") or change["at"]
+            due = iso(parse_time(str(end)) + PIR_DUE_AFTER)
         reviews.append(
             {
                 "change": change["change"],
@@ -368,7 +374,8 @@ def changes_review(records: Sequence[RunRecord], period: Period) -> dict[str, An
                 "incident": change["incident"],
                 "run": change["run"],
                 "due": due,
-                "due_recorded": recorded,
+                "due_recorded": recorded is not None,
+                "reason": (recorded or {}).get("reason") or "emergency change",
                 "overdue": parse_time(due) < period.until,
             }
         )
