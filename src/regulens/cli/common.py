@@ -20,6 +20,7 @@ from regulens.errors import ConfigError
 from regulens.policies import LoadedPolicies, load_policies, select_policies
 from regulens.snapshot import Provenance, Snapshot
 from regulens.snapshot.metrics import MetricSample, MetricsState
+from regulens.sources.audit import read_audit_policy
 from regulens.sources.backups import build_backups
 from regulens.sources.change import read_change
 from regulens.sources.drills import read_drills
@@ -71,6 +72,12 @@ def policy_options(func: F) -> F:
 
 def input_options(func: F) -> F:
     """Add the input flags (each supplies one snapshot section)."""
+    func = click.option(
+        "--audit-policy",
+        "audit_policy",
+        metavar="FILE",
+        help="An audit.k8s.io/v1 Policy file (else the kube-system/audit-policy ConfigMap).",
+    )(func)
     func = click.option(
         "--baseline-manifests",
         "baseline_manifests",
@@ -209,6 +216,8 @@ def build_snapshot(options: dict[str, Any], policies: list[Policy], now: datetim
     if list(manifests).count("-") > 1:
         raise ConfigError("--manifests - (stdin) can be given only once")
     kubernetes = read_manifests(manifests) if manifests else None
+    audit_file = options.get("audit_policy")
+    audit_policy = read_audit_policy(audit_file) if audit_file else None
     baseline_specs = options.get("baseline_manifests") or ()
     if STDIN in baseline_specs:
         raise ConfigError("--baseline-manifests cannot read stdin; give a file or directory")
@@ -226,6 +235,7 @@ def build_snapshot(options: dict[str, Any], policies: list[Policy], now: datetim
         backups=backups,
         drills=drills,
         metrics=metrics,
+        audit_policy=audit_policy,
     )
 
 

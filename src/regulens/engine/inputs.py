@@ -10,6 +10,7 @@ class Input(StrEnum):
 
     KUBERNETES = "kubernetes"
     CHANGE = "change"
+    AUDIT_POLICY = "audit_policy"
     BASELINE = "baseline"
     BACKUPS = "backups"
     DRILLS = "drills"
@@ -19,6 +20,7 @@ class Input(StrEnum):
 FLAGS: dict[Input, str] = {
     Input.KUBERNETES: "--manifests, --snapshot or --cluster",
     Input.CHANGE: "--change (a ChangeRequest document; used by `regulens gate`)",
+    Input.AUDIT_POLICY: "--audit-policy FILE (an audit.k8s.io/v1 Policy)",
     Input.BASELINE: "--baseline-manifests (the current state the change is compared with)",
     Input.BACKUPS: "--backups (a backup catalog) or backup CronJobs/Velero objects in --manifests",
     Input.DRILLS: "--drills (restore drill records)",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
+from regulens.snapshot.audit import AuditPolicyFile
 from regulens.snapshot.backups import BackupsState
 from regulens.snapshot.change import ChangeRequest
 from regulens.snapshot.drills import DrillsState
@@ -21,6 +22,7 @@ class Snapshot(BaseModel):
     version: int = SNAPSHOT_VERSION
     kubernetes: KubernetesState | None = None
     change: ChangeRequest | None = None
+    audit_policy: AuditPolicyFile | None = None
     baseline: KubernetesState | None = None  # current state a change is compared against
     backups: BackupsState | None = None
     drills: DrillsState | None = None

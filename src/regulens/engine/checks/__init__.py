@@ -10,6 +10,9 @@ from typing import Annotated, get_args
 
 from pydantic import Field
 
+from regulens.engine.checks.audit_level_at_least import AuditLevelAtLeast
+from regulens.engine.checks.audit_log_retention import AuditLogRetention
+from regulens.engine.checks.audit_policy_present import AuditPolicyPresent
 from regulens.engine.checks.backup_recency import BackupRecency
 from regulens.engine.checks.base import Check, CheckError
 from regulens.engine.checks.change_approval import ChangeApproval
@@ -19,6 +22,11 @@ from regulens.engine.checks.change_rollback_plan import ChangeRollbackPlan
 from regulens.engine.checks.change_tests_passed import ChangeTestsPassed
 from regulens.engine.checks.change_window import ChangeWindow
 from regulens.engine.checks.kpi import Kpi
+from regulens.engine.checks.rbac_escalation import RbacEscalation
+from regulens.engine.checks.rbac_no_wildcards import RbacNoWildcards
+from regulens.engine.checks.rbac_permission_restricted import RbacPermissionRestricted
+from regulens.engine.checks.rbac_role_bindings import RbacRoleBindings
+from regulens.engine.checks.rbac_role_within import RbacRoleWithin
 from regulens.engine.checks.resource_condition import ResourceCondition
 from regulens.engine.checks.restore_drill import RestoreDrill
 
@@ -30,6 +38,14 @@ AnyCheck = Annotated[
     | ChangeRollbackPlan
     | ChangeTestsPassed
     | ChangeCategoryMatchesDiff
+    | RbacRoleWithin
+    | RbacPermissionRestricted
+    | RbacNoWildcards
+    | RbacEscalation
+    | RbacRoleBindings
+    | AuditLevelAtLeast
+    | AuditLogRetention
+    | AuditPolicyPresent
     | BackupRecency
     | RestoreDrill
     | Kpi,

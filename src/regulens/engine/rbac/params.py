@@ -1,0 +1,154 @@
+"""Policy parameters shared by the RBAC check types: subject patterns, role refs, rules."""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Iterable, Iterator
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from regulens.engine.rbac.model import (
+    ALL_SERVICE_ACCOUNTS,
+    AUTHENTICATED,
+    UNAUTHENTICATED,
+    ObjectKey,
+    Request,
+    Subject,
+)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class SubjectPattern(_Strict):
+    """A subject, or several by glob: `{kind: User, name: "system:node:*"}`."""
+
+    kind: Literal["User", "Group", "ServiceAccount"]
+    name: str = Field(min_length=1, description="Name or glob (`*` for any)")
+    namespace: str | None = Field(default=None, description="ServiceAccounts only; glob allowed")
+
+    @model_validator(mode="after")
+    def _namespace_for_service_accounts(self) -> SubjectPattern:
+        if self.namespace is not None and self.kind != "ServiceAccount":
+            raise ValueError("namespace is only for kind ServiceAccount")
+        return self
+
+    def matches(self, subject: Subject) -> bool:
+        """Return True when the subject is one this pattern names."""
+        if subject.kind != self.kind or not fnmatch.fnmatchcase(subject.name, self.name):
+            return False
+        if self.namespace is None:
+            return True
+        return subject.namespace is not None and fnmatch.fnmatchcase(
+            subject.namespace, self.namespace
+        )
+
+
+_BROAD_SAMPLES = (
+    AUTHENTICATED,
+    UNAUTHENTICATED,
+    ALL_SERVICE_ACCOUNTS,
+    f"{ALL_SERVICE_ACCOUNTS}:default",
+    f"{ALL_SERVICE_ACCOUNTS}:kube-system",
+)
+
+# Kubernetes' own components, and the break-glass group that `rbac-role-bindings`
+# (rbac-cluster-admin-restricted) governs on its own.
+SYSTEM_SUBJECTS: tuple[SubjectPattern, ...] = (
+    SubjectPattern(kind="User", name="system:kube-controller-manager"),
+    SubjectPattern(kind="User", name="system:kube-scheduler"),
+    SubjectPattern(kind="User", name="system:kube-proxy"),
+    SubjectPattern(kind="User", name="system:node:*"),
+    SubjectPattern(kind="Group", name="system:nodes"),
+    SubjectPattern(kind="ServiceAccount", name="*", namespace="kube-system"),
+    SubjectPattern(kind="Group", name="system:masters"),
+)
+
+
+def no_broad_groups(patterns: Iterable[SubjectPattern]) -> None:
+    """Refuse exclusions that would hide the groups of every user or service account."""
+    for p in patterns:
+        if p.kind != "Group":
+            continue
+        hit = [g for g in _BROAD_SAMPLES if fnmatch.fnmatchcase(g, p.name)]
+        if hit or p.name.startswith(ALL_SERVICE_ACCOUNTS + ":"):
+            raise ValueError(
+                f"exclude may not name group {p.name!r}: system:authenticated, "
+                "system:unauthenticated and system:serviceaccounts[:NS] are the broadest grants "
+                "and are always judged"
+            )
+
+
+class RoleRef(_Strict):
+    """A Role (with its namespace) or a ClusterRole."""
+
+    kind: Literal["Role", "ClusterRole"]
+    name: str = Field(min_length=1)
+    namespace: str | None = None
+
+    @model_validator(mode="after")
+    def _namespace_fits_kind(self) -> RoleRef:
+        if self.kind == "Role" and not self.namespace:
+            raise ValueError("a Role needs its namespace")
+        if self.kind == "ClusterRole" and self.namespace is not None:
+            raise ValueError("a ClusterRole has no namespace")
+        return self
+
+    @property
+    def key(self) -> ObjectKey:
+        """The index key of the role."""
+        return ObjectKey(self.kind, self.namespace, self.name)
+
+
+class PermissionRule(_Strict):
+    """Permissions in Role-rule form: every verb on every resource of every group listed."""
+
+    apiGroups: tuple[str, ...] = Field(default=("",), description='API groups ("" is core)')
+    resources: tuple[str, ...] = Field(min_length=1, description="e.g. secrets, pods/exec")
+    verbs: tuple[str, ...] = Field(min_length=1)
+
+    def requests(self, namespace: str | None) -> Iterator[Request]:
+        """Expand into single requests (`pods/exec` becomes resource pods, subresource exec)."""
+        for group in self.apiGroups:
+            for res in self.resources:
+                base, _, sub = res.partition("/")
+                for verb in self.verbs:
+                    yield Request(verb, group, base, sub, "", namespace)
+
+
+class AllowRule(_Strict):
+    """An allowed slice of permissions; `*` here only covers a literal `*` in the role."""
+
+    apiGroups: tuple[str, ...] = ()
+    resources: tuple[str, ...] = ()
+    verbs: tuple[str, ...] = Field(min_length=1)
+    nonResourceURLs: tuple[str, ...] = ()
+
+    def covers(self, group: str, resource: str, verb: str) -> bool:
+        """The allow-list entry includes this (group, resource, verb)."""
+        return (
+            _listed(self.apiGroups, group)
+            and _listed(self.resources, resource)
+            and _listed(self.verbs, verb)
+        )
+
+    def covers_url(self, url: str, verb: str) -> bool:
+        """The allow-list entry includes this non-resource URL and verb."""
+        return _listed(self.nonResourceURLs, url) and _listed(self.verbs, verb)
+
+
+def _listed(values: tuple[str, ...], value: str) -> bool:
+    return value in values or "*" in values
+
+
+def subject_allowed(
+    subject: Subject,
+    allow_subjects: Iterable[SubjectPattern],
+    exclude: Iterable[SubjectPattern],
+) -> bool:
+    """Listed explicitly, or (never for broad groups) one of the excluded system subjects."""
+    if any(p.matches(subject) for p in allow_subjects):
+        return True
+    return not subject.broad and any(p.matches(subject) for p in exclude)
