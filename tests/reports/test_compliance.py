@@ -34,6 +34,8 @@ def test_per_policy_pass_rate_and_failures(compliance: dict[str, Any]) -> None:
     assert rbac["counts"] == {"pass": 19, "fail": 0, "warn": 11, "error": 0, "skip": 0}
     assert rbac["first_failure"]["run"] == "run-20"
     assert rbac["current_status"] == "warn"
+    assert len(policies["workload-no-latest-tag"]["waived_runs"]) == s.DAYS
+    assert priv["waived_runs"] == []
     drill = policies["rto-critical"]
     assert drill["evaluations"] == s.DAYS - s.DRILL_DAY + 1
     assert drill["first_failure"] is None

@@ -12,14 +12,14 @@ def test_rbac_drift_between_first_and_last_snapshot(review: dict[str, Any]) -> N
     assert drift["available"] is True
     assert drift["first"]["run"] == "run-01" and drift["last"]["run"] == "run-30"
     subjects = {d["subject"]: d for d in drift["subjects"]}
-    assert set(subjects) == {"Group:regulensai-developers", "User:oncall@example.com"}
-    dev = subjects["Group:regulensai-developers"]
+    assert set(subjects) == {"Group regulensai-developers", "User oncall@example.com"}
+    dev = subjects["Group regulensai-developers"]
     assert dev["gained"] == ["regulensai get core/secrets"] and dev["lost"] == []
     assert dev["privileged_gained"] == ["reads secrets"]
     (binding,) = drift["new_sensitive_bindings"]
-    assert binding["binding"] == "ClusterRoleBinding oncall-admin"
-    assert binding["subjects"] == ["User:oncall@example.com"]
-    assert drift["bindings_added"] == ["ClusterRoleBinding oncall-admin"]
+    assert binding["binding"] == "ClusterRoleBinding/oncall-admin"
+    assert binding["subjects"] == ["User oncall@example.com"]
+    assert drift["bindings_added"] == ["ClusterRoleBinding/oncall-admin"]
 
 
 def test_rbac_drift_reports_lost_permissions_and_new_wildcards() -> None:
@@ -30,7 +30,7 @@ def test_rbac_drift_reports_lost_permissions_and_new_wildcards() -> None:
     assert "regulensai get core/pods" in dev["lost"]
     assert dev["gained"] == ["regulensai get core/*"]
     assert drift["new_wildcard_roles"] == [
-        {"role": "Role regulensai/regulensai-user", "wildcards": ["resources"]}
+        {"role": "Role/regulensai/regulensai-user", "wildcards": ["resources"]}
     ]
     assert rbac_drift(first, first)["subjects"] == []
 
@@ -38,11 +38,11 @@ def test_rbac_drift_reports_lost_permissions_and_new_wildcards() -> None:
 def test_privileged_subjects_now(review: dict[str, Any]) -> None:
     subjects = {p["subject"]: p for p in review["privileged_subjects"]}
     assert set(subjects) == {
-        "Group:system:masters",
-        "User:oncall@example.com",
-        "Group:regulensai-developers",
+        "Group system:masters",
+        "User oncall@example.com",
+        "Group regulensai-developers",
     }
-    assert "wildcard access (*/*)" in subjects["User:oncall@example.com"]["reasons"]
+    assert "wildcard access (*/*)" in subjects["User oncall@example.com"]["reasons"]
     assert privileged_subjects([s.ROLE, s.ROLE_BINDING]) == []
 
 
@@ -78,7 +78,7 @@ def test_failed_and_emergency_changes_and_reviews_due(review: dict[str, Any]) ->
 def test_audit_policy_change_is_found(review: dict[str, Any]) -> None:
     (change,) = review["audit_policy_changes"]
     assert change["run"] == f"run-{s.AUDIT_CHANGE_DAY}"
-    assert change["objects"] == ["ConfigMap kube-system/audit-policy"]
+    assert change["objects"] == ["ConfigMap/kube-system/audit-policy"]
 
 
 def test_recovery_and_kpi_breaches(review: dict[str, Any]) -> None:
@@ -93,7 +93,7 @@ def test_signoff_and_rbac_findings(review: dict[str, Any]) -> None:
     (signed,) = review["signoff"]["signoffs"]
     assert signed["reviewer"] == "dana@example.com"
     (finding,) = review["rbac_findings"]
-    assert finding["subject"] == "Group:regulensai-developers"
+    assert finding["subject"] == "Group regulensai-developers"
 
 
 def test_missing_snapshots_make_rbac_unavailable() -> None:
@@ -148,3 +148,31 @@ def test_recorded_post_implementation_review_is_used() -> None:
     assert reviews["CHG-05"]["due"] == "2026-11-08T03:10:00Z"
     assert reviews["CHG-05"]["due_recorded"] is True and reviews["CHG-05"]["overdue"] is True
     assert reviews["CHG-25"]["due_recorded"] is False
+
+
+def test_rbac_drift_expands_aggregated_cluster_roles() -> None:
+    aggregate = {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "ClusterRole",
+        "metadata": {"name": "monitoring"},
+        "aggregationRule": {"clusterRoleSelectors": [{"matchLabels": {"agg": "monitoring"}}]},
+    }
+    binding = {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "ClusterRoleBinding",
+        "metadata": {"name": "monitoring"},
+        "subjects": [{"kind": "ServiceAccount", "name": "prom", "namespace": "obs"}],
+        "roleRef": {"kind": "ClusterRole", "name": "monitoring"},
+    }
+    part = {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "ClusterRole",
+        "metadata": {"name": "monitoring-secrets", "labels": {"agg": "monitoring"}},
+        "rules": [{"apiGroups": [""], "resources": ["secrets"], "verbs": ["list"]}],
+    }
+    drift = rbac_drift([aggregate, binding], [aggregate, binding, part])
+    (prom,) = drift["subjects"]
+    assert prom["subject"] == "ServiceAccount obs/prom"
+    assert prom["gained"] == ["cluster list core/secrets"]
+    assert prom["privileged_gained"] == ["reads secrets"]
+    assert drift["roles_added"] == ["ClusterRole/monitoring-secrets"]

@@ -105,11 +105,16 @@ def policies_and_controls(records: Sequence[RunRecord]) -> tuple[list[Any], list
     """Per policy and per control: evaluations, pass rate, current status, first/last failure."""
     runs = _evaluating(records)
     meta = _policy_meta(runs)
+    waived: dict[str, list[str]] = defaultdict(list)
     policy_tally: dict[str, _Tally] = defaultdict(_Tally)
     control_tally: dict[str, _Tally] = defaultdict(_Tally)
     control_policies: dict[str, set[str]] = defaultdict(set)
     for record in runs:
         statuses = policy_statuses(record)
+        for pid in dict.fromkeys(
+            str(r.get("policy")) for r in record.results if r.get("exception")
+        ):
+            waived[pid].append(record.run_id)
         per_control: dict[str, list[str]] = defaultdict(list)
         for pid, status in statuses.items():
             policy_tally[pid].add(record, status)
@@ -119,7 +124,8 @@ def policies_and_controls(records: Sequence[RunRecord]) -> tuple[list[Any], list
         for control, found in per_control.items():
             control_tally[control].add(record, worst(found))
     policies = [
-        {**meta[pid], **policy_tally[pid].to_json()} for pid in sorted(policy_tally, key=str)
+        {**meta[pid], **policy_tally[pid].to_json(), "waived_runs": waived.get(pid, [])}
+        for pid in sorted(policy_tally, key=str)
     ]
     controls = []
     for control in sorted(control_tally):
@@ -255,6 +261,7 @@ def exceptions_report(
     applied_results: dict[str, int] = defaultdict(int)
     expired_runs: dict[str, list[str]] = defaultdict(list)
     unused_runs: dict[str, list[str]] = defaultdict(list)
+    first_seen: dict[str, str] = {}
     last_lists: dict[str, list[dict[str, Any]]] | None = None
     last_run: str | None = None
     for record in records:
@@ -269,6 +276,7 @@ def exceptions_report(
             for entry in lists[key]:
                 known.setdefault(entry["id"], {}).update(entry)
                 sink[entry["id"]].append(record.run_id)
+                first_seen.setdefault(entry["id"], record.run_id)
         for r in record.results:
             if r.get("exception"):
                 applied_results[str(r["exception"])] += 1
@@ -296,8 +304,8 @@ def exceptions_report(
         elif earlier is not None:
             new = eid not in earlier
         if new:
-            runs = applied_runs.get(eid) or unused_runs.get(eid) or expired_runs.get(eid) or []
-            granted.append(row(eid, runs))
+            seen = first_seen.get(eid)
+            granted.append({**row(eid, [seen] if seen else []), "first_recorded": seen})
     applied = [
         {**row(eid, runs), "results": applied_results.get(eid, 0)}
         for eid, runs in sorted(applied_runs.items())

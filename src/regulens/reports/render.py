@@ -50,9 +50,20 @@ def number(value: Any) -> str:
     return f"{float(value):.4g}"
 
 
+def short(run: str) -> str:
+    """A run id as shown in running text (UUIDs are cut to 8 characters; the index has all)."""
+    return run[:8] if len(run) > 12 else run
+
+
+def _html_link(run: str) -> Markup:
+    return Markup('<a href="#{}" class="run" title="run {}">{}</a>').format(
+        anchor(run), run, short(run)
+    )
+
+
 def _html_runs(runs: Iterable[str], limit: int = 6) -> Markup:
     ids = list(dict.fromkeys(runs))
-    links = [Markup('<a href="#{}" class="run">{}</a>').format(anchor(r), r) for r in ids]
+    links = [_html_link(r) for r in ids]
     if len(links) <= limit:
         return Markup(" ").join(links)
     return Markup('<details class="runs"><summary>{} runs</summary>{}</details>').format(
@@ -76,7 +87,7 @@ def _md_runs(runs: Iterable[str], limit: int = 4) -> str:
 def _run_link_html(run: Any) -> Markup:
     if not run:
         return escape(DASH)
-    return Markup('<a href="#{}" class="run">{}</a>').format(anchor(str(run)), run)
+    return _html_link(str(run))
 
 
 def _run_link_md(run: Any) -> str:

@@ -2,9 +2,8 @@
 
 Pure: verified records and the Kubernetes sections they reference (by digest)
 in, one JSON-serialisable dict out. RBAC drift compares the effective
-permissions of every subject in the first and the last Kubernetes snapshot of
-the month; permissions are flattened from the Role/ClusterRole/binding objects
-(`scope verb group/resource`), without ClusterRole aggregation.
+permissions of every subject (computed with the RBAC engine, aggregation
+expanded) in the first and the last Kubernetes snapshot of the month.
 """
 
 from __future__ import annotations
@@ -17,6 +16,7 @@ from typing import Any
 
 import orjson
 
+from regulens.engine.rbac import RBAC_KINDS, ObjectKey, Rule, build_index
 from regulens.reports.compliance import (
     exceptions_report,
     gate_decisions,
@@ -26,6 +26,7 @@ from regulens.reports.compliance import (
     run_ref,
 )
 from regulens.reports.runs import Period, RunRecord, iso, parse_time
+from regulens.snapshot import KubernetesState, Provenance, Resource
 
 REVIEW_VERSION = 1
 KUBERNETES_SECTION = "kubernetes"
@@ -33,8 +34,6 @@ EXPIRY_WINDOW = timedelta(days=30)
 # Post-implementation reviews of emergency changes, when the record does not say.
 PIR_DUE_AFTER = timedelta(days=7)
 
-_ROLE_KINDS = ("Role", "ClusterRole")
-_BINDING_KINDS = ("RoleBinding", "ClusterRoleBinding")
 _RBAC_GROUP = "rbac.authorization.k8s.io"
 _RBAC_RESOURCES = {"roles", "rolebindings", "clusterroles", "clusterrolebindings"}
 _WRITE_VERBS = {"create", "update", "patch", "delete", "deletecollection", "*"}
@@ -72,94 +71,75 @@ def _key(obj: Mapping[str, Any]) -> tuple[str, str, str]:
 
 def _label(key: tuple[str, str, str]) -> str:
     kind, ns, name = key
-    return f"{kind} {ns + '/' if ns else ''}{name}"
-
-
-def _list(value: Any) -> list[str]:
-    return [str(v) for v in value] if isinstance(value, list | tuple) else []
+    return f"{kind}/{ns + '/' if ns else ''}{name}"
 
 
 # -- effective permissions --------------------------------------------------------------
 
 
-def _rule_permissions(rule: Mapping[str, Any], scope: str) -> set[str]:
-    verbs = _list(rule.get("verbs"))
+def _rule_permissions(rule: Rule, scope: str) -> set[str]:
+    names = f"[{','.join(sorted(rule.resource_names))}]" if rule.resource_names else ""
     out: set[str] = set()
-    for path in _list(rule.get("nonResourceURLs")):
-        out.update(f"{scope} {verb} url:{path}" for verb in verbs)
-    for group in _list(rule.get("apiGroups")):
-        for resource in _list(rule.get("resources")):
-            out.update(f"{scope} {verb} {group or 'core'}/{resource}" for verb in verbs)
+    for verb in rule.verbs:
+        out.update(f"{scope} {verb} url:{path}" for path in rule.non_resource_urls)
+        for group in rule.api_groups:
+            out.update(
+                f"{scope} {verb} {group or 'core'}/{resource}{names}" for resource in rule.resources
+            )
     return out
 
 
-def _subject_name(subject: Mapping[str, Any], binding_ns: str) -> str:
-    kind = str(subject.get("kind", ""))
-    name = str(subject.get("name", ""))
-    if kind == "ServiceAccount":
-        return f"ServiceAccount:{subject.get('namespace') or binding_ns}/{name}"
-    return f"{kind}:{name}"
+def _state(objects: Iterable[Mapping[str, Any]]) -> KubernetesState:
+    resources = tuple(Resource.from_object(o) for o in objects if o.get("kind") in RBAC_KINDS)
+    return KubernetesState(provenance=Provenance(source="evidence"), resources=resources)
 
 
 class RbacView:
-    """Who holds which flattened permission, through which binding and role."""
+    """Who holds which flattened permission, through which binding and role.
+
+    Built on the RBAC engine's index (so ClusterRole aggregation is expanded);
+    a permission is `scope verb group/resource[names]` or `scope verb url:PATH`,
+    scope being the namespace a RoleBinding grants in or `cluster`.
+    """
 
     def __init__(self, objects: Iterable[Mapping[str, Any]]) -> None:
-        self.roles: dict[tuple[str, str, str], Mapping[str, Any]] = {}
-        self.bindings: dict[tuple[str, str, str], Mapping[str, Any]] = {}
-        for obj in objects:
-            if obj.get("kind") in _ROLE_KINDS:
-                self.roles[_key(obj)] = obj
-            elif obj.get("kind") in _BINDING_KINDS:
-                self.bindings[_key(obj)] = obj
+        self.index = build_index(_state(objects))
+        self.bindings = {str(b.key): b for b in self.index.bindings}
         self.permissions: dict[str, set[str]] = defaultdict(set)
         self.via: dict[str, list[dict[str, str]]] = defaultdict(list)
-        for key, binding in sorted(self.bindings.items()):
-            ref = binding.get("roleRef")
-            if not isinstance(ref, Mapping):
-                continue
-            kind, ns = str(ref.get("kind")), key[1]
-            role_key = (kind, ns if kind == "Role" else "", str(ref.get("name")))
-            role = self.roles.get(role_key)
-            scope = ns if key[0] == "RoleBinding" else "cluster"
+        for binding in self.index.bindings:
+            scope = binding.scope or "cluster"
             perms: set[str] = set()
-            if role is not None:
-                for rule in role.get("rules") or ():
-                    if isinstance(rule, Mapping):
-                        perms |= _rule_permissions(rule, scope)
-            for subject in binding.get("subjects") or ():
-                if not isinstance(subject, Mapping):
-                    continue
-                who = _subject_name(subject, ns)
-                self.permissions[who] |= perms
-                self.via[who].append({"binding": _label(key), "role": _label(role_key)})
+            for rule in binding.role.rules if binding.role is not None else ():
+                perms |= _rule_permissions(rule, scope)
+            for subject in binding.subjects:
+                self.permissions[str(subject)] |= perms
+                self.via[str(subject)].append(binding.via.to_json())
 
-    def role_is_sensitive(self, key: tuple[str, str, str]) -> list[str]:
+    def role_reasons(self, key: ObjectKey) -> list[str]:
         """Why a role is sensitive (empty when it is not)."""
-        role = self.roles.get(key)
-        reasons = [f"built-in {key[2]}"] if key[2] in _SENSITIVE_ROLE_NAMES else []
+        role = self.index.roles.get(key)
+        reasons = [f"built-in {key.name}"] if key.name in _SENSITIVE_ROLE_NAMES else []
         if role is None:
             return reasons
         perms: set[str] = set()
-        for rule in role.get("rules") or ():
-            if isinstance(rule, Mapping):
-                perms |= _rule_permissions(rule, "x")
+        for rule in role.rules:
+            perms |= _rule_permissions(rule, "x")
         return reasons + privileged_reasons(perms)
 
-    def wildcard_roles(self) -> dict[tuple[str, str, str], list[str]]:
+    def wildcard_roles(self) -> dict[str, list[str]]:
         """Roles with a `*` in verbs, resources or API groups, and where."""
         out = {}
-        for key, role in self.roles.items():
-            where = set()
-            for rule in role.get("rules") or ():
-                if not isinstance(rule, Mapping):
-                    continue
-                for field in ("verbs", "resources", "apiGroups", "nonResourceURLs"):
-                    if "*" in _list(rule.get(field)):
-                        where.add(field)
+        for key, role in self.index.roles.items():
+            where = sorted({w for rule in role.own_rules for w in rule.wildcards})
             if where:
-                out[key] = sorted(where)
+                out[str(key)] = where
         return out
+
+    def binding_state(self, name: str) -> Any:
+        """What a binding grants: its role and subjects (to tell changed bindings)."""
+        b = self.bindings[name]
+        return (b.role_key, b.subjects)
 
 
 def privileged_reasons(perms: Iterable[str]) -> list[str]:
@@ -206,41 +186,37 @@ def rbac_drift(
                 }
             )
     new_bindings = []
-    for key, binding in sorted(after.bindings.items()):
-        if before.bindings.get(key) == binding:
+    for name, binding in sorted(after.bindings.items()):
+        changed = name in before.bindings
+        if changed and before.binding_state(name) == after.binding_state(name):
             continue
-        ref = binding.get("roleRef") if isinstance(binding.get("roleRef"), Mapping) else {}
-        kind = str((ref or {}).get("kind"))
-        role_key = (kind, key[1] if kind == "Role" else "", str((ref or {}).get("name")))
-        reasons = after.role_is_sensitive(role_key)
+        reasons = after.role_reasons(binding.role_key)
         if reasons:
             new_bindings.append(
                 {
-                    "binding": _label(key),
-                    "role": _label(role_key),
-                    "subjects": [
-                        _subject_name(s, key[1])
-                        for s in binding.get("subjects") or ()
-                        if isinstance(s, Mapping)
-                    ],
-                    "changed": key in before.bindings,
+                    "binding": name,
+                    "role": str(binding.role_key),
+                    "subjects": [str(s) for s in binding.subjects],
+                    "changed": changed,
                     "why_sensitive": reasons,
                 }
             )
     old_wild = before.wildcard_roles()
     new_wildcards = [
-        {"role": _label(key), "wildcards": where}
+        {"role": key, "wildcards": where}
         for key, where in sorted(after.wildcard_roles().items())
         if old_wild.get(key) != where
     ]
+    roles_before = {str(k) for k in before.index.roles}
+    roles_after = {str(k) for k in after.index.roles}
     return {
         "subjects": subjects,
         "new_sensitive_bindings": new_bindings,
         "new_wildcard_roles": new_wildcards,
-        "roles_added": sorted(_label(k) for k in set(after.roles) - set(before.roles)),
-        "roles_removed": sorted(_label(k) for k in set(before.roles) - set(after.roles)),
-        "bindings_added": sorted(_label(k) for k in set(after.bindings) - set(before.bindings)),
-        "bindings_removed": sorted(_label(k) for k in set(before.bindings) - set(after.bindings)),
+        "roles_added": sorted(roles_after - roles_before),
+        "roles_removed": sorted(roles_before - roles_after),
+        "bindings_added": sorted(set(after.bindings) - set(before.bindings)),
+        "bindings_removed": sorted(set(before.bindings) - set(after.bindings)),
     }
 
 
@@ -453,6 +429,12 @@ def signoffs(all_records: Iterable[RunRecord], month: str) -> list[dict[str, Any
     return out
 
 
+def _subject_text(subject: Mapping[str, Any]) -> str:
+    if subject.get("kind") == "ServiceAccount":
+        return f"ServiceAccount {subject.get('namespace')}/{subject.get('name')}"
+    return f"{subject.get('kind')} {subject.get('name')}"
+
+
 def rbac_findings(record: RunRecord | None) -> list[dict[str, Any]]:
     """RBAC results (those naming a subject) of one run that did not pass."""
     if record is None:
@@ -468,7 +450,7 @@ def rbac_findings(record: RunRecord | None) -> list[dict[str, Any]]:
                 {
                     "policy": r.get("policy"),
                     "status": r.get("status"),
-                    "subject": f"{subject.get('kind')}:{subject.get('name')}",
+                    "subject": _subject_text(subject),
                     "via": list(details.get("via") or ()),
                     "message": r.get("message"),
                     "run": record.run_id,
@@ -516,7 +498,8 @@ def review_facts(
         first_objs, last_objs = objects(first_d) or [], objects(last_d) or []
         rbac = {
             "available": True,
-            "method": "flattened Role/ClusterRole rules per subject (no aggregation)",
+            "method": "effective permissions per subject from the RBAC engine "
+            "(aggregated ClusterRoles expanded), as `scope verb group/resource`",
             "first": {**run_ref(first_rec), "digest": first_d},
             "last": {**run_ref(last_rec), "digest": last_d},
             **rbac_drift(first_objs, last_objs),
