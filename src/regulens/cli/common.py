@@ -14,17 +14,21 @@ import httpx
 
 from regulens import clock
 from regulens.engine.checks.kpi import Kpi
+from regulens.engine.evaluate import required_kinds
 from regulens.engine.exceptions import PolicyException
+from regulens.engine.inputs import Input
 from regulens.engine.policy import Policy
 from regulens.errors import ConfigError
 from regulens.policies import LoadedPolicies, load_policies, select_policies
-from regulens.snapshot import Provenance, Snapshot
+from regulens.snapshot import KubernetesState, Provenance, Snapshot
+from regulens.snapshot.codec import load_snapshot
 from regulens.snapshot.metrics import MetricSample, MetricsState
 from regulens.sources.audit import read_audit_policy
 from regulens.sources.backups import build_backups
 from regulens.sources.change import read_change
 from regulens.sources.drills import read_drills
 from regulens.sources.exceptions import read_exceptions
+from regulens.sources.kubernetes import DEFAULT_DEADLINE, DEFAULT_TIMEOUT, replay_gaps
 from regulens.sources.manifests import STDIN, read_manifests
 from regulens.sources.metrics_file import read_metrics_file
 from regulens.sources.prometheus import public_url, query_prometheus
@@ -72,33 +76,78 @@ def policy_options(func: F) -> F:
 
 def input_options(func: F) -> F:
     """Add the input flags (each supplies one snapshot section)."""
-    func = click.option(
-        "--audit-policy",
-        "audit_policy",
-        metavar="FILE",
-        help="An audit.k8s.io/v1 Policy file (else the kube-system/audit-policy ConfigMap).",
-    )(func)
-    func = click.option(
-        "--baseline-manifests",
-        "baseline_manifests",
-        multiple=True,
-        metavar="PATH",
-        help="The current state as manifests, compared with --manifests (repeatable).",
-    )(func)
-    func = click.option(
-        "--change",
-        "change",
-        metavar="FILE",
-        help="The ChangeRequest document under review.",
-    )(func)
     func = _recovery_options(func)
-    return click.option(
+    for option in reversed(_INPUT_OPTIONS):
+        func = option(func)
+    return func
+
+
+_INPUT_OPTIONS: list[Callable[[F], F]] = [
+    click.option(
         "--manifests",
         "manifests",
         multiple=True,
         metavar="PATH|-",
         help="Manifest file or directory, or - for stdin (repeatable).",
-    )(func)
+    ),
+    click.option(
+        "--cluster",
+        "cluster",
+        is_flag=True,
+        help="Read live cluster state (kubeconfig, --context, or in-cluster config).",
+    ),
+    click.option("--context", "context", metavar="NAME", help="--cluster: kubeconfig context."),
+    click.option(
+        "--kubeconfig",
+        "kubeconfig",
+        metavar="FILE",
+        envvar="KUBECONFIG",
+        help="--cluster: kubeconfig file [env KUBECONFIG; default ~/.kube/config].",
+    ),
+    click.option(
+        "--timeout",
+        "timeout",
+        type=click.FloatRange(min=0, min_open=True),
+        default=DEFAULT_TIMEOUT,
+        show_default=True,
+        metavar="SECONDS",
+        help="--cluster: timeout of each API request.",
+    ),
+    click.option(
+        "--deadline",
+        "deadline",
+        type=click.FloatRange(min=0, min_open=True),
+        default=DEFAULT_DEADLINE,
+        show_default=True,
+        metavar="SECONDS",
+        help="--cluster: deadline of the whole collection (unread kinds become gaps).",
+    ),
+    click.option(
+        "--snapshot",
+        "snapshot",
+        metavar="FILE",
+        help="Replay a snapshot saved by `regulens snapshot`.",
+    ),
+    click.option(
+        "--change",
+        "change",
+        metavar="FILE",
+        help="The ChangeRequest document under review.",
+    ),
+    click.option(
+        "--baseline-manifests",
+        "baseline_manifests",
+        multiple=True,
+        metavar="PATH",
+        help="The current state as manifests, compared with --manifests (repeatable).",
+    ),
+    click.option(
+        "--audit-policy",
+        "audit_policy",
+        metavar="FILE",
+        help="An audit.k8s.io/v1 Policy file (else the kube-system/audit-policy ConfigMap).",
+    ),
+]
 
 
 def exception_options(func: F) -> F:
@@ -206,37 +255,133 @@ def load_selected(
     return loaded, select_policies(loaded, select, skip)
 
 
-def build_snapshot(options: dict[str, Any], policies: list[Policy], now: datetime) -> Snapshot:
+def build_snapshot(
+    options: dict[str, Any], policies: list[Policy] | None, now: datetime
+) -> Snapshot:
     """Collect every section whose input flag was given; others stay None (not given).
 
-    `policies` tell live sources what to collect (kinds, queries); `now` is the
-    evaluation time (e.g. Prometheus queries are evaluated at it).
+    `policies` tell live sources what to collect (kinds, queries; None: everything
+    known); `now` is the evaluation time (e.g. Prometheus queries are evaluated
+    at it). A `--snapshot` file supplies its saved sections; a flag may not supply
+    a section the file already has.
     """
-    manifests = options.get("manifests") or ()
-    if list(manifests).count("-") > 1:
-        raise ConfigError("--manifests - (stdin) can be given only once")
-    kubernetes = read_manifests(manifests) if manifests else None
-    audit_file = options.get("audit_policy")
-    audit_policy = read_audit_policy(audit_file) if audit_file else None
+    saved = _saved_snapshot(options.get("snapshot"))
+    sections = _saved_sections(saved)
+    # the Kubernetes section may come from the file (replayed with coverage of these policies)
+    sections["kubernetes"] = _kubernetes_section(options, policies, sections.get("kubernetes"))
+    # further sections: put_section(sections, "<field>", "--<flag>", _<field>_section(options))
     baseline_specs = options.get("baseline_manifests") or ()
     if STDIN in baseline_specs:
         raise ConfigError("--baseline-manifests cannot read stdin; give a file or directory")
     baseline = read_manifests(baseline_specs) if baseline_specs else None
+    put_section(sections, "baseline", "--baseline-manifests", baseline)
     change_file = options.get("change")
-    change = read_change(change_file) if change_file else None
-    backups = build_backups(kubernetes, options.get("backups"))
+    put_section(sections, "change", "--change", read_change(change_file) if change_file else None)
+    audit_file = options.get("audit_policy")
+    audit_policy = read_audit_policy(audit_file) if audit_file else None
+    put_section(sections, "audit_policy", "--audit-policy", audit_policy)
+    _backups_section(sections, options)
     drills_file = options.get("drills")
-    drills = read_drills(drills_file) if drills_file else None
-    metrics = _build_metrics(options, policies, now)
-    return Snapshot(
-        kubernetes=kubernetes,
-        change=change,
-        baseline=baseline,
-        backups=backups,
-        drills=drills,
-        metrics=metrics,
-        audit_policy=audit_policy,
+    put_section(sections, "drills", "--drills", read_drills(drills_file) if drills_file else None)
+    put_section(
+        sections, "metrics", "--metrics/--prometheus", _build_metrics(options, policies, now)
     )
+    return Snapshot(**{k: v for k, v in sections.items() if v is not None})
+
+
+def _backups_section(sections: dict[str, Any], options: dict[str, Any]) -> None:
+    """Backups derive from the Kubernetes state (CronJobs, Velero) plus a --backups catalog."""
+    catalog = options.get("backups")
+    if sections.get("backups") is not None:
+        # a saved section was derived from the saved Kubernetes state: replay it as saved
+        if catalog:
+            raise ConfigError("--backups and --snapshot both supply the backups section")
+        return
+    sections["backups"] = build_backups(sections.get("kubernetes"), catalog)
+
+
+def put_section(sections: dict[str, Any], name: str, flag: str, value: Any) -> None:
+    """Add a section built from a flag; refuse when a --snapshot file already supplied it."""
+    if value is None:
+        return
+    if sections.get(name) is not None:
+        raise ConfigError(f"{flag} and --snapshot both supply the {name} section; give only one")
+    sections[name] = value
+
+
+def _saved_sections(saved: Snapshot | None) -> dict[str, Any]:
+    if saved is None:
+        return {}
+    names = (name for name in Snapshot.model_fields if name != "version")
+    return {name: getattr(saved, name) for name in names}
+
+
+def _saved_snapshot(path: str | None) -> Snapshot | None:
+    if path is None:
+        return None
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"--snapshot {path}: cannot read: {exc.strerror}") from None
+    return load_snapshot(data, path)
+
+
+def _needed_kinds(policies: list[Policy] | None) -> frozenset[str] | None:
+    if policies is None:
+        return None
+    needed: set[str] = set()
+    for policy in policies:
+        if Input.KUBERNETES not in policy.check.inputs:
+            continue  # reads Kubernetes objects only when present: the fixed set covers it
+        kinds = required_kinds(policy)
+        if kinds is None:
+            return None
+        needed.update(kinds)
+    return frozenset(needed)
+
+
+def _kubernetes_section(
+    options: dict[str, Any], policies: list[Policy] | None, saved: KubernetesState | None
+) -> KubernetesState | None:
+    manifests = options.get("manifests") or ()
+    cluster = bool(options.get("cluster"))
+    given = [flag for flag, on in (("--manifests", manifests), ("--cluster", cluster)) if on]
+    if saved is not None:
+        given.append("--snapshot")
+    if len(given) > 1:
+        raise ConfigError(
+            f"{' and '.join(given)} both supply the Kubernetes state; give only one of them"
+        )
+    if options.get("context") and not cluster:
+        raise ConfigError("--context is used only with --cluster")
+    if list(manifests).count("-") > 1:
+        raise ConfigError("--manifests - (stdin) can be given only once")
+    if manifests:
+        return read_manifests(manifests)
+    if saved is not None:
+        return replay_gaps(saved, _needed_kinds(policies))
+    if not cluster:
+        return None
+    from regulens.cli.progress import list_progress
+    from regulens.sources.kubernetes import ClusterOptions, read_cluster
+
+    cluster_options = ClusterOptions(
+        kubeconfig=_kubeconfig(options.get("kubeconfig")),
+        context=options.get("context"),
+        in_cluster_env={k: v for k, v in os.environ.items() if k.startswith("KUBERNETES_")},
+        timeout=float(options.get("timeout") or DEFAULT_TIMEOUT),
+        deadline=float(options.get("deadline") or DEFAULT_DEADLINE),
+    )
+    with list_progress() as progress:
+        return read_cluster(cluster_options, _needed_kinds(policies), clock.now(), progress)
+
+
+def _kubeconfig(flag: str | None) -> str | None:
+    """--kubeconfig / KUBECONFIG, else ~/.kube/config when it exists, else None (in-cluster)."""
+    if flag:
+        return str(flag)
+    default = Path("~/.kube/config").expanduser()
+    return str(default) if default.is_file() else None
 
 
 def _prometheus_token(options: dict[str, Any]) -> str | None:
@@ -268,7 +413,7 @@ def _prometheus_token(options: dict[str, Any]) -> str | None:
 
 
 def _build_metrics(
-    options: dict[str, Any], policies: list[Policy], now: datetime
+    options: dict[str, Any], policies: list[Policy] | None, now: datetime
 ) -> MetricsState | None:
     """Query Prometheus for exactly the KPI queries of the selected policies; read --metrics."""
     url = options.get("prometheus")
@@ -289,7 +434,9 @@ def _build_metrics(
                 "--prometheus URL must not contain credentials",
                 hint="pass a bearer token with --prometheus-token-file or --prometheus-token-env",
             )
-        needed = [p.check.query for p in policies if isinstance(p.check, Kpi) and p.check.query]
+        needed = [
+            p.check.query for p in policies or () if isinstance(p.check, Kpi) and p.check.query
+        ]
         timeout = float(options.get("prometheus_timeout") or 10.0)
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         with httpx.Client(base_url=url, headers=headers, timeout=timeout) as client:

@@ -10,7 +10,7 @@ from regulens.engine.inputs import missing_input_message
 from regulens.engine.policy import Policy
 from regulens.engine.results import Finding, Result
 from regulens.engine.types import Enforcement, Status
-from regulens.snapshot import Snapshot
+from regulens.snapshot import CoverageGap, KubernetesState, Snapshot
 
 
 def evaluate(policies: Sequence[Policy], snap: Snapshot, ctx: EvalContext) -> list[Result]:
@@ -29,25 +29,19 @@ def _findings(policy: Policy, snap: Snapshot, ctx: EvalContext) -> list[Finding]
     for needed in sorted(check.inputs):
         if getattr(snap, needed.value) is None:
             return [Finding(Status.ERROR, missing_input_message(needed))]
-    if snap.kubernetes is not None and check.inputs and snap.kubernetes.gaps:
-        kinds = check.kinds()
-        if policy.match is not None and policy.match.kinds:
-            kinds = frozenset(policy.match.kinds) if kinds is None else kinds
-        namespaces = policy.match.namespaces if policy.match and policy.match.namespaces else None
-        if kinds is None or kinds:
-            gaps = snap.kubernetes.gaps_for(kinds, namespaces)
-            if gaps:
-                listed = "; ".join(
-                    f"{g.kind}{' in ' + g.namespace if g.namespace else ''} ({g.reason})"
-                    for g in gaps
+    if snap.kubernetes is not None and snap.kubernetes.gaps:
+        gaps = gaps_hiding(policy, snap.kubernetes)
+        if gaps:
+            listed = "; ".join(
+                f"{g.kind}{' in ' + g.namespace if g.namespace else ''} ({g.reason})" for g in gaps
+            )
+            return [
+                Finding(
+                    Status.ERROR,
+                    f"not evaluated: the snapshot could not read {listed}",
+                    details={"gaps": [g.model_dump() for g in gaps]},
                 )
-                return [
-                    Finding(
-                        Status.ERROR,
-                        f"not evaluated: the snapshot could not read {listed}",
-                        details={"gaps": [g.model_dump() for g in gaps]},
-                    )
-                ]
+            ]
     policy_ctx = EvalContext(now=ctx.now, match=policy.match)
     try:
         findings = list(check.evaluate(snap, policy_ctx))
@@ -56,6 +50,32 @@ def _findings(policy: Policy, snap: Snapshot, ctx: EvalContext) -> list[Finding]
     if not findings:
         return [Finding(Status.SKIP, "nothing in scope")]
     return findings
+
+
+def required_kinds(policy: Policy) -> frozenset[str] | None:
+    """Return the Kubernetes kinds a policy reads (None: every kind; empty: none).
+
+    The check's own kinds, narrowed by the policy's `match.kinds` (only checks
+    that honour `match` may have one). The engine fails the policy closed when
+    any of them is in the coverage gaps, also for checks that read Kubernetes
+    objects only when present (audit: the kube-apiserver Pod's flags), so a
+    restricted identity cannot hide a failing object.
+    """
+    check = policy.check
+    kinds = check.kinds()
+    if policy.match is not None and policy.match.kinds:
+        scoped = frozenset(policy.match.kinds)
+        kinds = scoped if kinds is None else kinds & scoped
+    return kinds
+
+
+def gaps_hiding(policy: Policy, state: KubernetesState) -> list[CoverageGap]:
+    """Return the coverage gaps that may hide objects the policy would judge."""
+    kinds = required_kinds(policy)
+    if kinds is not None and not kinds:
+        return []
+    namespaces = policy.match.namespaces if policy.match and policy.match.namespaces else None
+    return state.gaps_for(kinds, namespaces)
 
 
 def _attribute(policy: Policy, findings: Iterable[Finding]) -> list[Result]:

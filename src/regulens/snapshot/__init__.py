@@ -1,6 +1,12 @@
 """The snapshot: plain, frozen, replayable data that the engine judges."""
 
-from regulens.snapshot.kubernetes import ClusterIdentity, CoverageGap, KubernetesState, Provenance
+from regulens.snapshot.kubernetes import (
+    ClusterIdentity,
+    CoverageGap,
+    KubernetesState,
+    Provenance,
+    content_digest,
+)
 from regulens.snapshot.model import Snapshot
 from regulens.snapshot.resources import Resource, ResourceRef, SourceLocation
 
@@ -13,4 +19,5 @@ __all__ = [
     "ResourceRef",
     "Snapshot",
     "SourceLocation",
+    "content_digest",
 ]

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from functools import cached_property
 from typing import Any
 
+import orjson
 from pydantic import BaseModel, ConfigDict, field_serializer, field_validator
 
 from regulens.snapshot.resources import Resource, SourceLocation
+
+# Why a kind could not be read: HTTP 403/404 (missing API group)/503 (aggregated API down)/
+# 410 (continue tokens kept expiring), a timeout, an exhausted --deadline, a connection that
+# kept failing ("error"), or (on replay) not collected by the live run. Other HTTP statuses
+# appear as their code.
+GAP_REASONS = ("403", "404", "410", "503", "timeout", "deadline", "error", "not-collected")
 
 
 class ClusterIdentity(BaseModel):
@@ -27,11 +35,13 @@ class Provenance(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    source: str  # manifests | kubernetes | snapshot:<file>
+    source: str  # manifests | kubernetes
     collected_at: datetime | None = None
     cluster: ClusterIdentity | None = None
-    resource_versions: dict[str, str] = {}
-    digest: str = ""
+    resource_versions: dict[str, str] = {}  # kind -> list resourceVersion (live)
+    # kind -> the one namespace it was listed in, or None for all namespaces (live)
+    collected: dict[str, str | None] = {}
+    digest: str = ""  # sha256:<hex> of the section's canonical JSON (`content_digest`)
     inputs: tuple[str, ...] = ()  # files, URLs or "-" that were read
 
 
@@ -106,6 +116,22 @@ class KubernetesState(BaseModel):
                 continue
             out.append(gap)
         return out
+
+
+def canonical_content(resources: Iterable[Resource], gaps: Iterable[CoverageGap]) -> bytes:
+    """Return the canonical JSON (sorted keys, compact) of a section's objects and gaps."""
+    doc = {"resources": resources_to_json(resources), "gaps": [g.model_dump() for g in gaps]}
+    return orjson.dumps(doc, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
+
+
+def resources_to_json(resources: Iterable[Resource]) -> list[dict[str, Any]]:
+    """Return the saved form of objects: `{"object": ..., "source": {...}}` each."""
+    return [_resource_to_json(r) for r in resources]
+
+
+def content_digest(resources: Iterable[Resource], gaps: Iterable[CoverageGap]) -> str:
+    """Return `sha256:<hex>` of the canonical JSON of a section's objects and gaps."""
+    return "sha256:" + hashlib.sha256(canonical_content(resources, gaps)).hexdigest()
 
 
 def _resource_to_json(resource: Resource) -> dict[str, Any]:

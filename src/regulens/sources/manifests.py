@@ -8,7 +8,6 @@ document its index and first line for error messages and SARIF locations.
 
 from __future__ import annotations
 
-import hashlib
 import re
 import sys
 from collections.abc import Iterator, Sequence
@@ -19,7 +18,14 @@ import orjson
 import yaml_rs
 
 from regulens.errors import ConfigError
-from regulens.snapshot import KubernetesState, Provenance, Resource, SourceLocation
+from regulens.snapshot import (
+    KubernetesState,
+    Provenance,
+    Resource,
+    SourceLocation,
+    content_digest,
+)
+from regulens.sources.redact import redact
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 MAX_FILE_BYTES = 64 * 1024 * 1024
@@ -143,19 +149,18 @@ def _checked(obj: Any, where: str, source: SourceLocation) -> Resource:
             f"{where}: not a Kubernetes object: missing {', '.join(missing)}",
             hint="only Kubernetes manifests are read here; remove other YAML from the inputs",
         )
-    return Resource.from_object(obj, source)
+    return Resource.from_object(redact(obj), source)
 
 
 def read_manifests(specs: Sequence[str]) -> KubernetesState:
     """Read every object from files, directories and stdin into one Kubernetes section."""
     resources: list[Resource] = []
-    digest = hashlib.sha256()
     inputs = manifest_files(specs)
     for name in inputs:
-        text = _read(name)
-        digest.update(name.encode() + b"\0" + hashlib.sha256(text.encode()).digest())
-        resources.extend(objects_of(name, text))
-    provenance = Provenance(source="manifests", digest=digest.hexdigest(), inputs=tuple(inputs))
+        resources.extend(objects_of(name, _read(name)))
+    # the digest covers the redacted objects (never a secret value) and where they came from
+    digest = content_digest(resources, ())
+    provenance = Provenance(source="manifests", digest=digest, inputs=tuple(inputs))
     return KubernetesState.model_construct(
         provenance=provenance, resources=tuple(resources), gaps=()
     )

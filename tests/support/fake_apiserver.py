@@ -1,0 +1,435 @@
+"""A fake Kubernetes API server for tests: real HTTP, real List JSON, real failure modes.
+
+No Kubernetes API server can be installed on the test machines, so the
+official `kubernetes` client talks to this one exactly as to a cluster:
+discovery (/api, /apis, /api/v1, /apis/<group>/<version>), List JSON for
+core, apps, rbac, batch, autoscaling, networking, policy and velero.io with
+`limit`/`continue` and `remainingItemCount`, 410 Gone (reason Expired) when
+the resourceVersion moved between pages, 403 per kind (or kind and
+namespace), 404 for a missing API group, 503 for an unavailable aggregated
+API, 429 with Retry-After, configurable delays, and bearer-token auth.
+Its data is a list of plain objects (by default the `examples/platform`
+manifests plus a kube-system namespace and a kube-apiserver Pod).
+"""
+
+from __future__ import annotations
+
+import base64
+import socket
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import orjson
+
+from regulens.sources.manifests import manifest_files, parse_documents
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE_PLATFORM = ROOT / "examples" / "platform"
+KUBE_SYSTEM_UID = "5f0c8d2e-6c1e-4d0b-9d7e-2f8a1b3c4d5e"
+
+# (kind, group, version, plural, namespaced): the fake's own table, independent of the source
+RESOURCES: tuple[tuple[str, str, str, str, bool], ...] = (
+    ("Namespace", "", "v1", "namespaces", False),
+    ("Pod", "", "v1", "pods", True),
+    ("Service", "", "v1", "services", True),
+    ("ConfigMap", "", "v1", "configmaps", True),
+    ("Secret", "", "v1", "secrets", True),
+    ("ServiceAccount", "", "v1", "serviceaccounts", True),
+    ("PersistentVolumeClaim", "", "v1", "persistentvolumeclaims", True),
+    ("ReplicationController", "", "v1", "replicationcontrollers", True),
+    ("LimitRange", "", "v1", "limitranges", True),
+    ("ResourceQuota", "", "v1", "resourcequotas", True),
+    ("Deployment", "apps", "v1", "deployments", True),
+    ("StatefulSet", "apps", "v1", "statefulsets", True),
+    ("DaemonSet", "apps", "v1", "daemonsets", True),
+    ("ReplicaSet", "apps", "v1", "replicasets", True),
+    ("Job", "batch", "v1", "jobs", True),
+    ("CronJob", "batch", "v1", "cronjobs", True),
+    ("HorizontalPodAutoscaler", "autoscaling", "v2", "horizontalpodautoscalers", True),
+    ("Ingress", "networking.k8s.io", "v1", "ingresses", True),
+    ("NetworkPolicy", "networking.k8s.io", "v1", "networkpolicies", True),
+    ("PodDisruptionBudget", "policy", "v1", "poddisruptionbudgets", True),
+    ("Role", "rbac.authorization.k8s.io", "v1", "roles", True),
+    ("ClusterRole", "rbac.authorization.k8s.io", "v1", "clusterroles", False),
+    ("RoleBinding", "rbac.authorization.k8s.io", "v1", "rolebindings", True),
+    ("ClusterRoleBinding", "rbac.authorization.k8s.io", "v1", "clusterrolebindings", False),
+    ("Backup", "velero.io", "v1", "backups", True),
+    ("Schedule", "velero.io", "v1", "schedules", True),
+)
+BY_PLURAL = {(g, v, p): (k, ns) for k, g, v, p, ns in RESOURCES}
+KIND_GROUP = {k: g for k, g, _, _, _ in RESOURCES}
+
+
+def example_objects(directory: Path = EXAMPLE_PLATFORM) -> list[dict[str, Any]]:
+    """Return the raw (unredacted) objects of a manifest directory plus cluster basics."""
+    objects: list[dict[str, Any]] = []
+    for name in manifest_files([str(directory)]):
+        for _, _, doc in parse_documents(name, Path(name).read_text()):
+            if isinstance(doc, dict):
+                objects.append(doc)
+    objects.append(
+        {
+            "apiVersion": "v1",
+            "kind": "Namespace",
+            "metadata": {"name": "kube-system", "uid": KUBE_SYSTEM_UID},
+        }
+    )
+    objects.append(
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {
+                "name": "kube-apiserver-control-plane",
+                "namespace": "kube-system",
+                "labels": {"component": "kube-apiserver", "tier": "control-plane"},
+            },
+            "spec": {
+                "containers": [
+                    {
+                        "name": "kube-apiserver",
+                        "image": "registry.k8s.io/kube-apiserver:v1.31.2",
+                        "command": [
+                            "kube-apiserver",
+                            "--audit-policy-file=/etc/kubernetes/audit-policy.yaml",
+                            "--audit-log-path=/var/log/kubernetes/audit.log",
+                        ],
+                    }
+                ]
+            },
+        }
+    )
+    return objects
+
+
+def pods(count: int, namespace: str = "bulk") -> list[dict[str, Any]]:
+    """Return `count` small Pods (for pagination tests)."""
+    return [
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": f"pod-{i:05d}", "namespace": namespace},
+            "spec": {"containers": [{"name": "c", "image": "registry.example/app:1.0.0"}]},
+        }
+        for i in range(count)
+    ]
+
+
+@dataclass
+class FakeCluster:
+    """The server's data and its configured behaviour (mutable between requests)."""
+
+    objects: list[dict[str, Any]] = field(default_factory=example_objects)
+    token: str = "fake-token"
+    forbidden: set[tuple[str, str | None]] = field(default_factory=set)  # (kind, ns|None)
+    missing_groups: set[str] = field(default_factory=set)  # 404: not installed
+    unavailable_groups: set[str] = field(default_factory=set)  # 503: aggregated API down
+    delays: dict[str, float] = field(default_factory=dict)  # kind, "/api" or "/apis" -> seconds
+    expire_once: set[str] = field(default_factory=set)  # kinds whose data moves after page 1
+    throttle: dict[str, int] = field(default_factory=dict)  # kind -> number of 429 answers
+    retry_after: str = "0"
+    hang_up: dict[str, int] = field(default_factory=dict)  # path part -> connections to drop
+    requests: list[tuple[str, str, int]] = field(default_factory=list)  # answered
+    arrivals: list[str] = field(default_factory=list)  # every request path, on arrival
+    resource_version: int = 1000
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        for i, obj in enumerate(self.objects):
+            meta = obj.setdefault("metadata", {})
+            meta.setdefault("uid", f"00000000-0000-4000-8000-{i:012d}")
+            meta.setdefault("resourceVersion", str(self.resource_version))
+
+    def of_kind(self, kind: str, namespace: str | None) -> list[dict[str, Any]]:
+        """Return the objects of a kind (in one namespace), sorted like the API server."""
+        found = [
+            o
+            for o in self.objects
+            if o.get("kind") == kind
+            and (namespace is None or o["metadata"].get("namespace") == namespace)
+        ]
+        return sorted(
+            found, key=lambda o: (o["metadata"].get("namespace", ""), o["metadata"]["name"])
+        )
+
+    def add(self, obj: dict[str, Any]) -> None:
+        """Add an object and move the resourceVersion (a write happened)."""
+        self.resource_version += 1
+        obj.setdefault("metadata", {})["resourceVersion"] = str(self.resource_version)
+        self.objects.append(obj)
+
+    def count(self, kind_path_part: str) -> int:
+        """How many requests (answered or not) had this substring in their path."""
+        return sum(1 for path in self.arrivals if kind_path_part in path)
+
+
+def _status(code: int, reason: str, message: str) -> dict[str, Any]:
+    return {
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Failure",
+        "message": message,
+        "reason": reason,
+        "code": code,
+    }
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _Server
+
+    def setup(self) -> None:
+        super().setup()
+        # headers and body go out in two writes; without this, Nagle + delayed ACK add 40 ms
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Keep test output clean (requests are recorded in FakeCluster.requests)."""
+
+    def do_GET(self) -> None:
+        fake = self.server.fake
+        with fake.lock:
+            fake.arrivals.append(self.path)
+            drop = next((p for p, n in fake.hang_up.items() if n > 0 and p in self.path), None)
+            if drop is not None:
+                fake.hang_up[drop] -= 1
+        if drop is not None:  # close without an answer, like a stale keep-alive connection
+            self.close_connection = True
+            return
+        status, body, headers = self._answer(fake)
+        with fake.lock:
+            fake.requests.append(("GET", self.path, status))
+        data = orjson.dumps(body)
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            for k, v in headers.items():
+                self.send_header(k, v)
+            self.end_headers()
+            self.wfile.write(data)
+        except OSError:
+            pass  # the client gave up (a timeout test)
+
+    def _wait(self, seconds: float) -> None:
+        if seconds > 0:
+            self.server.stopping.wait(seconds)
+
+    def _answer(self, fake: FakeCluster) -> tuple[int, Any, dict[str, str]]:
+        if self.headers.get("Authorization") != f"Bearer {fake.token}":
+            return 401, _status(401, "Unauthorized", "Unauthorized"), {}
+        url = urlsplit(self.path)
+        query = {k: v[0] for k, v in parse_qs(url.query).items()}
+        parts = [p for p in url.path.split("/") if p]
+        if parts == ["api"]:
+            self._wait(fake.delays.get("/api", 0))
+            return 200, {"kind": "APIVersions", "versions": ["v1"]}, {}
+        if parts == ["apis"]:
+            self._wait(fake.delays.get("/apis", 0))
+            return 200, self._groups(fake), {}
+        if parts[:1] == ["api"] and len(parts) >= 2:
+            group, version, rest = "", parts[1], parts[2:]
+        elif parts[:1] == ["apis"] and len(parts) >= 3:
+            group, version, rest = parts[1], parts[2], parts[3:]
+        else:
+            return 404, _status(404, "NotFound", "the server could not find the resource"), {}
+        if group in fake.missing_groups:
+            return 404, _status(404, "NotFound", "the server could not find the resource"), {}
+        if group in fake.unavailable_groups:
+            message = f"the server is currently unable to handle the request ({group})"
+            return (
+                503,
+                _status(503, "ServiceUnavailable", message),
+                {"Retry-After": fake.retry_after},
+            )
+        if not rest:
+            return 200, self._resource_list(group, version), {}
+        namespace = None
+        if len(rest) == 3 and rest[0] == "namespaces":
+            namespace, rest = rest[1], rest[2:]
+        if group == "" and len(rest) == 2 and rest[0] == "namespaces":
+            return self._get_namespace(fake, rest[1])
+        if len(rest) != 1 or (group, version, rest[0]) not in BY_PLURAL:
+            return 404, _status(404, "NotFound", "the server could not find the resource"), {}
+        kind, _ = BY_PLURAL[(group, version, rest[0])]
+        return self._list(fake, kind, group, version, namespace, query)
+
+    def _groups(self, fake: FakeCluster) -> dict[str, Any]:
+        groups: dict[str, list[str]] = {}
+        for _, g, v, _, _ in RESOURCES:
+            if g and g not in fake.missing_groups and v not in groups.setdefault(g, []):
+                groups[g].append(v)
+        return {
+            "kind": "APIGroupList",
+            "apiVersion": "v1",
+            "groups": [
+                {
+                    "name": g,
+                    "versions": [{"groupVersion": f"{g}/{v}", "version": v} for v in vs],
+                    "preferredVersion": {"groupVersion": f"{g}/{vs[0]}", "version": vs[0]},
+                }
+                for g, vs in groups.items()
+            ],
+        }
+
+    def _resource_list(self, group: str, version: str) -> dict[str, Any]:
+        resources = [
+            {
+                "name": p,
+                "singularName": k.lower(),
+                "namespaced": ns,
+                "kind": k,
+                "verbs": ["get", "list", "watch"],
+            }
+            for k, g, v, p, ns in RESOURCES
+            if g == group and v == version
+        ]
+        gv = f"{group}/{version}" if group else version
+        return {"kind": "APIResourceList", "groupVersion": gv, "resources": resources}
+
+    def _get_namespace(self, fake: FakeCluster, name: str) -> tuple[int, Any, dict[str, str]]:
+        if ("Namespace", None) in fake.forbidden:
+            return 403, _status(403, "Forbidden", "namespaces is forbidden"), {}
+        for obj in fake.of_kind("Namespace", None):
+            if obj["metadata"]["name"] == name:
+                return 200, obj, {}
+        return 404, _status(404, "NotFound", f'namespaces "{name}" not found'), {}
+
+    def _list(
+        self,
+        fake: FakeCluster,
+        kind: str,
+        group: str,
+        version: str,
+        namespace: str | None,
+        query: dict[str, str],
+    ) -> tuple[int, Any, dict[str, str]]:
+        self._wait(fake.delays.get(kind, 0))
+        if (kind, None) in fake.forbidden or (kind, namespace) in fake.forbidden:
+            where = f' in the namespace "{namespace}"' if namespace else " at the cluster scope"
+            message = f"{kind.lower()}s is forbidden: cannot list{where}"
+            return 403, _status(403, "Forbidden", message), {}
+        if namespace is None:
+            scoped = {ns for k, ns in fake.forbidden if k == kind and ns is not None}
+            if scoped:
+                return (
+                    403,
+                    _status(403, "Forbidden", f"cannot list {kind} at the cluster scope"),
+                    {},
+                )
+        with fake.lock:
+            if fake.throttle.get(kind, 0) > 0:
+                fake.throttle[kind] -= 1
+                return (
+                    429,
+                    _status(429, "TooManyRequests", "slow down"),
+                    {"Retry-After": fake.retry_after},
+                )
+            limit = int(query.get("limit", "0") or 0)
+            start = 0
+            token = query.get("continue")
+            if token:
+                state = orjson.loads(base64.urlsafe_b64decode(token.encode()))
+                if state["rv"] != fake.resource_version:
+                    message = "The provided continue parameter is too old"
+                    return 410, _status(410, "Expired", message), {}
+                start = int(state["start"])
+            items = fake.of_kind(kind, namespace)
+            rv = fake.resource_version
+            page = items[start : start + limit] if limit else items[start:]
+            end = start + len(page)
+            meta: dict[str, Any] = {"resourceVersion": str(rv)}
+            if limit and end < len(items):
+                meta["continue"] = base64.urlsafe_b64encode(
+                    orjson.dumps({"rv": rv, "start": end})
+                ).decode()
+                meta["remainingItemCount"] = len(items) - end
+                if kind in fake.expire_once:
+                    # a write lands between pages: the token we just issued is now stale
+                    fake.expire_once.discard(kind)
+                    added = dict(items[0])
+                    added["metadata"] = {
+                        **items[0]["metadata"],
+                        "name": "zz-added-mid-list",
+                        "uid": "added",
+                    }
+                    fake.add(added)
+        body_items = []
+        for obj in page:
+            item = {k: v for k, v in obj.items() if k not in ("apiVersion", "kind")}
+            body_items.append(item)
+        gv = f"{group}/{version}" if group else version
+        body = {"kind": f"{kind}List", "apiVersion": gv, "metadata": meta, "items": body_items}
+        return 200, body, {}
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+
+    def __init__(self, fake: FakeCluster) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.fake = fake
+        self.stopping = threading.Event()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hung up mid-answer is expected in timeout tests."""
+
+
+class FakeApiServer:
+    """Runs a FakeCluster on 127.0.0.1 in a thread; use as a context manager."""
+
+    def __init__(self, fake: FakeCluster | None = None) -> None:
+        self.fake = fake or FakeCluster()
+        self._server = _Server(self.fake)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+
+    @property
+    def url(self) -> str:
+        """The server's base URL."""
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def __enter__(self) -> FakeApiServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.stopping.set()
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+    def kubeconfig(self, path: Path, *, context: str = "fake", token: str | None = None) -> Path:
+        """Write a kubeconfig (bearer token) for this server and return its path."""
+        config = {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [{"name": "fake", "cluster": {"server": self.url}}],
+            "users": [{"name": "fake-user", "user": {"token": token or self.fake.token}}],
+            "contexts": [
+                {"name": context, "context": {"cluster": "fake", "user": "fake-user"}},
+                {"name": "other", "context": {"cluster": "fake", "user": "fake-user"}},
+            ],
+            "current-context": context,
+        }
+        path.write_bytes(orjson.dumps(config))
+        return path
+
+
+def with_objects(extra: Sequence[dict[str, Any]]) -> FakeCluster:
+    """A FakeCluster with the example platform plus `extra` objects."""
+    return FakeCluster(objects=[*example_objects(), *extra])
+
+
+def iter_gets(fake: FakeCluster) -> Iterator[str]:
+    """Yield the request paths the server saw."""
+    for _, path, _ in fake.requests:
+        yield path
