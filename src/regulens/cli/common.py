@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sysconfig
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,6 +12,7 @@ from urllib.parse import urlsplit
 
 import click
 import httpx
+import platformdirs
 
 from regulens import clock
 from regulens.engine.checks.kpi import Kpi
@@ -18,11 +20,13 @@ from regulens.engine.evaluate import required_kinds
 from regulens.engine.exceptions import PolicyException
 from regulens.engine.inputs import Input
 from regulens.engine.policy import Policy
+from regulens.engine.types import parse_duration
 from regulens.errors import ConfigError
 from regulens.policies import LoadedPolicies, load_policies, select_policies
 from regulens.snapshot import KubernetesState, Provenance, Snapshot
 from regulens.snapshot.codec import load_snapshot
 from regulens.snapshot.metrics import MetricSample, MetricsState
+from regulens.snapshot.scans import ScanSet
 from regulens.sources.audit import read_audit_policy
 from regulens.sources.backups import build_backups
 from regulens.sources.change import read_change
@@ -32,6 +36,7 @@ from regulens.sources.kubernetes import DEFAULT_DEADLINE, DEFAULT_TIMEOUT, repla
 from regulens.sources.manifests import STDIN, read_manifests
 from regulens.sources.metrics_file import read_metrics_file
 from regulens.sources.prometheus import public_url, query_prometheus
+from regulens.sources.trivy import TrivyRunner, collect_scans, locate_trivy
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -76,6 +81,7 @@ def policy_options(func: F) -> F:
 
 def input_options(func: F) -> F:
     """Add the input flags (each supplies one snapshot section)."""
+    func = trivy_options(func)
     func = _recovery_options(func)
     for option in reversed(_INPUT_OPTIONS):
         func = option(func)
@@ -148,6 +154,38 @@ _INPUT_OPTIONS: list[Callable[[F], F]] = [
         help="An audit.k8s.io/v1 Policy file (else the kube-system/audit-policy ConfigMap).",
     ),
 ]
+
+
+def trivy_options(func: F) -> F:
+    """Add --trivy-report, --trivy-scan, --image-archive and --trivy-timeout."""
+    func = click.option(
+        "--trivy-timeout",
+        "trivy_timeout",
+        default="5m",
+        show_default=True,
+        metavar="DURATION",
+        help="Longest a single trivy run may take; a timeout is an error, never a pass.",
+    )(func)
+    func = click.option(
+        "--image-archive",
+        "image_archives",
+        multiple=True,
+        metavar="TAR",
+        help="Scan an image tarball with `trivy image --input` (offline; repeatable).",
+    )(func)
+    func = click.option(
+        "--trivy-scan",
+        "trivy_scan",
+        is_flag=True,
+        help="Scan the --manifests paths with `trivy config` (offline, embedded checks).",
+    )(func)
+    return click.option(
+        "--trivy-report",
+        "trivy_reports",
+        multiple=True,
+        metavar="FILE",
+        help="A Trivy JSON report (SchemaVersion 2) to ingest (repeatable).",
+    )(func)
 
 
 def exception_options(func: F) -> F:
@@ -265,16 +303,29 @@ def build_snapshot(
     at it). A `--snapshot` file supplies its saved sections; a flag may not supply
     a section the file already has.
     """
+    # Trivy flag mistakes are usage errors before anything is read or run
+    scans = _trivy_plan(options, tuple(options.get("manifests") or ()))
     saved = _saved_snapshot(options.get("snapshot"))
     sections = _saved_sections(saved)
-    # the Kubernetes section may come from the file (replayed with coverage of these policies)
-    sections["kubernetes"] = _kubernetes_section(options, policies, sections.get("kubernetes"))
-    # further sections: put_section(sections, "<field>", "--<flag>", _<field>_section(options))
+    manifests = options.get("manifests") or ()
     baseline_specs = options.get("baseline_manifests") or ()
     if STDIN in baseline_specs:
         raise ConfigError("--baseline-manifests cannot read stdin; give a file or directory")
-    baseline = read_manifests(baseline_specs) if baseline_specs else None
-    put_section(sections, "baseline", "--baseline-manifests", baseline)
+    live = bool(options.get("cluster")) or sections.get("kubernetes") is not None
+    if manifests and live and not baseline_specs:
+        # the rendered change (--manifests) against the current state (--cluster/--snapshot):
+        # the live or saved state becomes the baseline the change is classified against
+        current = _kubernetes_section(
+            {**options, "manifests": ()}, policies, sections.get("kubernetes")
+        )
+        sections["kubernetes"] = read_manifests(manifests)
+        sections["baseline"] = current
+    else:
+        # the Kubernetes section may come from the file (replayed with coverage of these policies)
+        sections["kubernetes"] = _kubernetes_section(options, policies, sections.get("kubernetes"))
+        baseline = read_manifests(baseline_specs) if baseline_specs else None
+        put_section(sections, "baseline", "--baseline-manifests", baseline)
+    # further sections: put_section(sections, "<field>", "--<flag>", _<field>_section(options))
     change_file = options.get("change")
     put_section(sections, "change", "--change", read_change(change_file) if change_file else None)
     audit_file = options.get("audit_policy")
@@ -285,6 +336,9 @@ def build_snapshot(
     put_section(sections, "drills", "--drills", read_drills(drills_file) if drills_file else None)
     put_section(
         sections, "metrics", "--metrics/--prometheus", _build_metrics(options, policies, now)
+    )
+    put_section(
+        sections, "scans", "--trivy-report/--trivy-scan", scans() if scans is not None else None
     )
     return Snapshot(**{k: v for k, v in sections.items() if v is not None})
 
@@ -382,6 +436,36 @@ def _kubeconfig(flag: str | None) -> str | None:
         return str(flag)
     default = Path("~/.kube/config").expanduser()
     return str(default) if default.is_file() else None
+
+
+def _trivy_plan(
+    options: dict[str, Any], manifests: tuple[str, ...]
+) -> Callable[[], ScanSet] | None:
+    """Check the Trivy flags; return what collects the scans section (None: not asked)."""
+    reports = tuple(options.get("trivy_reports") or ())
+    archives = tuple(options.get("image_archives") or ())
+    scan = bool(options.get("trivy_scan"))
+    if not (reports or archives or scan):
+        return None
+    if scan and not manifests:
+        raise ConfigError("--trivy-scan scans the --manifests paths: give --manifests too")
+    if scan and STDIN in manifests:
+        raise ConfigError(
+            "--trivy-scan cannot scan manifests read from stdin",
+            hint="write the rendered manifests to a file or directory and pass that",
+        )
+    runner = None
+    if scan or archives:
+        try:
+            timeout = parse_duration(options.get("trivy_timeout") or "5m")
+        except ValueError as exc:
+            raise ConfigError(f"--trivy-timeout: {exc}") from None
+        runner = TrivyRunner(
+            binary=locate_trivy(sysconfig.get_path("scripts"), os.environ.get("PATH")),
+            cache_dir=str(Path(platformdirs.user_cache_dir("regulens")) / "trivy"),
+            timeout=timeout,
+        )
+    return lambda: collect_scans(reports, runner, manifests if scan else (), archives)
 
 
 def _prometheus_token(options: dict[str, Any]) -> str | None:

@@ -17,6 +17,7 @@ from regulens.cli.common import (
     policy_options,
     resolve_now,
 )
+from regulens.cli.evidence import record_options, record_outcome
 from regulens.cli.render import FORMATS, render_outcome
 from regulens.engine import EvalContext, decide, evaluate
 from regulens.engine.exceptions import apply_exceptions
@@ -29,6 +30,8 @@ from regulens.engine.outcome import Outcome
 @exception_options
 @output_options(FORMATS)
 @click.option("--show-passed", is_flag=True, help="Table format: list passing results too.")
+@click.option("--record", is_flag=True, help="Record the decision in the evidence store.")
+@record_options
 def evaluate_cmd(
     policies: tuple[str, ...],
     select: tuple[str, ...],
@@ -39,6 +42,10 @@ def evaluate_cmd(
     force: bool,
     now: datetime | None,
     show_passed: bool,
+    record: bool,
+    evidence: str | None,
+    stream: str,
+    signing_key: str | None,
     **inputs: Any,
 ) -> int:
     """Evaluate policies against manifests or cluster state; exit 0 allow, 1 deny, 2 incomplete."""
@@ -49,6 +56,20 @@ def evaluate_cmd(
     results = evaluate(chosen, snapshot, EvalContext(now=at))
     results, report = apply_exceptions(results, waivers, at)
     outcome = Outcome.of(decide(results), results, snapshot, at, report)
+    if record:
+        # Before any output: a run that cannot be recorded exits 4 and prints no decision.
+        stored = record_outcome(
+            command="evaluate",
+            outcome=outcome,
+            snapshot=snapshot,
+            loaded=loaded,
+            selected=[p.id for p in chosen],
+            waivers=waivers,
+            evidence=evidence,
+            stream=stream,
+            signing_key=signing_key,
+        )
+        click.echo(f"recorded run {stored.run_id} as {stored.stream}#{stored.seq}", err=True)
     render_outcome(outcome, fmt, output, force=force, show_passed=show_passed)
     return int(outcome.decision.exit_code)
 

@@ -22,6 +22,7 @@ from regulens.cli.common import (
     policy_options,
     resolve_now,
 )
+from regulens.cli.evidence import record_options, record_outcome
 from regulens.cli.render import FORMATS, render_outcome
 from regulens.engine import EvalContext, decide, evaluate
 from regulens.engine.exceptions import PolicyException, apply_exceptions
@@ -74,6 +75,7 @@ def judge(run: GateRun) -> Outcome:
 @exception_options
 @output_options(FORMATS)
 @click.option("--show-passed", is_flag=True, help="Table format: list passing results too.")
+@record_options
 def gate_cmd(
     policies: tuple[str, ...],
     select: tuple[str, ...],
@@ -84,11 +86,30 @@ def gate_cmd(
     force: bool,
     now: datetime | None,
     show_passed: bool,
+    evidence: str | None,
+    stream: str,
+    signing_key: str | None,
     **inputs: Any,
 ) -> int:
-    """Gate a change (--change): exit 0 allow, 1 deny, 2 incomplete data, 3 bad input."""
+    """Gate a change (--change): exit 0 allow, 1 deny, 2 incomplete, 3 bad input, 4 no record.
+
+    Every decision is recorded in the evidence store before anything is printed:
+    when the store cannot be written the gate exits 4 and never says allow.
+    """
     run = load(policies, select, skip, exceptions, inputs, now)
     outcome = judge(run)
+    stored = record_outcome(
+        command="gate",
+        outcome=outcome,
+        snapshot=run.snapshot,
+        loaded=run.loaded,
+        selected=[p.id for p in run.policies],
+        waivers=run.exceptions,
+        evidence=evidence,
+        stream=stream,
+        signing_key=signing_key,
+    )
+    click.echo(f"recorded run {stored.run_id} as {stored.stream}#{stored.seq}", err=True)
     render_outcome(
         outcome, fmt, output, force=force, show_passed=show_passed, source_file=inputs["change"]
     )

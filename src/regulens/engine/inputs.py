@@ -15,6 +15,7 @@ class Input(StrEnum):
     BACKUPS = "backups"
     DRILLS = "drills"
     METRICS = "metrics"
+    TRIVY = "scans"
 
 
 FLAGS: dict[Input, str] = {
@@ -25,6 +26,7 @@ FLAGS: dict[Input, str] = {
     Input.BACKUPS: "--backups (a backup catalog) or backup CronJobs/Velero objects in --manifests",
     Input.DRILLS: "--drills (restore drill records)",
     Input.METRICS: "--prometheus URL or --metrics FILE",
+    Input.TRIVY: "--trivy-report FILE or --trivy-scan",
 }
 
 

@@ -10,6 +10,7 @@ from regulens.snapshot.change import ChangeRequest
 from regulens.snapshot.drills import DrillsState
 from regulens.snapshot.kubernetes import KubernetesState
 from regulens.snapshot.metrics import MetricsState
+from regulens.snapshot.scans import ScanSet
 
 SNAPSHOT_VERSION = 1
 
@@ -27,3 +28,4 @@ class Snapshot(BaseModel):
     backups: BackupsState | None = None
     drills: DrillsState | None = None
     metrics: MetricsState | None = None
+    scans: ScanSet | None = None

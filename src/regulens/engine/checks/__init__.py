@@ -29,6 +29,10 @@ from regulens.engine.checks.rbac_role_bindings import RbacRoleBindings
 from regulens.engine.checks.rbac_role_within import RbacRoleWithin
 from regulens.engine.checks.resource_condition import ResourceCondition
 from regulens.engine.checks.restore_drill import RestoreDrill
+from regulens.engine.checks.trivy_misconfigurations import TrivyMisconfigurations
+from regulens.engine.checks.trivy_report_fresh import TrivyReportFresh
+from regulens.engine.checks.trivy_secrets import TrivySecrets
+from regulens.engine.checks.trivy_vulnerabilities import TrivyVulnerabilities
 
 AnyCheck = Annotated[
     ResourceCondition
@@ -48,7 +52,11 @@ AnyCheck = Annotated[
     | AuditPolicyPresent
     | BackupRecency
     | RestoreDrill
-    | Kpi,
+    | Kpi
+    | TrivyVulnerabilities
+    | TrivyReportFresh
+    | TrivySecrets
+    | TrivyMisconfigurations,
     Field(discriminator="type"),
 ]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from regulens.engine.checks.base import Check
 from regulens.engine.context import EvalContext
@@ -13,11 +13,7 @@ from regulens.engine.rbac import RBAC_KINDS, BindingEntry, Request, Subject, rba
 from regulens.engine.rbac.findings import path_text, subject_details
 from regulens.engine.rbac.model import RBAC_GROUP, Rule, rule_touches
 from regulens.engine.rbac.params import (
-    SYSTEM_SUBJECTS,
-    RoleRef,
-    SubjectPattern,
-    no_broad_groups,
-    subject_allowed,
+    GrantAllowList,
 )
 from regulens.engine.results import Finding
 from regulens.engine.types import Status
@@ -66,27 +62,13 @@ _PROBES: dict[str, tuple[Request, ...]] = {
 }
 
 
-class RbacEscalation(Check):
+class RbacEscalation(GrantAllowList, Check):
     """Flag subjects that can escalate: escalate/bind/impersonate, write bindings, exec, secrets."""
 
     type: Literal["rbac-escalation"]
     capabilities: tuple[Capability, ...] = Field(
         default=ALL_CAPABILITIES, min_length=1, description="Which escalation paths to flag"
     )
-    allow_subjects: tuple[SubjectPattern, ...] = ()
-    allow_roles: tuple[RoleRef, ...] = Field(
-        default=(), description="Grants through these roles are allowed (never to broad groups)"
-    )
-    exclude: tuple[SubjectPattern, ...] = Field(
-        default=SYSTEM_SUBJECTS,
-        description="Kubernetes' own components and system:masters (never the broad groups)",
-    )
-
-    @field_validator("exclude")
-    @classmethod
-    def _no_broad_groups(cls, value: tuple[SubjectPattern, ...]) -> tuple[SubjectPattern, ...]:
-        no_broad_groups(value)
-        return value
 
     def kinds(self) -> frozenset[str] | None:
         """Roles, ClusterRoles and their bindings."""
@@ -111,7 +93,7 @@ class RbacEscalation(Check):
             if not caps:
                 continue
             for subject in binding.subjects:
-                if subject_allowed(subject, self.allow_subjects, self.exclude):
+                if self.allowed(subject):
                     continue
                 if not subject.broad and binding.role_key in allowed_roles:
                     continue

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from regulens.engine.checks.base import Check
 from regulens.engine.context import EvalContext
@@ -13,19 +13,15 @@ from regulens.engine.rbac import RBAC_KINDS, BindingEntry, ObjectKey, Request, S
 from regulens.engine.rbac.findings import missing_role_details, path_text, subject_details
 from regulens.engine.rbac.model import Rule, rule_touches
 from regulens.engine.rbac.params import (
-    SYSTEM_SUBJECTS,
+    GrantAllowList,
     PermissionRule,
-    RoleRef,
-    SubjectPattern,
-    no_broad_groups,
-    subject_allowed,
 )
 from regulens.engine.results import Finding
 from regulens.engine.types import Status
 from regulens.snapshot import Snapshot
 
 
-class RbacPermissionRestricted(Check):
+class RbacPermissionRestricted(GrantAllowList, Check):
     """Only listed subjects, or subjects bound to listed roles, hold the given permissions."""
 
     type: Literal["rbac-permission-restricted"]
@@ -35,20 +31,6 @@ class RbacPermissionRestricted(Check):
     namespaces: tuple[str, ...] = Field(
         default=(), description="Judge grants in these namespaces (empty: anywhere)"
     )
-    allow_subjects: tuple[SubjectPattern, ...] = ()
-    allow_roles: tuple[RoleRef, ...] = Field(
-        default=(), description="Subjects bound to these roles are allowed (never broad groups)"
-    )
-    exclude: tuple[SubjectPattern, ...] = Field(
-        default=SYSTEM_SUBJECTS,
-        description="Kubernetes' own components and system:masters (never the broad groups)",
-    )
-
-    @field_validator("exclude")
-    @classmethod
-    def _no_broad_groups(cls, value: tuple[SubjectPattern, ...]) -> tuple[SubjectPattern, ...]:
-        no_broad_groups(value)
-        return value
 
     def kinds(self) -> frozenset[str] | None:
         """Roles, ClusterRoles and their bindings."""
@@ -76,7 +58,7 @@ class RbacPermissionRestricted(Check):
                 continue
             for subject in binding.subjects:
                 holders += 1
-                if subject_allowed(subject, self.allow_subjects, self.exclude):
+                if self.allowed(subject):
                     continue
                 if not subject.broad and any(
                     b.role_key in allowed_roles and b.covers(binding.scope)

@@ -6,7 +6,7 @@ import fnmatch
 from collections.abc import Iterable, Iterator
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from regulens.engine.rbac.model import (
     ALL_SERVICE_ACCOUNTS,
@@ -152,3 +152,26 @@ def subject_allowed(
     if any(p.matches(subject) for p in allow_subjects):
         return True
     return not subject.broad and any(p.matches(subject) for p in exclude)
+
+
+class GrantAllowList(_Strict):
+    """The allow-list shared by checks that judge who holds a grant."""
+
+    allow_subjects: tuple[SubjectPattern, ...] = ()
+    allow_roles: tuple[RoleRef, ...] = Field(
+        default=(), description="Subjects bound to these roles are allowed (never broad groups)"
+    )
+    exclude: tuple[SubjectPattern, ...] = Field(
+        default=SYSTEM_SUBJECTS,
+        description="Kubernetes' own components and system:masters (never the broad groups)",
+    )
+
+    @field_validator("exclude")
+    @classmethod
+    def _no_broad_groups(cls, value: tuple[SubjectPattern, ...]) -> tuple[SubjectPattern, ...]:
+        no_broad_groups(value)
+        return value
+
+    def allowed(self, subject: Subject) -> bool:
+        """Return True when the subject is listed or excluded by default."""
+        return subject_allowed(subject, self.allow_subjects, self.exclude)

@@ -1,0 +1,420 @@
+"""`regulens evidence ...` and `regulens keys generate`; the --record options of evaluate/gate."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+import orjson
+import platformdirs
+
+from regulens import clock
+from regulens.cli.common import Timestamp
+from regulens.engine.exceptions import PolicyException
+from regulens.engine.outcome import Outcome
+from regulens.errors import ConfigError, ExitCode
+from regulens.evidence.bundle import export_bundle, verify_bundle
+from regulens.evidence.checkpoint import (
+    checkpoint_to_json,
+    make_checkpoint,
+    parse_checkpoint_file,
+)
+from regulens.evidence.keys import Signer, TrustedKeys, load_signer, load_trusted, public_pem
+from regulens.evidence.record import DEFAULT_STREAM, ci_metadata, new_run_id, record_run
+from regulens.evidence.replay import load_statement, replay_run
+from regulens.evidence.statement import Command, RunMeta, rfc3339
+from regulens.evidence.store import EvidenceStore, StoredCheckpoint, StoredRecord, open_store
+from regulens.evidence.verify import StreamReport, overall, verify_store
+from regulens.policies import LoadedPolicies
+from regulens.snapshot import Snapshot
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EVIDENCE_ENV = "REGULENS_EVIDENCE"
+SIGNING_KEY_ENV = "REGULENS_SIGNING_KEY"
+
+
+def default_evidence_url() -> str:
+    """The default store: a SQLite file in the user's data directory."""
+    return f"sqlite:///{Path(platformdirs.user_data_dir('regulens')) / 'evidence.db'}"
+
+
+def evidence_option(func: F) -> F:
+    """Add --evidence URL (default: REGULENS_EVIDENCE, else the user data directory)."""
+    return click.option(
+        "--evidence",
+        "evidence",
+        metavar="URL",
+        envvar=EVIDENCE_ENV,
+        help=f"Evidence store (SQLAlchemy URL; env {EVIDENCE_ENV}; default a SQLite file "
+        "in the user data directory).",
+    )(func)
+
+
+def signing_key_option(func: F) -> F:
+    """Add --signing-key FILE (env REGULENS_SIGNING_KEY)."""
+    return click.option(
+        "--signing-key",
+        "signing_key",
+        metavar="FILE",
+        envvar=SIGNING_KEY_ENV,
+        help=f"Ed25519 private key (PEM) that signs records (env {SIGNING_KEY_ENV}).",
+    )(func)
+
+
+def stream_option(func: F) -> F:
+    """Add --stream NAME."""
+    return click.option(
+        "--stream",
+        "stream",
+        default=DEFAULT_STREAM,
+        show_default=True,
+        metavar="NAME",
+        help="Evidence stream (e.g. one per environment or cluster).",
+    )(func)
+
+
+def record_options(func: F) -> F:
+    """Add --evidence, --stream and --signing-key (used by `gate` and `evaluate --record`)."""
+    return evidence_option(stream_option(signing_key_option(func)))
+
+
+def open_evidence(url: str | None, *, create: bool = False) -> EvidenceStore:
+    """Open the store named by --evidence (or the default); only recording creates one."""
+    return open_store(url or default_evidence_url(), create=create)
+
+
+def record_outcome(
+    *,
+    command: Command,
+    outcome: Outcome,
+    snapshot: Snapshot,
+    loaded: LoadedPolicies,
+    selected: list[str],
+    waivers: Sequence[PolicyException] = (),
+    evidence: str | None,
+    stream: str,
+    signing_key: str | None,
+    run_id: str | None = None,
+) -> StoredRecord:
+    """Record one run (CLI side: reads CI variables and the clock); EvidenceError → exit 4."""
+    signer = load_signer(signing_key) if signing_key else None
+    meta = RunMeta(
+        run_id=run_id or new_run_id(),
+        command=command,
+        stream=stream,
+        recorded_at=clock.now(),
+        ci=ci_metadata(os.environ),
+        selected=selected,
+        waivers=waivers,
+    )
+    with open_evidence(evidence, create=True) as store:
+        return record_run(
+            store, outcome=outcome, snapshot=snapshot, loaded=loaded, meta=meta, signer=signer
+        )
+
+
+def _trusted(public_keys: tuple[str, ...]) -> TrustedKeys | None:
+    return load_trusted(public_keys) if public_keys else None
+
+
+def _checkpoints(files: tuple[str, ...]) -> list[StoredCheckpoint]:
+    out: list[StoredCheckpoint] = []
+    for path in files:
+        try:
+            data = Path(path).read_bytes()
+        except OSError as exc:
+            raise ConfigError(f"{path}: cannot read checkpoint: {exc.strerror}") from exc
+        out.extend(parse_checkpoint_file(data, path))
+    return out
+
+
+def _print_reports(reports: list[StreamReport], fmt: str, extra: dict[str, Any]) -> int:
+    status = overall(reports)
+    if fmt == "json":
+        doc = {"status": status.value, "streams": [r.to_json() for r in reports], **extra}
+        click.echo(orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode())
+    else:
+        for r in reports:
+            if r.status.value == "OK" and r.head is not None:
+                head = r.head.hex()[:16]
+                click.echo(f"stream {r.stream}: OK ({r.records} records, head {head})")
+            elif r.seq is not None:
+                click.echo(f"stream {r.stream}: {r.status.value} at seq {r.seq}: {r.message}")
+            else:
+                click.echo(f"stream {r.stream}: {r.status.value}: {r.message}")
+        click.echo(status.value)
+    return int(ExitCode.ALLOW) if status.value == "OK" else int(ExitCode.INCOMPLETE)
+
+
+@click.group("evidence")
+def evidence_group() -> None:
+    """Inspect, verify, export and replay the tamper-evident evidence store."""
+
+
+@evidence_group.command("verify")
+@evidence_option
+@click.option("--stream", "stream", metavar="NAME", help="Verify one stream (default: all).")
+@click.option(
+    "--public-key", "public_keys", multiple=True, metavar="FILE", help="Trusted key (repeatable)."
+)
+@click.option(
+    "--checkpoint", "checkpoint_files", multiple=True, metavar="FILE", help="Exported checkpoint."
+)
+@click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text")
+def verify_cmd(
+    evidence: str | None,
+    stream: str | None,
+    public_keys: tuple[str, ...],
+    checkpoint_files: tuple[str, ...],
+    fmt: str,
+) -> int:
+    """Recompute every hash, link and signature; exit 0 only when OK, 2 otherwise."""
+    trusted = _trusted(public_keys)
+    extra = _checkpoints(checkpoint_files)
+    if trusted is None:
+        click.echo("note: signatures not checked (no --public-key)", err=True)
+    with open_evidence(evidence) as store:
+        reports = verify_store(store, stream=stream, trusted=trusted, checkpoints=extra)
+    return _print_reports(reports, fmt, {})
+
+
+@evidence_group.command("checkpoint")
+@evidence_option
+@click.option("--stream", "stream", metavar="NAME", help="Checkpoint one stream (default: all).")
+@signing_key_option
+@click.option("--output", "-o", "output", metavar="FILE", help="Also write the checkpoints here.")
+@click.option("--force", is_flag=True, help="Overwrite an existing --output file.")
+def checkpoint_cmd(
+    evidence: str | None,
+    stream: str | None,
+    signing_key: str | None,
+    output: str | None,
+    force: bool,
+) -> int:
+    """Sign (stream, size, head hash, time) of each stream head; keep the file elsewhere."""
+    if not signing_key:
+        raise ConfigError("a checkpoint must be signed", hint="pass --signing-key FILE")
+    signer = load_signer(signing_key)
+    created = rfc3339(clock.now())
+    lines = []
+    with open_evidence(evidence) as store:
+        heads: dict[str, StoredRecord] = {}
+        for rec in store.records(stream):
+            heads[rec.stream] = rec
+        if not heads:
+            raise ConfigError("nothing to checkpoint: the store has no records")
+        for name, head in sorted(heads.items()):
+            cp = make_checkpoint(name, head.seq, head.record_hash, created, signer)
+            store.add_checkpoint(cp, signer)
+            lines.append(orjson.dumps(checkpoint_to_json(cp)))
+    data = b"\n".join(lines) + b"\n"
+    from regulens.cli.output import emit
+
+    emit(data, output, force=force)
+    return 0
+
+
+@evidence_group.command("log")
+@evidence_option
+@click.option("--stream", "stream", metavar="NAME", help="One stream only.")
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
+def log_cmd(evidence: str | None, stream: str | None, limit: int) -> int:
+    """List the newest recorded runs (stream, seq, run id, command, decision)."""
+    rows: list[StoredRecord] = []
+    with open_evidence(evidence) as store:
+        for rec in store.records(stream):
+            rows.append(rec)
+            if len(rows) > limit * 4:
+                rows = rows[-limit:]
+    rows.sort(key=lambda r: (r.recorded_at, r.stream, r.seq))
+    for rec in rows[-limit:]:
+        try:
+            decision = load_statement(rec)["predicate"]["decision"]["decision"]
+        except (KeyError, TypeError, ValueError, ConfigError):
+            decision = "?"
+        click.echo(
+            f"{rec.recorded_at}  {rec.stream}#{rec.seq}  {rec.run_id}  {rec.command}  {decision}"
+        )
+    return 0
+
+
+@evidence_group.command("show")
+@evidence_option
+@click.argument("run_id")
+def show_cmd(evidence: str | None, run_id: str) -> int:
+    """Print one run's record: chain fields and its statement (JSON)."""
+    with open_evidence(evidence) as store:
+        rec = store.get(run_id)
+    if rec is None:
+        raise ConfigError(f"no run {run_id!r} in the evidence store")
+    doc = {
+        "stream": rec.stream,
+        "seq": rec.seq,
+        "run_id": rec.run_id,
+        "command": rec.command,
+        "recorded_at": rec.recorded_at,
+        "prev_hash": rec.prev_hash.hex(),
+        "record_hash": rec.record_hash.hex(),
+        "key_id": rec.key_id,
+        "signed": rec.signature is not None,
+        "statement": load_statement(rec),
+    }
+    click.echo(orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode())
+    return 0
+
+
+@evidence_group.command("replay")
+@evidence_option
+@click.argument("run_id")
+def replay_cmd(evidence: str | None, run_id: str) -> int:
+    """Re-evaluate a run from its stored inputs; exit 0 when the decision is reproduced, else 2."""
+    with open_evidence(evidence) as store:
+        result = replay_run(store, run_id)
+    rec, rep = result.recorded, result.replayed
+    click.echo(f"recorded: {rec['decision']} (exit {rec['exit_code']})")
+    click.echo(f"replayed: {rep['decision']} (exit {rep['exit_code']})")
+    if result.same:
+        click.echo("SAME: the recorded decision and results are reproduced")
+        return 0
+    for diff in result.differences:
+        click.echo(f"DIFFERENT: {diff}")
+    return int(ExitCode.INCOMPLETE)
+
+
+@evidence_group.command("export")
+@evidence_option
+@click.option("--stream", "stream", metavar="NAME", help="Export one stream (default: all).")
+@click.option("--since", type=Timestamp(), help="Records recorded at or after this time.")
+@click.option("--until", type=Timestamp(), help="Records recorded before this time.")
+@signing_key_option
+@click.option("--output", "-o", "output", required=True, metavar="FILE", help="Bundle (.tar).")
+@click.option("--force", is_flag=True, help="Overwrite an existing bundle.")
+def export_cmd(
+    evidence: str | None,
+    stream: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    signing_key: str | None,
+    output: str,
+    force: bool,
+) -> int:
+    """Write a signed bundle (uncompressed tar) that auditors verify offline."""
+    if not signing_key:
+        raise ConfigError("a bundle manifest must be signed", hint="pass --signing-key FILE")
+    signer = load_signer(signing_key)
+    at = clock.now()
+    target = Path(output)
+    if target.exists() and not force:
+        raise ConfigError(f"{output}: already exists", hint="pass --force to overwrite it")
+    directory = target.parent
+    if not directory.is_dir():
+        raise ConfigError(f"{output}: directory {directory} does not exist")
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as fh, open_evidence(evidence) as store:
+            manifest = export_bundle(
+                store,
+                fh,
+                signer,
+                created_at=rfc3339(at),
+                mtime=int(at.timestamp()),
+                stream=stream,
+                since=rfc3339(since) if since else None,
+                until=rfc3339(until) if until else None,
+            )
+            fh.flush()
+            os.fsync(fh.fileno())
+        Path(tmp).replace(target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    for s in manifest["streams"]:
+        click.echo(f"stream {s['stream']}: seq {s['first_seq']}..{s['last_seq']} ({s['count']})")
+    click.echo(f"wrote {output}")
+    return 0
+
+
+@evidence_group.command("verify-bundle")
+@click.argument("bundle", metavar="BUNDLE.tar")
+@click.option(
+    "--public-key",
+    "public_keys",
+    multiple=True,
+    required=True,
+    metavar="FILE",
+    help="Trusted public key (repeatable).",
+)
+@click.option(
+    "--checkpoint", "checkpoint_files", multiple=True, metavar="FILE", help="Exported checkpoint."
+)
+@click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text")
+def verify_bundle_cmd(
+    bundle: str, public_keys: tuple[str, ...], checkpoint_files: tuple[str, ...], fmt: str
+) -> int:
+    """Verify a bundle offline, streaming (never extracted); exit 0 only when OK, 2 otherwise."""
+    trusted = load_trusted(public_keys)
+    extra = _checkpoints(checkpoint_files)
+    try:
+        with Path(bundle).open("rb") as fh:
+            report = verify_bundle(fh, trusted, checkpoints=extra)
+    except OSError as exc:
+        raise ConfigError(f"{bundle}: cannot read: {exc.strerror}") from exc
+    if fmt == "json":
+        doc = {
+            "status": report.status,
+            "message": report.message,
+            "streams": [r.to_json() for r in report.streams],
+        }
+        click.echo(orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode())
+    else:
+        for r in report.streams:
+            where = f" at seq {r.seq}" if r.seq is not None else ""
+            detail = f": {r.message}" if r.message else f" ({r.records} records)"
+            click.echo(f"stream {r.stream}: {r.status.value}{where}{detail}")
+        if report.message and not report.streams:
+            click.echo(f"bundle: {report.message}")
+        click.echo(report.status)
+    return 0 if report.ok else int(ExitCode.INCOMPLETE)
+
+
+@click.group("keys")
+def keys_group() -> None:
+    """Manage Ed25519 signing keys for evidence."""
+
+
+@keys_group.command("generate")
+@click.option("--output", "-o", "output", required=True, metavar="FILE", help="Private key file.")
+@click.option("--force", is_flag=True, help="Overwrite existing key files.")
+def generate_cmd(output: str, force: bool) -> int:
+    """Create a private key FILE (mode 0600) and its public key FILE.pub."""
+    signer = Signer.generate()
+    target = Path(output)
+    public = Path(f"{output}.pub")
+    for path in (target, public):
+        if path.exists() and not force:
+            raise ConfigError(f"{path}: already exists", hint="pass --force to overwrite it")
+    if not target.parent.is_dir():
+        raise ConfigError(f"{output}: directory {target.parent} does not exist")
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:  # mkstemp creates the file with mode 0600
+            fh.write(signer.private_pem())
+        Path(tmp).replace(target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    public.write_bytes(public_pem(signer.public))
+    click.echo(f"wrote {target} (private) and {public}; key id {signer.key_id}")
+    return 0
+
+
+def register(group: click.Group) -> None:
+    """Add the commands to the CLI."""
+    group.add_command(evidence_group)
+    group.add_command(keys_group)

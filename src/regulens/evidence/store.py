@@ -1,0 +1,474 @@
+"""The evidence store: open (migrating), append to a stream's chain, read back in order.
+
+Appends are serialised per stream so the chain never forks or loses a record:
+PostgreSQL takes `pg_advisory_xact_lock` on the stream, SQLite runs the append in
+a `BEGIN IMMEDIATE` transaction (one writer at a time, WAL mode, busy timeout).
+The run id is the idempotency key: retrying an append after an ambiguous commit
+returns the record already stored instead of adding a second one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event, select, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import (
+    ArgumentError,
+    DBAPIError,
+    IntegrityError,
+    OperationalError,
+    ProgrammingError,
+    SQLAlchemyError,
+)
+
+from regulens.errors import EvidenceError
+from regulens.evidence import models
+from regulens.evidence.chain import GENESIS, record_hash
+from regulens.evidence.keys import RECORD_SIG_TAG, Signer, public_pem
+
+log = logging.getLogger(__name__)
+
+BUSY_TIMEOUT_MS = 60_000
+APPEND_ATTEMPTS = 3
+HEAD_REVISION = "0001"  # newest migration; a test keeps it equal to Alembic's head
+_WRITE = "regulens_write"
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRecord:
+    """One record as stored: the exact payload bytes and the chain fields."""
+
+    stream: str
+    seq: int
+    run_id: str
+    command: str
+    recorded_at: str
+    payload: bytes
+    prev_hash: bytes
+    record_hash: bytes
+    key_id: str | None
+    signature: bytes | None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredCheckpoint:
+    """A signed statement of a stream's size and head hash at a time."""
+
+    stream: str
+    size: int
+    head_hash: bytes
+    created_at: str
+    key_id: str
+    signature: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Blob:
+    """Content stored once by digest (a snapshot section or a policy set document)."""
+
+    digest: str
+    kind: str
+    data: bytes
+
+
+def normalise_url(url: str) -> URL:
+    """Parse a SQLAlchemy URL; plain `postgresql://` uses psycopg 3."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise EvidenceError(f"invalid evidence store URL {url!r}") from exc
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed
+
+
+def _lock_key(stream: str) -> int:
+    digest = hashlib.sha256(b"regulens-evidence-stream\x00" + stream.encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def _row_record(row: Any) -> StoredRecord:
+    return StoredRecord(
+        stream=row.stream,
+        seq=int(row.seq),
+        run_id=row.run_id,
+        command=row.command,
+        recorded_at=row.recorded_at,
+        payload=bytes(row.payload),
+        prev_hash=bytes(row.prev_hash),
+        record_hash=bytes(row.record_hash),
+        key_id=row.key_id,
+        signature=bytes(row.signature) if row.signature is not None else None,
+    )
+
+
+class EvidenceStore:
+    """An open evidence store (SQLite or PostgreSQL); use `open_store`."""
+
+    def __init__(self, engine: Engine, label: str) -> None:
+        self._engine = engine
+        self.label = label
+        self.dialect = engine.dialect.name
+
+    def close(self) -> None:
+        """Release every connection."""
+        self._engine.dispose()
+
+    def __enter__(self) -> EvidenceStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _tx(self, *, write: bool) -> Iterator[Connection]:
+        try:
+            with self._engine.connect() as conn:
+                conn.execution_options(**{_WRITE: write})
+                with conn.begin():
+                    yield conn
+        except EvidenceError:
+            raise
+        except SQLAlchemyError as exc:
+            raise EvidenceError(
+                f"evidence store {self.label}: {_reason(exc)}",
+                hint="check --evidence (or REGULENS_EVIDENCE) and that the store is writable",
+            ) from exc
+
+    # -- migrations ---------------------------------------------------------
+
+    def revision(self) -> str | None:
+        """Return the schema revision of the store (None: not created yet)."""
+        try:
+            with self._engine.connect() as conn:
+                conn.execution_options(**{_WRITE: False})
+                with conn.begin():
+                    return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        except (OperationalError, ProgrammingError) as exc:
+            if "alembic_version" in str(exc):
+                return None
+            raise EvidenceError(f"evidence store {self.label}: {_reason(exc)}") from exc
+        except SQLAlchemyError as exc:
+            raise EvidenceError(f"evidence store {self.label}: {_reason(exc)}") from exc
+
+    def migrate(self) -> None:
+        """Upgrade the schema to the newest revision (no-op when already there)."""
+        if self.revision() == HEAD_REVISION:
+            return
+        # Alembic is imported only when there is something to migrate.
+        from alembic import command
+        from alembic.config import Config
+
+        cfg = Config()
+        cfg.set_main_option("script_location", _migrations_dir())
+        with self._tx(write=True) as conn:
+            if self.dialect == "postgresql":
+                conn.execute(
+                    text("SELECT pg_advisory_xact_lock(:k)"), {"k": _lock_key("\x00schema")}
+                )
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+        log.info("evidence store %s migrated to %s", self.label, HEAD_REVISION)
+
+    # -- writing --------------------------------------------------------------
+
+    def append(
+        self,
+        stream: str,
+        run_id: str,
+        command_name: str,
+        recorded_at: str,
+        payload: bytes,
+        *,
+        signer: Signer | None = None,
+        blobs: Sequence[Blob] = (),
+    ) -> StoredRecord:
+        """Append one record (and its blobs) at the head of `stream`; idempotent on run id."""
+        if not stream or len(stream) > 200:
+            raise EvidenceError(f"invalid stream name {stream!r}")
+        for attempt in range(1, APPEND_ATTEMPTS + 1):
+            try:
+                with self._tx(write=True) as conn:
+                    return self._append(
+                        conn, stream, run_id, command_name, recorded_at, payload, signer, blobs
+                    )
+            except EvidenceError as exc:
+                cause = exc.__cause__
+                # A concurrent append of the same run id may have won the race (SQLite
+                # writers are serialised, so this is the PostgreSQL unique-violation path).
+                if isinstance(cause, IntegrityError):
+                    existing = self.get(run_id)
+                    if existing is not None:
+                        return self._same(existing, stream, payload)
+                # A lost connection leaves the commit ambiguous: retrying with the same
+                # run id either finds the record that did commit or appends it once.
+                lost = isinstance(cause, DBAPIError) and cause.connection_invalidated
+                if not lost or attempt == APPEND_ATTEMPTS:
+                    raise
+                log.warning("evidence store connection lost; retrying append of %s", run_id)
+                time.sleep(0.2 * attempt)
+        raise AssertionError("unreachable")
+
+    def _append(
+        self,
+        conn: Connection,
+        stream: str,
+        run_id: str,
+        command_name: str,
+        recorded_at: str,
+        payload: bytes,
+        signer: Signer | None,
+        blobs: Sequence[Blob],
+    ) -> StoredRecord:
+        t = models.records
+        if self.dialect == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _lock_key(stream)})
+        existing = conn.execute(select(t).where(t.c.run_id == run_id)).first()
+        if existing is not None:
+            return self._same(_row_record(existing), stream, payload)
+        head = conn.execute(
+            select(t.c.seq, t.c.record_hash)
+            .where(t.c.stream == stream)
+            .order_by(t.c.seq.desc())
+            .limit(1)
+        ).first()
+        seq = 1 if head is None else int(head.seq) + 1
+        prev = GENESIS if head is None else bytes(head.record_hash)
+        digest = record_hash(stream, seq, prev, payload)
+        kid = signer.key_id if signer is not None else None
+        signature = signer.sign(RECORD_SIG_TAG, digest) if signer is not None else None
+        for blob in blobs:
+            self._insert_ignore(
+                conn, models.blobs, {"digest": blob.digest, "kind": blob.kind, "data": blob.data}
+            )
+        if signer is not None:
+            self._insert_ignore(
+                conn,
+                models.public_keys,
+                {"key_id": signer.key_id, "public_pem": public_pem(signer.public)},
+            )
+        row = {
+            "stream": stream,
+            "seq": seq,
+            "run_id": run_id,
+            "command": command_name,
+            "recorded_at": recorded_at,
+            "payload": payload,
+            "prev_hash": prev,
+            "record_hash": digest,
+            "key_id": kid,
+            "signature": signature,
+        }
+        conn.execute(t.insert().values(**row))
+        return StoredRecord(**row)  # type: ignore[arg-type]
+
+    def _same(self, existing: StoredRecord, stream: str, payload: bytes) -> StoredRecord:
+        if existing.stream != stream or existing.payload != payload:
+            raise EvidenceError(
+                f"run id {existing.run_id} is already recorded with different content",
+                hint="each run needs its own run id",
+            )
+        return existing
+
+    def _insert_ignore(self, conn: Connection, table: Any, values: dict[str, Any]) -> None:
+        if self.dialect == "postgresql":
+            conn.execute(postgresql.insert(table).values(**values).on_conflict_do_nothing())
+        elif self.dialect == "sqlite":
+            conn.execute(sqlite.insert(table).values(**values).on_conflict_do_nothing())
+        else:
+            key = next(iter(table.primary_key.columns))
+            found = conn.execute(select(key).where(key == values[key.name])).first()
+            if found is None:
+                conn.execute(table.insert().values(**values))
+
+    def add_checkpoint(self, checkpoint: StoredCheckpoint, signer: Signer) -> None:
+        """Store a signed checkpoint (and its public key)."""
+        with self._tx(write=True) as conn:
+            self._insert_ignore(
+                conn,
+                models.public_keys,
+                {"key_id": signer.key_id, "public_pem": public_pem(signer.public)},
+            )
+            conn.execute(
+                models.checkpoints.insert().values(
+                    stream=checkpoint.stream,
+                    size=checkpoint.size,
+                    head_hash=checkpoint.head_hash,
+                    created_at=checkpoint.created_at,
+                    key_id=checkpoint.key_id,
+                    signature=checkpoint.signature,
+                )
+            )
+
+    # -- reading --------------------------------------------------------------
+
+    def streams(self) -> list[str]:
+        """Return the names of every stream with at least one record, sorted."""
+        t = models.records
+        with self._tx(write=False) as conn:
+            rows = conn.execute(select(t.c.stream).distinct().order_by(t.c.stream)).all()
+        return [r.stream for r in rows]
+
+    def records(
+        self,
+        stream: str | None = None,
+        *,
+        since: str | None = None,
+        until: str | None = None,
+        first: int | None = None,
+        last_seq: int | None = None,
+        batch: int = 500,
+    ) -> Iterator[StoredRecord]:
+        """Yield records ordered by (stream, seq), fetched in batches (memory stays flat)."""
+        t = models.records
+        last: tuple[str, int] | None = None
+        while True:
+            query = select(t).order_by(t.c.stream, t.c.seq).limit(batch)
+            if stream is not None:
+                query = query.where(t.c.stream == stream)
+            if first is not None:
+                query = query.where(t.c.seq >= first)
+            if last_seq is not None:
+                query = query.where(t.c.seq <= last_seq)
+            if since is not None:
+                query = query.where(t.c.recorded_at >= since)
+            if until is not None:
+                query = query.where(t.c.recorded_at < until)
+            if last is not None:
+                query = query.where(
+                    (t.c.stream > last[0]) | ((t.c.stream == last[0]) & (t.c.seq > last[1]))
+                )
+            with self._tx(write=False) as conn:
+                rows = [_row_record(r) for r in conn.execute(query)]
+            yield from rows
+            if len(rows) < batch:
+                return
+            last = (rows[-1].stream, rows[-1].seq)
+
+    def get(self, run_id: str) -> StoredRecord | None:
+        """Return the record of one run, or None."""
+        t = models.records
+        with self._tx(write=False) as conn:
+            row = conn.execute(select(t).where(t.c.run_id == run_id)).first()
+        return _row_record(row) if row is not None else None
+
+    def blob(self, digest: str) -> Blob | None:
+        """Return stored content by digest, or None."""
+        t = models.blobs
+        with self._tx(write=False) as conn:
+            row = conn.execute(select(t).where(t.c.digest == digest)).first()
+        return Blob(row.digest, row.kind, bytes(row.data)) if row is not None else None
+
+    def checkpoints(self, stream: str | None = None) -> list[StoredCheckpoint]:
+        """Return stored checkpoints, oldest first."""
+        t = models.checkpoints
+        query = select(t).order_by(t.c.id)
+        if stream is not None:
+            query = query.where(t.c.stream == stream)
+        with self._tx(write=False) as conn:
+            rows = conn.execute(query).all()
+        return [
+            StoredCheckpoint(
+                r.stream,
+                int(r.size),
+                bytes(r.head_hash),
+                r.created_at,
+                r.key_id,
+                bytes(r.signature),
+            )
+            for r in rows
+        ]
+
+    def public_keys(self) -> dict[str, bytes]:
+        """Return every public key that signed something here, by key id."""
+        t = models.public_keys
+        with self._tx(write=False) as conn:
+            rows = conn.execute(select(t).order_by(t.c.key_id)).all()
+        return {r.key_id: bytes(r.public_pem) for r in rows}
+
+
+def _reason(exc: SQLAlchemyError) -> str:
+    orig = getattr(exc, "orig", None)
+    text = str(orig if orig is not None else exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def _migrations_dir() -> str:
+    return str(Path(str(resources.files("regulens.evidence") / "migrations")))
+
+
+def _sqlite_setup(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_conn: Any, _record: Any) -> None:
+        # We issue BEGIN ourselves (below), so pysqlite must not start transactions.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        try:
+            cur.execute("PRAGMA journal_mode=WAL")
+        except Exception as exc:  # noqa: BLE001 - a read-only file keeps its journal mode
+            log.info("cannot switch the store to WAL: %s", exc)
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        write = conn.get_execution_options().get(_WRITE, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def open_store(url: str, *, create: bool = True) -> EvidenceStore:
+    """Open (migrating as needed) the store at a SQLAlchemy URL.
+
+    With `create=False` a SQLite file that does not exist is an error instead
+    of a new empty store (commands that only read use this).
+    """
+    parsed = normalise_url(url)
+    label = parsed.render_as_string(hide_password=True)
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        database = parsed.database
+        if database and database != ":memory:" and not database.startswith("file:"):
+            if not create and not Path(database).expanduser().exists():
+                raise EvidenceError(
+                    f"evidence store {label}: no such file",
+                    hint="check --evidence (or REGULENS_EVIDENCE)",
+                )
+            directory = Path(database).expanduser().parent
+            try:
+                directory.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise EvidenceError(
+                    f"evidence store {label}: cannot create {directory}: {exc.strerror}"
+                ) from exc
+    try:
+        if backend == "sqlite":
+            engine = create_engine(parsed)
+            _sqlite_setup(engine)
+        elif backend == "postgresql":
+            engine = create_engine(
+                parsed, pool_size=2, max_overflow=2, connect_args={"connect_timeout": 10}
+            )
+        else:
+            raise EvidenceError(
+                f"evidence store {label}: unsupported database {backend!r}",
+                hint="use sqlite:///PATH or postgresql://USER@HOST/DB",
+            )
+    except (ArgumentError, ImportError) as exc:
+        raise EvidenceError(f"evidence store {label}: {exc}") from exc
+    store = EvidenceStore(engine, label)
+    try:
+        store.migrate()
+    except BaseException:
+        store.close()
+        raise
+    return store

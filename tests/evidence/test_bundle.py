@@ -1,0 +1,186 @@
+"""Bundles: export, offline streaming verification, and rejection of malicious archives."""
+
+from __future__ import annotations
+
+import io
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from regulens.evidence import EvidenceStore, Signer, TrustedKeys, open_store
+from regulens.evidence.bundle import BundleReport, Limits, export_bundle, verify_bundle
+from regulens.evidence.checkpoint import make_checkpoint
+from tests.evidence.helpers import fill
+
+SIGNER = Signer.generate()
+TRUSTED = TrustedKeys({SIGNER.key_id: SIGNER.public})
+
+
+def export(store: EvidenceStore, **kw: str) -> bytes:
+    out = io.BytesIO()
+    export_bundle(store, out, SIGNER, created_at="2026-12-01T00:00:00Z", mtime=0, **kw)
+    return out.getvalue()
+
+
+def check(data: bytes, trusted: TrustedKeys = TRUSTED, **kw: object) -> BundleReport:
+    return verify_bundle(io.BytesIO(data), trusted, **kw)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def filled(store: EvidenceStore) -> EvidenceStore:
+    fill(store, 30, "prod", SIGNER)
+    fill(store, 4, "staging", SIGNER)
+    return store
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    """One valid bundle (from SQLite) for the rejection tests."""
+    with open_store(f"sqlite:///{tmp_path_factory.mktemp('bundle') / 'e.db'}") as store:
+        fill(store, 30, "prod", SIGNER)
+        fill(store, 4, "staging", SIGNER)
+        return export(store)
+
+
+def test_exported_bundle_verifies_with_only_the_public_key(filled: EvidenceStore) -> None:
+    report = check(export(filled))
+    assert report.ok, report
+    assert [(r.stream, r.records) for r in report.streams] == [("prod", 30), ("staging", 4)]
+
+
+def test_time_slice_verifies_from_its_first_seq(filled: EvidenceStore) -> None:
+    # fill() records seq i at 02:00:i-1 (i.e. 02:00:00 + i-1 seconds)
+    data = export(filled, stream="prod", since="2026-11-30T02:00:10Z", until="2026-11-30T02:00:20Z")
+    report = check(data)
+    assert report.ok, report
+    assert report.manifest is not None
+    (s,) = report.manifest["streams"]
+    assert (s["first_seq"], s["last_seq"], s["count"]) == (11, 20, 10)
+
+
+def test_bundle_with_a_stored_checkpoint_and_an_auditor_checkpoint(filled: EvidenceStore) -> None:
+    head = list(filled.records("prod"))[-1].record_hash
+    filled.add_checkpoint(make_checkpoint("prod", 30, head, "t", SIGNER), SIGNER)
+    assert check(export(filled)).ok
+    later = make_checkpoint("prod", 31, b"\x01" * 32, "t", SIGNER)  # the store had grown since
+    report = check(export(filled), checkpoints=[later])
+    assert (report.status, report.streams[0].seq) == ("TRUNCATED", 31)
+
+
+def test_wrong_public_key_is_unknown_key(filled: EvidenceStore) -> None:
+    other = Signer.generate()
+    report = check(export(filled), TrustedKeys({other.key_id: other.public}))
+    assert report.status == "UNKNOWN_KEY"
+
+
+def test_changed_byte_in_records_is_rejected(sample: bytes) -> None:
+    data = bytearray(sample)
+    at = data.index(b'"seq":7,')
+    data[at + 6] = ord("8")
+    report = check(bytes(data))
+    assert report.status == "REJECTED"
+    assert "sha256 differs" in report.message
+
+
+def _members(data: bytes) -> list[tuple[tarfile.TarInfo, bytes]]:
+    out = []
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        for m in tar.getmembers():
+            f = tar.extractfile(m)
+            out.append((m, f.read() if f else b""))
+    return out
+
+
+def _rebuild(members: list[tuple[tarfile.TarInfo, bytes]]) -> bytes:
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w", format=tarfile.GNU_FORMAT) as tar:
+        for info, body in members:
+            tar.addfile(info, io.BytesIO(body) if info.isreg() else None)
+    return out.getvalue()
+
+
+def _member(
+    name: str, kind: bytes = tarfile.REGTYPE, link: str = "", size: int = 0
+) -> tarfile.TarInfo:
+    info = tarfile.TarInfo(name)
+    info.type = kind
+    info.linkname = link
+    info.size = size
+    return info
+
+
+@pytest.mark.parametrize(
+    ("evil", "reason"),
+    [
+        (_member("../escaped.txt", size=5), "path traversal"),
+        (_member("keys/../../escaped.txt", size=5), "path traversal"),
+        (_member("/tmp/regulens-escaped.txt", size=5), "absolute path"),
+        (_member("escaped-link", tarfile.SYMTYPE, "/etc/passwd"), "links are not allowed"),
+        (_member("hard", tarfile.LNKTYPE, "manifest.json"), "links are not allowed"),
+        (_member("dev", tarfile.CHRTYPE), "device files"),
+        (_member("fifo", tarfile.FIFOTYPE), "device files"),
+        (_member("dir", tarfile.DIRTYPE), "only regular files"),
+        (_member("manifest.json", size=5), "duplicate member"),
+        (_member("extra.txt", size=5), "unexpected member"),
+    ],
+)
+def test_malicious_members_are_rejected_without_writing(
+    sample: bytes,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    evil: tarfile.TarInfo,
+    reason: str,
+) -> None:
+    work = tmp_path / "work" / "inner"
+    work.mkdir(parents=True)
+    monkeypatch.chdir(work)
+    members = _members(sample)
+    members.insert(2, (evil, b"evil\n"))
+    report = check(_rebuild(members))
+    assert report.status == "REJECTED"
+    assert reason in report.message
+    assert not (tmp_path / "work" / "escaped.txt").exists()
+    assert not Path("/tmp/regulens-escaped.txt").exists()
+    assert list(work.iterdir()) == []
+
+
+def _raw(members: list[tuple[tarfile.TarInfo, bytes]]) -> bytes:
+    """Tar blocks for these members, without the end-of-archive marker."""
+    out = []
+    for info, body in members:
+        out.append(info.tobuf(tarfile.GNU_FORMAT))
+        out.append(body + b"\0" * (-len(body) % tarfile.BLOCKSIZE))
+    return b"".join(out)
+
+
+def test_hundred_thousand_members_are_rejected(sample: bytes) -> None:
+    valid = _members(sample)
+    blocks = [_raw(valid)]
+    for i in range(100_000):
+        blocks.append(tarfile.TarInfo(f"keys/{i:064x}.pem").tobuf(tarfile.USTAR_FORMAT))
+    blocks.append(b"\0" * tarfile.RECORDSIZE)
+    report = check(b"".join(blocks))
+    assert report.status == "REJECTED"
+    assert "unexpected member" in report.message  # after the manifest's files, nothing more
+
+
+def test_member_count_limit(sample: bytes) -> None:
+    data = sample
+    assert check(data).ok
+    report = check(data, limits=Limits(max_members=4))
+    assert report.status == "REJECTED"
+    assert "too many members (limit 4)" in report.message
+
+
+def test_huge_member_is_rejected_before_reading(sample: bytes) -> None:
+    valid = _members(sample)
+    header = _member("records.jsonl", size=1 << 40).tobuf(tarfile.GNU_FORMAT)
+    report = check(_raw(valid[:2]) + header + b"\0" * 1024)
+    assert report.status == "REJECTED"
+    assert "limit" in report.message
+
+
+@pytest.mark.parametrize("data", [b"", b"not a tar at all" * 100])
+def test_garbage_is_rejected(data: bytes) -> None:
+    assert check(data).status == "REJECTED"
