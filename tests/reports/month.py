@@ -14,7 +14,9 @@ restore drills and an exception set. One run on 2026-10-31 gives the store a his
 - day 15's newest database backup is 40 minutes old (RPO 15 minutes);
 - day 22's API p95 latency is 2.5 s (threshold 2 s);
 - from day 20 the regular-user Role also reads secrets and an on-call user is bound
-  to cluster-admin (an RBAC change); from day 25 the audit policy changes.
+  to cluster-admin (an RBAC change); from day 25 the audit policy changes;
+- each day records a fresh Trivy report of the API image: one CRITICAL, one HIGH and
+  one LOW vulnerability until day 17, none from day 18.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ KPI_BREACH_DAY = 22
 RBAC_CHANGE_DAY = 20
 AUDIT_CHANGE_DAY = 25
 EXCEPTION_FROM_DAY = 5
+PATCHED_DAY = 18  # the API image's Trivy report is clean from here on
 STREAM = "production"
 # Fixed policy ids (a contract) keep the counts independent of packs added later.
 POLICIES = (
@@ -221,6 +224,13 @@ def _metrics(day: int, now: datetime) -> bytes:
     )
 
 
+def _trivy(day: int, now: datetime, examples: Path) -> bytes:
+    name = "api-v1.2.0-fixable-critical" if day < PATCHED_DAY else "api-v1.1.0"
+    report = orjson.loads((examples / "scans" / f"{name}.trivy.json").read_bytes())
+    report["CreatedAt"] = _iso(now - timedelta(hours=1))
+    return orjson.dumps(report)
+
+
 def fill_month(examples: Path, work: Path) -> Month:
     """Record 2026-10-31 and thirty daily decisions of November 2026 into a fresh store."""
     work.mkdir(parents=True, exist_ok=True)
@@ -241,13 +251,15 @@ def fill_month(examples: Path, work: Path) -> Month:
         (inputs / "change.yaml").write_text(_change(day, now))
         (inputs / "backups.yaml").write_text(_backups(day, now))
         (inputs / "metrics.json").write_bytes(_metrics(day, now))
+        (inputs / "trivy.json").write_bytes(_trivy(day, now, examples))
         extra = ["--exceptions", str(exceptions)] if day >= EXCEPTION_FROM_DAY else []
         code = run_cli(
             *command, "--policies", "builtin:ops-baseline", *select,
             "--manifests", str(manifests), "--baseline-manifests", str(previous),
             "--change", str(inputs / "change.yaml"), "--backups", str(inputs / "backups.yaml"),
             "--drills", str(examples / "ops" / "drills.yaml"),
-            "--metrics", str(inputs / "metrics.json"), *extra, "--now", _iso(now),
+            "--metrics", str(inputs / "metrics.json"), "--trivy-report", str(inputs / "trivy.json"),
+            *extra, "--now", _iso(now),
             "--evidence", url, "--stream", STREAM, "--signing-key", str(key),
             "--format", "json", "-o", str(inputs / "decision.json"),
         )  # fmt: skip

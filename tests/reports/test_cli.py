@@ -170,6 +170,14 @@ def test_review_pack_from_the_store(month: Month, tmp_path: Path) -> None:
     breaches = facts["breaches"]
     assert days(month, [b["run"] for b in breaches["backups"]]) == [m.BACKUP_BREACH_DAY]
     assert days(month, [b["run"] for b in breaches["kpis"]]) == [m.KPI_BREACH_DAY]
+    vulns = facts["vulnerabilities"]
+    assert len(vulns["points"]) == m.DAYS and vulns["severities"] == ["CRITICAL", "HIGH", "LOW"]
+    assert {p["source"] for p in vulns["points"]} == {"reports"}
+    first, last = vulns["points"][0], vulns["points"][-1]
+    assert first["counts"] == {"CRITICAL": 1, "HIGH": 1, "LOW": 1}
+    assert last["counts"] == {"CRITICAL": 0, "HIGH": 0, "LOW": 0}
+    patched = [p["total"] for p in vulns["points"]].index(0) + 1
+    assert patched == m.PATCHED_DAY
     assert facts["signoff"]["signed"] is False
     md = tmp_path / "review.md"
     assert run_cli("review", "--evidence", month.url, "--month", "2026-11", "-o", str(md),
@@ -184,6 +192,7 @@ def test_review_html_renders(month: Month, tmp_path: Path) -> None:
     page = run_chromium(chromium_binary(), html, "--dump-dom")
     assert page.console == []
     assert "oncall@example.com" in page.dom and "EXC-2026-021" in page.dom
+    assert 'id="fig-vulnerabilities"' in page.dom
 
 
 def test_review_sign_records_into_the_evidence(month: Month, tmp_path: Path) -> None:

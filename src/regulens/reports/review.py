@@ -30,6 +30,7 @@ from regulens.snapshot import KubernetesState, Provenance, Resource
 
 REVIEW_VERSION = 1
 KUBERNETES_SECTION = "kubernetes"
+SCANS_SECTION = "scans"
 EXPIRY_WINDOW = timedelta(days=30)
 # Post-implementation reviews of emergency changes, when the record does not say.
 PIR_DUE_AFTER = timedelta(days=7)
@@ -280,24 +281,53 @@ def _vulnerability(result: Mapping[str, Any]) -> tuple[str, str, str] | None:
     return image, vid, severity
 
 
-def vulnerability_trend(records: Sequence[RunRecord]) -> dict[str, Any]:
-    """Distinct (image, vulnerability) findings by severity at each run that recorded scans."""
+def report_vulnerabilities(section: Mapping[str, Any]) -> dict[tuple[str, str], str]:
+    """Distinct (image, vulnerability id) → severity of a stored `scans` section (Trivy reports)."""
+    found: dict[tuple[str, str], str] = {}
+    for report in section.get("reports") or ():
+        if not isinstance(report, Mapping):
+            continue
+        tags = report.get("repo_tags") or ()
+        image = str(tags[0] if tags else report.get("artifact_name", ""))
+        for vuln in report.get("vulnerabilities") or ():
+            if isinstance(vuln, Mapping) and vuln.get("id"):
+                found[(image, str(vuln["id"]))] = str(vuln.get("severity", "unknown")).upper()
+    return found
+
+
+def vulnerability_trend(
+    records: Sequence[RunRecord],
+    sections: Callable[[str], Mapping[str, Any] | None] = lambda _digest: None,
+) -> dict[str, Any]:
+    """Distinct (image, vulnerability) by severity at each run that recorded Trivy data.
+
+    From the stored Trivy reports (the run's `scans` section) when the store
+    holds them, else from the vulnerability findings in the run's results.
+    """
     points = []
     severities: set[str] = set()
     latest: dict[tuple[str, str], dict[str, Any]] = {}
     for record in records:
         found: dict[tuple[str, str], str] = {}
-        for r in record.results:
-            vuln = _vulnerability(r)
-            if vuln is not None:
-                found[(vuln[0], vuln[1])] = vuln[2]
-        if not found:
+        source = "findings"
+        scans = record.inputs.get(SCANS_SECTION)
+        section = sections(str(scans["digest"])) if scans and scans.get("digest") else None
+        if section is not None:
+            found, source = report_vulnerabilities(section), "reports"
+        else:
+            for r in record.results:
+                vuln = _vulnerability(r)
+                if vuln is not None:
+                    found[(vuln[0], vuln[1])] = vuln[2]
+        if not found and section is None:
             continue
         counts: dict[str, int] = defaultdict(int)
         for sev in found.values():
             counts[sev] += 1
             severities.add(sev)
-        points.append({**run_ref(record), "counts": dict(counts), "total": len(found)})
+        points.append(
+            {**run_ref(record), "counts": dict(counts), "total": len(found), "source": source}
+        )
         latest = {
             k: {"image": k[0], "vulnerability": k[1], "severity": s, "run": record.run_id}
             for k, s in found.items()
@@ -480,11 +510,17 @@ def review_facts(
     )
     snaps = kubernetes_digests(month)
     loaded: dict[str, list[Mapping[str, Any]] | None] = {}
+    cache: dict[str, Mapping[str, Any] | None] = {}
+
+    def section(digest: str) -> Mapping[str, Any] | None:
+        if digest not in cache:  # daily runs mostly share their sections
+            cache[digest] = sections(digest)
+        return cache[digest]
 
     def objects(digest: str) -> list[Mapping[str, Any]] | None:
         if digest not in loaded:
-            section = sections(digest)
-            loaded[digest] = None if section is None else section_objects(section)
+            found = section(digest)
+            loaded[digest] = None if found is None else section_objects(found)
         return loaded[digest]
 
     rbac: dict[str, Any] = {"available": False, "reason": "no Kubernetes snapshot in the month"}
@@ -540,7 +576,7 @@ def review_facts(
         "privileged_subjects": privileged,
         "rbac_findings": rbac_findings(last_run),
         "exceptions_expiring": expiring_exceptions(month, period),
-        "vulnerabilities": vulnerability_trend(month),
+        "vulnerabilities": vulnerability_trend(month, section),
         "changes": changes_review(month, period),
         "audit_policy_changes": audit_changes,
         "breaches": breaches(month),
