@@ -143,3 +143,22 @@ def test_real_subprocess_exit_codes_and_stdin(tmp_path: Path) -> None:
         capture_output=True, text=True, cwd=ROOT, check=False,
     )  # fmt: skip
     assert proc.returncode == 3 and "Traceback" not in proc.stderr
+
+
+def test_output_to_a_fifo_writes_in_place_and_never_replaces_it(tmp_path: Path) -> None:
+    import os
+    import stat
+    import threading
+
+    from regulens.cli.output import write_atomic
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()))
+    reader.start()
+    write_atomic(str(fifo), b"payload", force=True)
+    reader.join(timeout=10)
+    assert received == [b"payload"]
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pipe"]

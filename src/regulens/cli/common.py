@@ -8,35 +8,21 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
 
 import click
-import httpx
 import platformdirs
 
 from regulens import clock
-from regulens.engine.checks.kpi import Kpi
-from regulens.engine.evaluate import required_kinds
 from regulens.engine.exceptions import PolicyException
-from regulens.engine.inputs import Input
 from regulens.engine.policy import Policy
 from regulens.engine.types import parse_duration
 from regulens.errors import ConfigError
 from regulens.policies import LoadedPolicies, load_policies, select_policies
-from regulens.snapshot import KubernetesState, Provenance, Snapshot
-from regulens.snapshot.codec import load_snapshot
-from regulens.snapshot.metrics import MetricSample, MetricsState
-from regulens.snapshot.scans import ScanSet
-from regulens.sources.audit import read_audit_policy
-from regulens.sources.backups import build_backups
-from regulens.sources.change import read_change
-from regulens.sources.drills import read_drills
+from regulens.snapshot import Snapshot
 from regulens.sources.exceptions import read_exceptions
-from regulens.sources.kubernetes import DEFAULT_DEADLINE, DEFAULT_TIMEOUT, replay_gaps
-from regulens.sources.manifests import STDIN, read_manifests
-from regulens.sources.metrics_file import read_metrics_file
-from regulens.sources.prometheus import public_url, query_prometheus
-from regulens.sources.trivy import TrivyRunner, collect_scans, locate_trivy
+from regulens.sources.inputs import InputRequest, PrometheusRequest, TrivyRequest, collect
+from regulens.sources.kubernetes import DEFAULT_DEADLINE, DEFAULT_TIMEOUT, ClusterOptions
+from regulens.sources.trivy import TrivyRunner, locate_trivy
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -296,138 +282,45 @@ def load_selected(
 def build_snapshot(
     options: dict[str, Any], policies: list[Policy] | None, now: datetime
 ) -> Snapshot:
-    """Collect every section whose input flag was given; others stay None (not given).
-
-    `policies` tell live sources what to collect (kinds, queries; None: everything
-    known); `now` is the evaluation time (e.g. Prometheus queries are evaluated
-    at it). A `--snapshot` file supplies its saved sections; a flag may not supply
-    a section the file already has.
-    """
-    # Trivy flag mistakes are usage errors before anything is read or run
-    scans = _trivy_plan(options, tuple(options.get("manifests") or ()))
-    saved = _saved_snapshot(options.get("snapshot"))
-    sections = _saved_sections(saved)
-    manifests = options.get("manifests") or ()
-    baseline_specs = options.get("baseline_manifests") or ()
-    if STDIN in baseline_specs:
-        raise ConfigError("--baseline-manifests cannot read stdin; give a file or directory")
-    live = bool(options.get("cluster")) or sections.get("kubernetes") is not None
-    if manifests and live and not baseline_specs:
-        # the rendered change (--manifests) against the current state (--cluster/--snapshot):
-        # the live or saved state becomes the baseline the change is classified against
-        current = _kubernetes_section(
-            {**options, "manifests": ()}, policies, sections.get("kubernetes")
-        )
-        sections["kubernetes"] = read_manifests(manifests)
-        sections["baseline"] = current
-    else:
-        # the Kubernetes section may come from the file (replayed with coverage of these policies)
-        sections["kubernetes"] = _kubernetes_section(options, policies, sections.get("kubernetes"))
-        baseline = read_manifests(baseline_specs) if baseline_specs else None
-        put_section(sections, "baseline", "--baseline-manifests", baseline)
-    # further sections: put_section(sections, "<field>", "--<flag>", _<field>_section(options))
-    change_file = options.get("change")
-    put_section(sections, "change", "--change", read_change(change_file) if change_file else None)
-    audit_file = options.get("audit_policy")
-    audit_policy = read_audit_policy(audit_file) if audit_file else None
-    put_section(sections, "audit_policy", "--audit-policy", audit_policy)
-    _backups_section(sections, options)
-    drills_file = options.get("drills")
-    put_section(sections, "drills", "--drills", read_drills(drills_file) if drills_file else None)
-    put_section(
-        sections, "metrics", "--metrics/--prometheus", _build_metrics(options, policies, now)
-    )
-    put_section(
-        sections, "scans", "--trivy-report/--trivy-scan", scans() if scans is not None else None
-    )
-    return Snapshot(**{k: v for k, v in sections.items() if v is not None})
-
-
-def _backups_section(sections: dict[str, Any], options: dict[str, Any]) -> None:
-    """Backups derive from the Kubernetes state (CronJobs, Velero) plus a --backups catalog."""
-    catalog = options.get("backups")
-    if sections.get("backups") is not None:
-        # a saved section was derived from the saved Kubernetes state: replay it as saved
-        if catalog:
-            raise ConfigError("--backups and --snapshot both supply the backups section")
-        return
-    sections["backups"] = build_backups(sections.get("kubernetes"), catalog)
-
-
-def put_section(sections: dict[str, Any], name: str, flag: str, value: Any) -> None:
-    """Add a section built from a flag; refuse when a --snapshot file already supplied it."""
-    if value is None:
-        return
-    if sections.get(name) is not None:
-        raise ConfigError(f"{flag} and --snapshot both supply the {name} section; give only one")
-    sections[name] = value
-
-
-def _saved_sections(saved: Snapshot | None) -> dict[str, Any]:
-    if saved is None:
-        return {}
-    names = (name for name in Snapshot.model_fields if name != "version")
-    return {name: getattr(saved, name) for name in names}
-
-
-def _saved_snapshot(path: str | None) -> Snapshot | None:
-    if path is None:
-        return None
-    try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        raise ConfigError(f"--snapshot {path}: cannot read: {exc.strerror}") from None
-    return load_snapshot(data, path)
-
-
-def _needed_kinds(policies: list[Policy] | None) -> frozenset[str] | None:
-    if policies is None:
-        return None
-    needed: set[str] = set()
-    for policy in policies:
-        if Input.KUBERNETES not in policy.check.inputs:
-            continue  # reads Kubernetes objects only when present: the fixed set covers it
-        kinds = required_kinds(policy)
-        if kinds is None:
-            return None
-        needed.update(kinds)
-    return frozenset(needed)
-
-
-def _kubernetes_section(
-    options: dict[str, Any], policies: list[Policy] | None, saved: KubernetesState | None
-) -> KubernetesState | None:
-    manifests = options.get("manifests") or ()
-    cluster = bool(options.get("cluster"))
-    given = [flag for flag, on in (("--manifests", manifests), ("--cluster", cluster)) if on]
-    if saved is not None:
-        given.append("--snapshot")
-    if len(given) > 1:
-        raise ConfigError(
-            f"{' and '.join(given)} both supply the Kubernetes state; give only one of them"
-        )
-    if options.get("context") and not cluster:
-        raise ConfigError("--context is used only with --cluster")
-    if list(manifests).count("-") > 1:
-        raise ConfigError("--manifests - (stdin) can be given only once")
-    if manifests:
-        return read_manifests(manifests)
-    if saved is not None:
-        return replay_gaps(saved, _needed_kinds(policies))
-    if not cluster:
-        return None
+    """Resolve the input flags and collect the snapshot (see `regulens.sources.inputs`)."""
     from regulens.cli.progress import list_progress
-    from regulens.sources.kubernetes import ClusterOptions, read_cluster
 
-    cluster_options = ClusterOptions(
-        kubeconfig=_kubeconfig(options.get("kubeconfig")),
-        context=options.get("context"),
-        in_cluster_env={k: v for k, v in os.environ.items() if k.startswith("KUBERNETES_")},
-        timeout=float(options.get("timeout") or DEFAULT_TIMEOUT),
-        deadline=float(options.get("deadline") or DEFAULT_DEADLINE),
+    return collect(input_request(options), policies, now, clock=clock.now, progress=list_progress)
+
+
+def input_request(options: dict[str, Any]) -> InputRequest:
+    """Turn click options and the environment into a typed request (usage errors: exit 3)."""
+    cluster = None
+    if options.get("cluster"):
+        cluster = ClusterOptions(
+            kubeconfig=_kubeconfig(options.get("kubeconfig")),
+            context=options.get("context"),
+            in_cluster_env={k: v for k, v in os.environ.items() if k.startswith("KUBERNETES_")},
+            timeout=float(options.get("timeout") or DEFAULT_TIMEOUT),
+            deadline=float(options.get("deadline") or DEFAULT_DEADLINE),
+        )
+    elif options.get("context"):
+        raise ConfigError("--context is used only with --cluster")
+    token = _prometheus_token(options)
+    url = options.get("prometheus")
+    prometheus = (
+        PrometheusRequest(url, token, float(options.get("prometheus_timeout") or 10.0))
+        if url
+        else None
     )
-    with list_progress() as progress:
-        return read_cluster(cluster_options, _needed_kinds(policies), clock.now(), progress)
+    return InputRequest(
+        manifests=tuple(options.get("manifests") or ()),
+        cluster=cluster,
+        snapshot=options.get("snapshot"),
+        change=options.get("change"),
+        baseline_manifests=tuple(options.get("baseline_manifests") or ()),
+        audit_policy=options.get("audit_policy"),
+        backups=options.get("backups"),
+        drills=options.get("drills"),
+        metrics=options.get("metrics"),
+        prometheus=prometheus,
+        trivy=_trivy_request(options),
+    )
 
 
 def _kubeconfig(flag: str | None) -> str | None:
@@ -438,22 +331,13 @@ def _kubeconfig(flag: str | None) -> str | None:
     return str(default) if default.is_file() else None
 
 
-def _trivy_plan(
-    options: dict[str, Any], manifests: tuple[str, ...]
-) -> Callable[[], ScanSet] | None:
-    """Check the Trivy flags; return what collects the scans section (None: not asked)."""
+def _trivy_request(options: dict[str, Any]) -> TrivyRequest | None:
+    """Resolve the Trivy flags; the binary is located only when a scan is to run."""
     reports = tuple(options.get("trivy_reports") or ())
     archives = tuple(options.get("image_archives") or ())
     scan = bool(options.get("trivy_scan"))
     if not (reports or archives or scan):
         return None
-    if scan and not manifests:
-        raise ConfigError("--trivy-scan scans the --manifests paths: give --manifests too")
-    if scan and STDIN in manifests:
-        raise ConfigError(
-            "--trivy-scan cannot scan manifests read from stdin",
-            hint="write the rendered manifests to a file or directory and pass that",
-        )
     runner = None
     if scan or archives:
         try:
@@ -465,7 +349,7 @@ def _trivy_plan(
             cache_dir=str(Path(platformdirs.user_cache_dir("regulens")) / "trivy"),
             timeout=timeout,
         )
-    return lambda: collect_scans(reports, runner, manifests if scan else (), archives)
+    return TrivyRequest(reports, scan, archives, runner)
 
 
 def _prometheus_token(options: dict[str, Any]) -> str | None:
@@ -494,47 +378,6 @@ def _prometheus_token(options: dict[str, Any]) -> str | None:
     if any(c.isspace() for c in token):
         raise ConfigError(f"the Prometheus token from {where} contains whitespace")
     return token
-
-
-def _build_metrics(
-    options: dict[str, Any], policies: list[Policy] | None, now: datetime
-) -> MetricsState | None:
-    """Query Prometheus for exactly the KPI queries of the selected policies; read --metrics."""
-    url = options.get("prometheus")
-    path = options.get("metrics")
-    token = _prometheus_token(options)
-    if not url and not path:
-        return None
-    sources: list[str] = []
-    inputs: list[str] = []
-    queries: list[MetricSample] = []
-    metrics: list[MetricSample] = []
-    digest = ""
-    if url:
-        if not url.startswith(("http://", "https://")):
-            raise ConfigError(f"--prometheus {public_url(url)!r} is not an http(s) URL")
-        if "@" in urlsplit(url).netloc:
-            raise ConfigError(
-                "--prometheus URL must not contain credentials",
-                hint="pass a bearer token with --prometheus-token-file or --prometheus-token-env",
-            )
-        needed = [
-            p.check.query for p in policies or () if isinstance(p.check, Kpi) and p.check.query
-        ]
-        timeout = float(options.get("prometheus_timeout") or 10.0)
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        with httpx.Client(base_url=url, headers=headers, timeout=timeout) as client:
-            queries = query_prometheus(client, needed, now, timeout)
-        sources.append("prometheus")
-        inputs.append(public_url(url))
-    if path:
-        metrics, digest = read_metrics_file(path)
-        sources.append("metrics")
-        inputs.append(path)
-    provenance = Provenance(
-        source="+".join(sources), collected_at=now, digest=digest, inputs=tuple(inputs)
-    )
-    return MetricsState(provenance=provenance, queries=tuple(queries), metrics=tuple(metrics))
 
 
 def resolve_now(now: datetime | None) -> datetime:

@@ -12,8 +12,18 @@ from regulens.errors import ConfigError
 
 
 def write_atomic(path: str, data: bytes, *, force: bool) -> None:
-    """Write `data` to `path` via a temp file and rename; refuse to overwrite unless forced."""
+    """Write `data` to `path` via a temp file and a link or rename; never overwrite unforced.
+
+    Devices, FIFOs and sockets (`/dev/stdout`, `/dev/null`) are written to in
+    place: replacing them with a regular file would break the machine.
+    """
     target = Path(path)
+    if target.is_dir():
+        raise ConfigError(f"{path}: is a directory")
+    if target.exists() and not target.is_file():
+        with target.open("wb") as fh:
+            fh.write(data)
+        return
     if target.exists() and not force:
         raise ConfigError(f"{path}: already exists", hint="pass --force to overwrite it")
     directory = target.parent if str(target.parent) else Path()
@@ -25,12 +35,17 @@ def write_atomic(path: str, data: bytes, *, force: bool) -> None:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-        if not force and target.exists():
-            raise ConfigError(f"{path}: already exists", hint="pass --force to overwrite it")
-        Path(tmp).replace(target)
-    except BaseException:
+        if force:
+            Path(tmp).replace(target)
+        else:
+            try:  # link(2) fails if the target appeared meanwhile: no silent overwrite
+                os.link(tmp, target)
+            except FileExistsError:
+                raise ConfigError(
+                    f"{path}: already exists", hint="pass --force to overwrite it"
+                ) from None
+    finally:
         Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def emit(data: bytes, output: str | None, *, force: bool) -> None:
