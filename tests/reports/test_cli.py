@@ -223,6 +223,37 @@ def test_review_sign_records_into_the_evidence(month: Month, tmp_path: Path) -> 
     ) == 3  # fmt: skip
 
 
+def test_stream_selects_what_is_verified_and_reported(month: Month, tmp_path: Path) -> None:
+    copy = tmp_path / "evidence.db"
+    copy.write_bytes(Path(month.url.removeprefix("sqlite:///")).read_bytes())
+    url = f"sqlite:///{copy}"
+    code = run_cli(
+        "review", "sign", "--evidence", url, "--month", "2026-11", "--reviewer", "dana",
+        "--stream", "security-reviews",
+    )  # fmt: skip
+    assert code == 0
+    both = tmp_path / "both.json"
+    code = run_cli(
+        "report", "--evidence", url, "--since", "2026-11-01T00:00:00Z",
+        "--until", "2027-01-01T00:00:00Z", "--format", "json", "-o", str(both),
+    )  # fmt: skip
+    assert code == 0
+    facts = orjson.loads(both.read_bytes())
+    assert facts["evidence"]["verification"]["streams"] == ["production", "security-reviews"]
+    assert facts["summary"]["runs_by_command"]["review-signoff"] == 1
+    one = tmp_path / "one.json"
+    code = run_cli(
+        "report", "--evidence", url, "--period", "2026-Q4", "--stream", m.STREAM,
+        "--format", "json", "-o", str(one),
+    )  # fmt: skip
+    assert code == 0
+    facts = orjson.loads(one.read_bytes())
+    assert facts["evidence"]["verification"]["streams"] == [m.STREAM]
+    assert facts["streams"] == [m.STREAM]
+    assert facts["summary"]["runs"] == m.DAYS + 1  # the quarter includes 2026-10-31
+    assert "review-signoff" not in facts["summary"]["runs_by_command"]
+
+
 def test_broken_chain_is_refused_unless_allowed(month: Month, tmp_path: Path) -> None:
     copy = tmp_path / "evidence.db"
     copy.write_bytes(Path(month.url.removeprefix("sqlite:///")).read_bytes())

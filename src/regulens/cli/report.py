@@ -118,6 +118,8 @@ def report_cmd(
         tool=TOOL,
         streams=[stream] if stream else None,
     )
+    if not facts["summary"]["runs"]:
+        click.echo(f"note: no recorded run evaluated during {chosen.label}", err=True)
     emit(render_compliance(facts, fmt), output, force=force)
     if output is not None:
         click.echo(
