@@ -231,10 +231,10 @@ def _trivy(day: int, now: datetime, examples: Path) -> bytes:
     return orjson.dumps(report)
 
 
-def fill_month(examples: Path, work: Path) -> Month:
-    """Record 2026-10-31 and thirty daily decisions of November 2026 into a fresh store."""
+def fill_month(examples: Path, work: Path, url: str | None = None, days: int = DAYS) -> Month:
+    """Record 2026-10-31 and `days` daily decisions of November 2026 into a fresh store."""
     work.mkdir(parents=True, exist_ok=True)
-    url = f"sqlite:///{work / 'evidence.db'}"
+    url = url or f"sqlite:///{work / 'evidence.db'}"
     key = work / "signing.pem"
     assert run_cli("keys", "generate", "-o", str(key)) == 0
     platforms = _platforms(examples, work)
@@ -243,7 +243,7 @@ def fill_month(examples: Path, work: Path) -> Month:
     command = recording_command()
     select = [arg for pid in POLICIES for arg in ("--select", pid)]
     previous = platforms["ok"]
-    for day in range(DAYS + 1):
+    for day in range(days + 1):
         now = datetime(2026, 11, 1, 2, 10, tzinfo=UTC) + timedelta(days=day - 1)
         manifests = _manifests(day, platforms)
         inputs = work / f"day-{day:02d}"
@@ -269,5 +269,5 @@ def fill_month(examples: Path, work: Path) -> Month:
 
     with open_store(url) as store:
         runs = {rec.seq - 1: rec.run_id for rec in store.records(STREAM)}
-    assert sorted(runs) == list(range(DAYS + 1))
+    assert sorted(runs) == list(range(days + 1))
     return Month(url, key, Path(f"{key}.pub"), runs, command[0])

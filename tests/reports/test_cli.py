@@ -13,6 +13,7 @@ from tests.reports import month as m
 from tests.reports.chromium import chromium_binary, run_chromium
 from tests.reports.month import Month, fill_month, run_cli
 from tests.reports.oscal_venv import validate_oscal
+from tests.support.postgres import PostgresServer
 
 
 @pytest.fixture(scope="module")
@@ -287,3 +288,23 @@ def test_usage_errors(month: Month, tmp_path: Path) -> None:
     empty = f"sqlite:///{tmp_path / 'empty.db'}"
     open_store(empty).close()
     assert run_cli("report", "--evidence", empty, "--period", "2026-11", "-o", out) == 2  # EMPTY
+
+
+@pytest.mark.postgres
+def test_reports_from_a_shared_postgresql_store(
+    postgres_server: PostgresServer, tmp_path: Path
+) -> None:
+    from tests.conftest import EXAMPLES
+
+    url = postgres_server.url(postgres_server.create_database())
+    pg = fill_month(EXAMPLES, tmp_path / "pg", url=url, days=3)
+    out = tmp_path / "report.json"
+    assert report(pg, out, "--format", "json") == 0
+    facts = orjson.loads(out.read_bytes())
+    assert facts["evidence"]["verification"]["records"] == 4
+    assert facts["summary"]["runs"] == 3
+    review = tmp_path / "review.json"
+    code = run_cli("review", "--evidence", url, "--month", "2026-11", "--format", "json",
+                   "-o", str(review))  # fmt: skip
+    assert code == 0
+    assert orjson.loads(review.read_bytes())["rbac_drift"]["available"] is True
