@@ -6,18 +6,15 @@ and every figure names the run ids it came from.
 
 from __future__ import annotations
 
-import calendar
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 
 from regulens.errors import ConfigError, EvidenceError
-
-STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,24 +161,3 @@ def parse_period(
     if until <= since:
         raise ConfigError("--until must be after --since")
     return Period(f"{iso(since)} to {iso(until)}", since, until)
-
-
-def days_in_month(period: Period) -> int:
-    """The number of days of a month period."""
-    return calendar.monthrange(period.since.year, period.since.month)[1]
-
-
-def in_period(records: Iterable[RunRecord], period: Period) -> list[RunRecord]:
-    """The records whose evaluation time falls in the period, oldest first.
-
-    Runs are placed by their `now` (the time they judged), not by when they were
-    written, so a replayed or back-dated run lands in the period it speaks about.
-    """
-    chosen = [r for r in records if period.contains(r.now)]
-    chosen.sort(key=lambda r: (r.now, r.stream, r.seq))
-    return chosen
-
-
-def seconds(value: timedelta) -> float:
-    """A timedelta as seconds."""
-    return value.total_seconds()
