@@ -119,11 +119,13 @@ def record_outcome(
         )
 
 
-def _trusted(public_keys: tuple[str, ...]) -> TrustedKeys | None:
+def trusted_keys(public_keys: tuple[str, ...]) -> TrustedKeys | None:
+    """Load the --public-key files (None when none were given)."""
     return load_trusted(public_keys) if public_keys else None
 
 
-def _checkpoints(files: tuple[str, ...]) -> list[StoredCheckpoint]:
+def extra_checkpoints(files: tuple[str, ...]) -> list[StoredCheckpoint]:
+    """Load the --checkpoint files kept outside the store."""
     out: list[StoredCheckpoint] = []
     for path in files:
         try:
@@ -175,8 +177,8 @@ def verify_cmd(
     fmt: str,
 ) -> int:
     """Recompute every hash, link and signature; exit 0 only when OK, 2 otherwise."""
-    trusted = _trusted(public_keys)
-    extra = _checkpoints(checkpoint_files)
+    trusted = trusted_keys(public_keys)
+    extra = extra_checkpoints(checkpoint_files)
     if trusted is None:
         click.echo("note: signatures not checked (no --public-key)", err=True)
     with open_evidence(evidence) as store:
@@ -359,7 +361,7 @@ def verify_bundle_cmd(
 ) -> int:
     """Verify a bundle offline, streaming (never extracted); exit 0 only when OK, 2 otherwise."""
     trusted = load_trusted(public_keys)
-    extra = _checkpoints(checkpoint_files)
+    extra = extra_checkpoints(checkpoint_files)
     try:
         with Path(bundle).open("rb") as fh:
             report = verify_bundle(fh, trusted, checkpoints=extra)

@@ -11,7 +11,7 @@ import click
 
 from regulens import __version__, clock
 from regulens.cli.common import Timestamp
-from regulens.cli.evidence import _checkpoints, _trusted, evidence_option, open_evidence
+from regulens.cli.evidence import evidence_option, extra_checkpoints, open_evidence, trusted_keys
 from regulens.cli.output import emit
 from regulens.errors import InputDataError
 from regulens.reports.compliance import compliance_facts
@@ -103,8 +103,8 @@ def report_cmd(
     The evidence is verified first; a broken chain exits 2 unless --allow-unverified.
     """
     chosen = parse_period(period, since, until)
-    trusted = _trusted(public_keys)
-    extra = _checkpoints(checkpoint_files)
+    trusted = trusted_keys(public_keys)
+    extra = extra_checkpoints(checkpoint_files)
     with open_evidence(evidence) as store:
         verification = verify_evidence(store, stream=stream, trusted=trusted, checkpoints=extra)
         check_verification(verification, allow_unverified=allow_unverified)

@@ -9,11 +9,11 @@ import click
 
 from regulens import __version__, clock
 from regulens.cli.evidence import (
-    _checkpoints,
-    _trusted,
     evidence_option,
+    extra_checkpoints,
     open_evidence,
     signing_key_option,
+    trusted_keys,
 )
 from regulens.cli.output import emit
 from regulens.cli.report import TOOL, check_verification, verification_options
@@ -58,8 +58,8 @@ def review_group(
     if month is None:
         raise ConfigError("missing --month", hint="e.g. regulens review --month 2026-11 -o r.html")
     period = month_period(month)
-    trusted = _trusted(public_keys)
-    extra = _checkpoints(checkpoint_files)
+    trusted = trusted_keys(public_keys)
+    extra = extra_checkpoints(checkpoint_files)
     with open_evidence(evidence) as store:
         verification = verify_evidence(store, stream=stream, trusted=trusted, checkpoints=extra)
         check_verification(verification, allow_unverified=allow_unverified)
