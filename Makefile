@@ -31,6 +31,8 @@ demo: install
 	  --trivy-report examples/scans/worker-v1.1.0.trivy.json --now 2026-11-30T01:30:00Z \
 	  --evidence $(DEMO_EVIDENCE) --stream demo --signing-key $(DEMO_KEY)
 	$(BIN)/regulens evidence verify --evidence $(DEMO_EVIDENCE) --public-key $(DEMO_KEY).pub
+	$(BIN)/regulens report --evidence $(DEMO_EVIDENCE) --public-key $(DEMO_KEY).pub \
+	  --period 2026-11 --format html -o $(DEMO_DIR)/report.html --force
 
 # Installs and checks every component the tests need, then lints, type-checks and tests.
 test: install components oscal-venv lint typecheck unit
