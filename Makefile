@@ -8,7 +8,7 @@ DEMO_DIR := $(CURDIR)/.demo
 DEMO_EVIDENCE := sqlite:///$(DEMO_DIR)/evidence.db
 DEMO_KEY := $(DEMO_DIR)/signing.pem
 
-.PHONY: install demo test lint typecheck unit components schema bench peers clean
+.PHONY: install demo test lint typecheck unit components oscal-venv schema bench peers clean
 
 install: $(STAMP)
 
@@ -31,12 +31,24 @@ demo: install
 	  --trivy-report examples/scans/worker-v1.1.0.trivy.json --now 2026-11-30T01:30:00Z \
 	  --evidence $(DEMO_EVIDENCE) --stream demo --signing-key $(DEMO_KEY)
 	$(BIN)/regulens evidence verify --evidence $(DEMO_EVIDENCE) --public-key $(DEMO_KEY).pub
+	$(BIN)/regulens report --evidence $(DEMO_EVIDENCE) --public-key $(DEMO_KEY).pub \
+	  --period 2026-11 --format html -o $(DEMO_DIR)/report.html --force
 
 # Installs and checks every component the tests need, then lints, type-checks and tests.
-test: install components lint typecheck unit
+test: install components oscal-venv lint typecheck unit
 
 components:
 	bash scripts/components.sh
+
+# compliance-trestle pins packages exactly, so the OSCAL validator gets its own venv
+# (used by the report tests through a subprocess, never imported by regulens).
+OSCAL_VENV := .venv-oscal
+oscal-venv: $(OSCAL_VENV)/.installed
+
+$(OSCAL_VENV)/.installed:
+	$(PYTHON) -m venv $(OSCAL_VENV)
+	$(OSCAL_VENV)/bin/python -m pip install --quiet 'compliance-trestle>=3.9'
+	touch $@
 
 lint: install
 	$(BIN)/ruff check src tests bench
@@ -72,4 +84,4 @@ bench: install peers
 	nice -n 10 $(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(OSCAL_VENV) $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache

@@ -162,3 +162,16 @@ def test_output_to_a_fifo_writes_in_place_and_never_replaces_it(tmp_path: Path) 
     assert received == [b"payload"]
     assert stat.S_ISFIFO(fifo.stat().st_mode)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["pipe"]
+
+
+def test_output_file_mode_follows_the_umask(tmp_path: Path) -> None:
+    import os
+
+    from regulens.cli.output import write_atomic
+
+    old = os.umask(0o022)
+    try:
+        write_atomic(str(tmp_path / "report.json"), b"{}", force=False)
+    finally:
+        os.umask(old)
+    assert (tmp_path / "report.json").stat().st_mode & 0o777 == 0o644

@@ -12,7 +12,7 @@ import jsonschema
 import pytest
 import yaml
 
-from regulens.cli.gate import judge, load
+from regulens.cli.run import judge, load
 from regulens.engine.outcome import Outcome
 from regulens.reports.junit import render_junit
 from regulens.reports.markdown import render_markdown

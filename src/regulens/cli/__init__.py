@@ -25,9 +25,19 @@ def cli(verbose: bool) -> None:
 
 
 def _register() -> None:
-    from regulens.cli import checks, evaluate, evidence, gate, rbac, snapshot, validate
+    from regulens.cli import (
+        checks,
+        evaluate,
+        evidence,
+        gate,
+        rbac,
+        report,
+        review,
+        snapshot,
+        validate,
+    )
 
-    for module in (checks, evaluate, evidence, gate, rbac, snapshot, validate):
+    for module in (checks, evaluate, evidence, gate, rbac, report, review, snapshot, validate):
         module.register(cli)
 
 

@@ -120,13 +120,15 @@ def record_outcome(
         )
 
 
-def _trusted(public_keys: tuple[str, ...]) -> TrustedKeys | None:
+def trusted_keys(public_keys: tuple[str, ...]) -> TrustedKeys | None:
+    """Load the --public-key files (None when none were given)."""
     from regulens.evidence.keys import load_trusted
 
     return load_trusted(public_keys) if public_keys else None
 
 
-def _checkpoints(files: tuple[str, ...]) -> list[StoredCheckpoint]:
+def extra_checkpoints(files: tuple[str, ...]) -> list[StoredCheckpoint]:
+    """Load the --checkpoint files kept outside the store."""
     from regulens.evidence.checkpoint import parse_checkpoint_file
 
     out: list[StoredCheckpoint] = []
@@ -184,8 +186,8 @@ def verify_cmd(
     """Recompute every hash, link and signature; exit 0 only when OK, 2 otherwise."""
     from regulens.evidence.verify import verify_store
 
-    trusted = _trusted(public_keys)
-    extra = _checkpoints(checkpoint_files)
+    trusted = trusted_keys(public_keys)
+    extra = extra_checkpoints(checkpoint_files)
     if trusted is None:
         click.echo("note: signatures not checked (no --public-key)", err=True)
     with open_evidence(evidence) as store:
@@ -385,7 +387,7 @@ def verify_bundle_cmd(
     from regulens.evidence.keys import load_trusted
 
     trusted = load_trusted(public_keys)
-    extra = _checkpoints(checkpoint_files)
+    extra = extra_checkpoints(checkpoint_files)
     try:
         with Path(bundle).open("rb") as fh:
             report = verify_bundle(fh, trusted, checkpoints=extra)

@@ -31,6 +31,7 @@ def write_atomic(path: str, data: bytes, *, force: bool) -> None:
         raise ConfigError(f"{path}: directory {directory} does not exist")
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=directory)
     try:
+        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp's 0600 is for the temp file, not the output
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
@@ -46,6 +47,12 @@ def write_atomic(path: str, data: bytes, *, force: bool) -> None:
                 ) from None
     finally:
         Path(tmp).unlink(missing_ok=True)
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
 
 
 def emit(data: bytes, output: str | None, *, force: bool) -> None:

@@ -1,0 +1,134 @@
+"""`regulens report`: a compliance report for a period, built only from verified evidence."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, TypeVar
+
+import click
+
+from regulens import __version__, clock
+from regulens.cli.common import Timestamp
+from regulens.cli.evidence import evidence_option, extra_checkpoints, open_evidence, trusted_keys
+from regulens.cli.output import emit
+from regulens.errors import InputDataError
+from regulens.reports.compliance import compliance_facts
+from regulens.reports.loading import Verification, load_runs, verify_evidence
+from regulens.reports.render import COMPLIANCE_FORMATS, render_compliance
+from regulens.reports.runs import iso, parse_period
+
+F = TypeVar("F", bound=Callable[..., Any])
+log = logging.getLogger(__name__)
+TOOL = {"name": "regulens", "version": __version__}
+
+
+def verification_options(func: F) -> F:
+    """Add --stream, --public-key, --checkpoint and --allow-unverified."""
+    func = click.option(
+        "--allow-unverified",
+        is_flag=True,
+        help="Write the document even when the evidence does not verify (stated prominently).",
+    )(func)
+    func = click.option(
+        "--checkpoint",
+        "checkpoint_files",
+        multiple=True,
+        metavar="FILE",
+        help="Exported checkpoint to verify against (repeatable).",
+    )(func)
+    func = click.option(
+        "--public-key",
+        "public_keys",
+        multiple=True,
+        metavar="FILE",
+        help="Trusted public key: records must be signed by it (repeatable).",
+    )(func)
+    return click.option(
+        "--stream", "stream", metavar="NAME", help="One evidence stream (default: all)."
+    )(func)
+
+
+def check_verification(verification: Verification, *, allow_unverified: bool) -> None:
+    """Refuse (exit 2) on evidence that does not verify, unless the user accepts it loudly."""
+    if verification.ok:
+        click.echo(f"evidence: {verification.status}: {verification.message}", err=True)
+        return
+    text = f"evidence does not verify: {verification.status}: {verification.message}"
+    if not allow_unverified:
+        raise InputDataError(
+            text,
+            hint="investigate with `regulens evidence verify`; --allow-unverified writes the "
+            "document anyway, marked UNVERIFIED",
+        )
+    bar = "!" * 72
+    click.echo(
+        f"{bar}\nWARNING: {text}\nWARNING: --allow-unverified: the document is marked "
+        f"UNVERIFIED EVIDENCE\n{bar}",
+        err=True,
+    )
+
+
+@click.command("report")
+@evidence_option
+@click.option("--period", metavar="YYYY-MM|YYYY-Qn", help="A month (2026-11) or quarter (2026-Q4).")
+@click.option("--since", type=Timestamp(), help="Start of the period (inclusive).")
+@click.option("--until", type=Timestamp(), help="End of the period (exclusive).")
+@verification_options
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(COMPLIANCE_FORMATS),
+    default="html",
+    show_default=True,
+)
+@click.option("--output", "-o", "output", metavar="FILE", help="Write here (atomically).")
+@click.option("--force", is_flag=True, help="Overwrite an existing --output file.")
+def report_cmd(
+    evidence: str | None,
+    period: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    stream: str | None,
+    public_keys: tuple[str, ...],
+    checkpoint_files: tuple[str, ...],
+    allow_unverified: bool,
+    fmt: str,
+    output: str | None,
+    force: bool,
+) -> int:
+    """Compliance report for auditors (per control and policy, gates, exceptions, RPO/RTO, KPIs).
+
+    The evidence is verified first; a broken chain exits 2 unless --allow-unverified.
+    """
+    chosen = parse_period(period, since, until)
+    trusted = trusted_keys(public_keys)
+    extra = extra_checkpoints(checkpoint_files)
+    with open_evidence(evidence) as store:
+        verification = verify_evidence(store, stream=stream, trusted=trusted, checkpoints=extra)
+        check_verification(verification, allow_unverified=allow_unverified)
+        runs = list(load_runs(store, stream))
+        label = store.label
+    facts = compliance_facts(
+        runs,
+        chosen,
+        evidence=verification.evidence_json(label, allow_unverified=allow_unverified),
+        generated_at=iso(clock.now()),
+        tool=TOOL,
+        streams=[stream] if stream else None,
+    )
+    if not facts["summary"]["runs"]:
+        click.echo(f"note: no recorded run evaluated during {chosen.label}", err=True)
+    emit(render_compliance(facts, fmt), output, force=force)
+    if output is not None:
+        click.echo(
+            f"wrote {fmt} report for {chosen.label} ({facts['summary']['runs']} runs) to {output}",
+            err=True,
+        )
+    return 0
+
+
+def register(group: click.Group) -> None:
+    """Add the command to the CLI."""
+    group.add_command(report_cmd)

@@ -1,0 +1,148 @@
+"""`regulens review`: the monthly security review pack, and `review sign` to record sign-off."""
+
+from __future__ import annotations
+
+import os
+from datetime import date as date_type
+
+import click
+
+from regulens import __version__, clock
+from regulens.cli.evidence import (
+    evidence_option,
+    extra_checkpoints,
+    open_evidence,
+    signing_key_option,
+    trusted_keys,
+)
+from regulens.cli.output import emit
+from regulens.cli.report import TOOL, check_verification, verification_options
+from regulens.errors import ConfigError
+from regulens.evidence.canonical import canonical_json
+from regulens.evidence.chain import DEFAULT_STREAM
+from regulens.evidence.keys import load_signer
+from regulens.evidence.record import ci_metadata, new_run_id
+from regulens.reports.loading import load_runs, load_section, verify_evidence
+from regulens.reports.render import REVIEW_FORMATS, render_review
+from regulens.reports.review import review_facts
+from regulens.reports.runs import iso, month_period
+from regulens.reports.signoff import SIGNOFF_COMMAND, signoff_statement
+
+
+@click.group("review", invoke_without_command=True)
+@evidence_option
+@click.option("--month", metavar="YYYY-MM", help="The month under review (2026-11).")
+@verification_options
+@click.option(
+    "--format", "fmt", type=click.Choice(REVIEW_FORMATS), default="html", show_default=True
+)
+@click.option("--output", "-o", "output", metavar="FILE", help="Write here (atomically).")
+@click.option("--force", is_flag=True, help="Overwrite an existing --output file.")
+@click.pass_context
+def review_group(
+    ctx: click.Context,
+    evidence: str | None,
+    month: str | None,
+    stream: str | None,
+    public_keys: tuple[str, ...],
+    checkpoint_files: tuple[str, ...],
+    allow_unverified: bool,
+    fmt: str,
+    output: str | None,
+    force: bool,
+) -> int:
+    """Monthly security review pack: RBAC drift, privileged subjects, exceptions, vulnerabilities,
+    changes, audit policy, recovery and KPI breaches, sign-off.
+    """
+    if ctx.invoked_subcommand is not None:
+        return 0
+    if month is None:
+        raise ConfigError("missing --month", hint="e.g. regulens review --month 2026-11 -o r.html")
+    period = month_period(month)
+    trusted = trusted_keys(public_keys)
+    extra = extra_checkpoints(checkpoint_files)
+    with open_evidence(evidence) as store:
+        verification = verify_evidence(store, stream=stream, trusted=trusted, checkpoints=extra)
+        check_verification(verification, allow_unverified=allow_unverified)
+        runs = list(load_runs(store, stream))
+        facts = review_facts(
+            runs,
+            period,
+            lambda digest: load_section(store, digest),
+            evidence=verification.evidence_json(store.label, allow_unverified=allow_unverified),
+            generated_at=iso(clock.now()),
+            tool=TOOL,
+            all_records=runs,
+        )
+    emit(render_review(facts, fmt), output, force=force)
+    if output is not None:
+        click.echo(f"wrote {fmt} review pack for {month} to {output}", err=True)
+    return 0
+
+
+@review_group.command("sign")
+@evidence_option
+@click.option("--month", required=True, metavar="YYYY-MM", help="The month that was reviewed.")
+@click.option("--reviewer", required=True, metavar="NAME", help="Who reviewed and signs off.")
+@click.option("--notes", metavar="TEXT", help="Findings, follow-ups or remarks.")
+@click.option("--date", "date", metavar="YYYY-MM-DD", help="Sign-off date (default: today, UTC).")
+@click.option(
+    "--stream",
+    "stream",
+    default=DEFAULT_STREAM,
+    show_default=True,
+    metavar="NAME",
+    help="Evidence stream to record the sign-off in.",
+)
+@signing_key_option
+def sign_cmd(
+    evidence: str | None,
+    month: str,
+    reviewer: str,
+    notes: str | None,
+    date: str | None,
+    stream: str,
+    signing_key: str | None,
+) -> int:
+    """Record the review's sign-off (reviewer, date, notes) in the evidence store."""
+    month_period(month)
+    if not reviewer.strip():
+        raise ConfigError("--reviewer must not be empty")
+    now = clock.now()
+    day = date or now.date().isoformat()
+    try:
+        date_type.fromisoformat(day)
+    except ValueError as exc:
+        raise ConfigError(f"--date {day!r} is not a date like 2026-12-02") from exc
+    signer = load_signer(signing_key) if signing_key else None
+    run_id = new_run_id()
+    statement = signoff_statement(
+        run_id=run_id,
+        stream=stream,
+        month=month,
+        reviewer=reviewer.strip(),
+        date=day,
+        notes=notes,
+        recorded_at=now,
+        tool_version=__version__,
+        ci=ci_metadata(os.environ),
+    )
+    with open_evidence(evidence) as store:
+        stored = store.append(
+            stream,
+            run_id,
+            SIGNOFF_COMMAND,
+            iso(now),
+            canonical_json(statement),
+            signer=signer,
+        )
+    click.echo(
+        f"recorded sign-off of {month} by {reviewer.strip()} as run {stored.run_id} "
+        f"({stored.stream}#{stored.seq})"
+    )
+    return 0
+
+
+def register(group: click.Group) -> None:
+    """Add the command group to the CLI."""
+    group.add_command(review_group)

@@ -1,0 +1,105 @@
+"""One evaluation run, shared by `evaluate` and `gate`: load, judge, record, render.
+
+Every I/O happens in `load` (and `record`); `judge` is pure. A run that is
+recorded is recorded before anything is printed, so a store failure (exit 4)
+never follows a printed allow.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+
+import click
+
+from regulens.cli.common import (
+    build_snapshot,
+    exception_options,
+    input_options,
+    load_exceptions,
+    load_selected,
+    output_options,
+    policy_options,
+    resolve_now,
+)
+from regulens.cli.evidence import record_options, record_outcome
+from regulens.cli.render import FORMATS
+from regulens.engine import EvalContext, decide, evaluate
+from regulens.engine.exceptions import PolicyException, apply_exceptions
+from regulens.engine.outcome import Outcome
+from regulens.engine.policy import Policy
+from regulens.evidence.statement import Command
+from regulens.policies import LoadedPolicies
+from regulens.snapshot import Snapshot
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass(frozen=True)
+class Run:
+    """The loaded inputs of one run: policies, exceptions, snapshot and time."""
+
+    loaded: LoadedPolicies
+    policies: list[Policy]
+    exceptions: list[PolicyException]
+    snapshot: Snapshot
+    now: datetime
+
+
+def run_options(func: F) -> F:
+    """Add the options `evaluate` and `gate` share (policies, inputs, output, evidence)."""
+    func = record_options(func)
+    func = click.option(
+        "--show-passed", is_flag=True, help="Table format: list passing results too."
+    )(func)
+    for add in (output_options(FORMATS), exception_options, input_options, policy_options):
+        func = add(func)
+    return func
+
+
+def load(
+    policies: tuple[str, ...],
+    select: tuple[str, ...],
+    skip: tuple[str, ...],
+    exceptions: tuple[str, ...],
+    inputs: dict[str, Any],
+    now: datetime | None,
+) -> Run:
+    """Load policies and exceptions, then collect the snapshot (every input is read here)."""
+    loaded, chosen = load_selected(policies, select, skip)
+    waivers = load_exceptions(exceptions, loaded)
+    at = resolve_now(now)
+    return Run(loaded, chosen, waivers, build_snapshot(inputs, chosen, at), at)
+
+
+def judge(run: Run) -> Outcome:
+    """Evaluate, apply exceptions and decide: pure, no I/O."""
+    results = evaluate(run.policies, run.snapshot, EvalContext(now=run.now))
+    results, report = apply_exceptions(results, run.exceptions, run.now)
+    return Outcome.of(decide(results), results, run.snapshot, run.now, report)
+
+
+def record(
+    command: Command,
+    run: Run,
+    outcome: Outcome,
+    *,
+    evidence: str | None,
+    stream: str,
+    signing_key: str | None,
+) -> None:
+    """Record the decision in the evidence store (EvidenceError: exit 4, nothing printed)."""
+    stored = record_outcome(
+        command=command,
+        outcome=outcome,
+        snapshot=run.snapshot,
+        loaded=run.loaded,
+        selected=[p.id for p in run.policies],
+        waivers=run.exceptions,
+        evidence=evidence,
+        stream=stream,
+        signing_key=signing_key,
+    )
+    click.echo(f"recorded run {stored.run_id} as {stored.stream}#{stored.seq}", err=True)

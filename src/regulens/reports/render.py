@@ -1,0 +1,297 @@
+"""Render report facts (from `compliance_facts` / `review_facts`) as JSON, Markdown or HTML.
+
+Renderers only lay out the facts; the plots are drawn here from the same facts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from functools import cache
+from typing import Any
+
+import orjson
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup, escape
+
+from regulens.reports.runs import Period, parse_time
+from regulens.reports.svg import Point, Series, anchor, time_series
+
+DASH = "\u2013"  # an en dash: "nothing measured"
+COMPLIANCE_FORMATS = ("html", "markdown", "json", "oscal")
+REVIEW_FORMATS = ("html", "markdown", "json")
+
+
+def pct(value: Any) -> str:
+    """A rate in [0, 1] as a percentage, or an en dash when nothing was judged."""
+    return DASH if value is None else f"{float(value) * 100:.1f} %"
+
+
+def duration(value: Any) -> str:
+    """Seconds as `1d 2h`, `14m 10s` or `42s`."""
+    if value is None:
+        return DASH
+    total = round(float(value))
+    sign = "-" if total < 0 else ""
+    total = abs(total)
+    parts: list[str] = []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        if total >= size or (unit == "s" and not parts):
+            parts.append(f"{total // size}{unit}")
+            total %= size
+        if len(parts) == 2:
+            break
+    return sign + " ".join(parts)
+
+
+def number(value: Any) -> str:
+    """A measured value without noise digits."""
+    if value is None:
+        return DASH
+    return f"{float(value):.4g}"
+
+
+def short(run: str) -> str:
+    """A run id as shown in running text (UUIDs are cut to 8 characters; the index has all)."""
+    return run[:8] if len(run) > 12 else run
+
+
+def _link_text(run: str) -> str:
+    # Plain string building: these links are the bulk of a big report.
+    return (
+        f'<a href="#{escape(anchor(run))}" class="run" title="run {escape(run)}">'
+        f"{escape(short(run))}</a>"
+    )
+
+
+def _html_link(run: str) -> Markup:
+    return Markup(_link_text(run))  # noqa: S704 - every part is escaped
+
+
+def _html_runs(runs: Iterable[str], limit: int = 6) -> Markup:
+    ids = list(dict.fromkeys(runs))
+    links = " ".join(_link_text(r) for r in ids)
+    if len(ids) <= limit:
+        return Markup(links)  # noqa: S704 - every part is escaped
+    return Markup(  # noqa: S704 - every part is escaped
+        f'<details class="runs"><summary>{len(ids)} runs</summary>{links}</details>'
+    )
+
+
+def _md_cell(value: Any) -> str:
+    text = "" if value is None else str(value)
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _md_runs(runs: Iterable[str], limit: int = 4) -> str:
+    ids = list(dict.fromkeys(runs))
+    link = [f"[{r}](#{anchor(r)})" for r in ids]
+    if len(link) <= limit:
+        return ", ".join(link)
+    return f"{len(link)} runs: {link[0]}, {link[1]} … {link[-2]}, {link[-1]}"
+
+
+def _run_link_html(run: Any) -> Markup:
+    if not run:
+        return escape(DASH)
+    return _html_link(str(run))
+
+
+def _run_link_md(run: Any) -> str:
+    return f"[{run}](#{anchor(str(run))})" if run else DASH
+
+
+def _json_dumps(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+@cache
+def _environment(kind: str) -> Environment:
+    html = kind == "html"
+    env = Environment(
+        loader=PackageLoader("regulens.reports", "templates"),
+        # Markdown is not HTML: escaping it would corrupt the text (cells are escaped by `cell`).
+        autoescape=select_autoescape(["html", "j2"]) if html else False,  # noqa: S701
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(
+        pct=pct,
+        duration=duration,
+        number=number,
+        anchor=anchor,
+        runs=_html_runs if html else _md_runs,
+        run=_run_link_html if html else _run_link_md,
+        cell=(lambda v: v) if html else _md_cell,
+        tojson_compact=_json_dumps,
+    )
+    return env
+
+
+def _period(facts: Mapping[str, Any]) -> Period:
+    p = facts["period"]
+    return Period(p["label"], parse_time(p["since"]), parse_time(p["until"]))
+
+
+def compliance_figures(facts: Mapping[str, Any]) -> dict[str, Any]:
+    """The SVG figures of the compliance report, keyed by figure id."""
+    period = _period(facts)
+    figures: dict[str, Any] = {}
+    trend = [p for p in facts["pass_rate_trend"] if p["pass_rate"] is not None]
+    if trend:
+        points = [
+            Point(
+                parse_time(p["at"]),
+                p["pass_rate"] * 100,
+                p["run"],
+                ok=p["passed"] == p["judged"],
+                label=f"{p['passed']}/{p['judged']} policies passed",
+            )
+            for p in trend
+        ]
+        figures["pass-rate"] = {
+            "title": "Pass rate of policies per run",
+            "svg": time_series(
+                [Series("pass rate", points)],
+                period,
+                title="Pass rate of policies per run",
+                y_label="% policies passing",
+                y_max=100.0,
+                fmt=lambda v: f"{v:.0f}",
+            ),
+            "runs": [p["run"] for p in trend],
+        }
+    for backup in facts["recovery"]["backups"]:
+        pts = [p for p in backup["points"] if p["age_seconds"] is not None]
+        if not pts:
+            continue
+        rpo = backup["max_age_seconds"]
+        title = f"Backup age of {backup['target']} vs RPO ({backup['policy']})"
+        figures[f"backup-{backup['policy']}-{backup['target']}"] = {
+            "title": title,
+            "svg": time_series(
+                [
+                    Series(
+                        backup["target"],
+                        [
+                            Point(
+                                parse_time(p["at"]),
+                                p["age_seconds"] / 60,
+                                p["run"],
+                                ok=p["status"] == "pass",
+                                label=f"age {duration(p['age_seconds'])}",
+                            )
+                            for p in pts
+                        ],
+                    )
+                ],
+                period,
+                title=title,
+                y_label="backup age (minutes)",
+                threshold=rpo / 60 if rpo is not None else None,
+                threshold_label=f"RPO {duration(rpo)}",
+                fmt=lambda v: f"{v:.0f}",
+            ),
+            "runs": [p["run"] for p in pts],
+        }
+    for kpi in facts["kpis"]:
+        pts = [p for p in kpi["points"] if p["value"] is not None]
+        if not pts:
+            continue
+        unit = kpi.get("unit") or ""
+        title = f"{kpi['policy']}: measured value vs threshold"
+        figures[f"kpi-{kpi['policy']}"] = {
+            "title": title,
+            "svg": time_series(
+                [
+                    Series(
+                        kpi["policy"],
+                        [
+                            Point(
+                                parse_time(p["at"]),
+                                p["value"],
+                                p["run"],
+                                ok=p["status"] == "pass",
+                                label=f"{number(p['value'])} {unit}".strip(),
+                            )
+                            for p in pts
+                        ],
+                    )
+                ],
+                period,
+                title=title,
+                y_label=unit or "value",
+                threshold=kpi["threshold"],
+                threshold_label=f"threshold {kpi['comparator']} {number(kpi['threshold'])}",
+                fmt=number,
+            ),
+            "runs": [p["run"] for p in pts],
+        }
+    return figures
+
+
+def review_figures(facts: Mapping[str, Any]) -> dict[str, Any]:
+    """The SVG figures of the review pack (vulnerability trend by severity)."""
+    vulns = facts["vulnerabilities"]
+    if not vulns["points"]:
+        return {}
+    period = _period(facts)
+    series = [
+        Series(
+            severity,
+            [
+                Point(parse_time(p["at"]), float(p["counts"][severity]), p["run"])
+                for p in vulns["points"]
+            ],
+        )
+        for severity in vulns["severities"]
+    ]
+    title = "Open vulnerabilities by severity per run"
+    return {
+        "vulnerabilities": {
+            "title": title,
+            "svg": time_series(
+                series, period, title=title, y_label="findings", fmt=lambda v: f"{v:.0f}"
+            ),
+            "runs": [p["run"] for p in vulns["points"]],
+        }
+    }
+
+
+def render_json(facts: Mapping[str, Any]) -> bytes:
+    """The facts as indented JSON (the machine-readable report)."""
+    return orjson.dumps(facts, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n"
+
+
+def _template(kind: str, name: str, **context: Any) -> bytes:
+    return _environment(kind).get_template(name).render(**context).encode("utf-8")
+
+
+def render_compliance(facts: Mapping[str, Any], fmt: str) -> bytes:
+    """Render the compliance report as html, markdown, json or oscal."""
+    if fmt == "json":
+        return render_json(facts)
+    if fmt == "oscal":
+        from regulens.reports.oscal import render_oscal
+
+        return render_oscal(facts)
+    if fmt == "markdown":
+        return _template("markdown", "compliance.md.j2", r=facts)
+    if fmt == "html":
+        return _template("html", "compliance.html.j2", r=facts, figures=compliance_figures(facts))
+    raise ValueError(f"unknown report format {fmt!r}")
+
+
+def render_review(facts: Mapping[str, Any], fmt: str) -> bytes:
+    """Render the monthly review pack as html, markdown or json."""
+    if fmt == "json":
+        return render_json(facts)
+    if fmt == "markdown":
+        return _template("markdown", "review.md.j2", r=facts)
+    if fmt == "html":
+        return _template("html", "review.html.j2", r=facts, figures=review_figures(facts))
+    raise ValueError(f"unknown review format {fmt!r}")
+
+
+__all__ = ["COMPLIANCE_FORMATS", "REVIEW_FORMATS", "render_compliance", "render_review"]
