@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -14,10 +14,10 @@ from regulens.cli.common import Timestamp
 from regulens.cli.evidence import evidence_option, extra_checkpoints, open_evidence, trusted_keys
 from regulens.cli.output import emit
 from regulens.errors import InputDataError
-from regulens.reports.compliance import compliance_facts
-from regulens.reports.loading import Verification, load_runs, verify_evidence
-from regulens.reports.render import COMPLIANCE_FORMATS, render_compliance
-from regulens.reports.runs import iso, parse_period
+from regulens.reports.formats import COMPLIANCE_FORMATS
+
+if TYPE_CHECKING:  # renderers (jinja2) and the evidence store (SQLAlchemy) load when used
+    from regulens.reports.loading import Verification
 
 F = TypeVar("F", bound=Callable[..., Any])
 log = logging.getLogger(__name__)
@@ -102,6 +102,11 @@ def report_cmd(
 
     The evidence is verified first; a broken chain exits 2 unless --allow-unverified.
     """
+    from regulens.reports.compliance import compliance_facts
+    from regulens.reports.loading import load_runs, verify_evidence
+    from regulens.reports.render import render_compliance
+    from regulens.reports.runs import iso, parse_period
+
     chosen = parse_period(period, since, until)
     trusted = trusted_keys(public_keys)
     extra = extra_checkpoints(checkpoint_files)

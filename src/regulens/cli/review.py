@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from datetime import date as date_type
+from typing import TYPE_CHECKING
 
 import click
 
@@ -18,15 +19,11 @@ from regulens.cli.evidence import (
 from regulens.cli.output import emit
 from regulens.cli.report import TOOL, check_verification, verification_options
 from regulens.errors import ConfigError
-from regulens.evidence.canonical import canonical_json
 from regulens.evidence.chain import DEFAULT_STREAM
-from regulens.evidence.keys import load_signer
-from regulens.evidence.record import ci_metadata, new_run_id
-from regulens.reports.loading import load_runs, load_section, verify_evidence
-from regulens.reports.render import REVIEW_FORMATS, render_review
-from regulens.reports.review import review_facts
-from regulens.reports.runs import iso, month_period
-from regulens.reports.signoff import SIGNOFF_COMMAND, signoff_statement
+from regulens.reports.formats import REVIEW_FORMATS
+
+if TYPE_CHECKING:  # renderers (jinja2) and the evidence store (SQLAlchemy) load when used
+    pass
 
 
 @click.group("review", invoke_without_command=True)
@@ -54,6 +51,11 @@ def review_group(
     """Monthly security review pack: RBAC drift, privileged subjects, exceptions, vulnerabilities,
     changes, audit policy, recovery and KPI breaches, sign-off.
     """
+    from regulens.reports.loading import load_runs, load_section, verify_evidence
+    from regulens.reports.render import render_review
+    from regulens.reports.review import review_facts
+    from regulens.reports.runs import iso, month_period
+
     if ctx.invoked_subcommand is not None:
         return 0
     if month is None:
@@ -105,6 +107,12 @@ def sign_cmd(
     signing_key: str | None,
 ) -> int:
     """Record the review's sign-off (reviewer, date, notes) in the evidence store."""
+    from regulens.evidence.canonical import canonical_json
+    from regulens.evidence.keys import load_signer
+    from regulens.evidence.record import ci_metadata, new_run_id
+    from regulens.reports.runs import iso, month_period
+    from regulens.reports.signoff import SIGNOFF_COMMAND, signoff_statement
+
     month_period(month)
     if not reviewer.strip():
         raise ConfigError("--reviewer must not be empty")

@@ -13,12 +13,11 @@ import orjson
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 
+from regulens.reports.formats import COMPLIANCE_FORMATS, REVIEW_FORMATS
 from regulens.reports.runs import Period, parse_time
 from regulens.reports.svg import Point, Series, anchor, time_series
 
 DASH = "\u2013"  # an en dash: "nothing measured"
-COMPLIANCE_FORMATS = ("html", "markdown", "json", "oscal")
-REVIEW_FORMATS = ("html", "markdown", "json")
 
 
 def pct(value: Any) -> str:

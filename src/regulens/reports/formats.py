@@ -1,0 +1,6 @@
+"""Output formats of the report commands (no renderer imports: read at CLI start-up)."""
+
+from __future__ import annotations
+
+COMPLIANCE_FORMATS = ("html", "markdown", "json", "oscal")
+REVIEW_FORMATS = ("html", "markdown", "json")
