@@ -6,11 +6,12 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
+from typing import TYPE_CHECKING
 
 from regulens.sources.kubernetes import ListProgress, NoProgress
+
+if TYPE_CHECKING:  # rich is imported only when bars are drawn (a terminal, not CI)
+    from rich.progress import Progress, TaskID
 
 
 def interactive() -> bool:
@@ -46,6 +47,9 @@ def list_progress() -> Iterator[ListProgress]:
     if not interactive():
         yield NoProgress()
         return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
     with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
         yield RichListProgress(progress)
