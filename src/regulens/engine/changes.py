@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import datetime
+from typing import Literal
 
 from regulens.engine.results import Finding
 from regulens.engine.types import Status
@@ -31,4 +33,27 @@ def not_required(change: ChangeRequest) -> Finding:
         Status.SKIP,
         f"{change.metadata.id}: not required for {category} changes",
         details={"category": category},
+    )
+
+
+def required_text(
+    change: ChangeRequest,
+    categories: Sequence[Category],
+    field: Literal["rollback", "incident"],
+    *,
+    present: Callable[[str], str],
+    missing: str,
+) -> Finding:
+    """Judge a free-text field a category requires: skip, pass with the value, or fail."""
+    spec = change.spec
+    if spec.category not in categories:
+        return not_required(change)
+    value = getattr(spec, field)
+    if value and value.strip():
+        return Finding(
+            Status.PASS, f"{change.metadata.id}: {present(value)}", details={field: value}
+        )
+    return Finding(
+        Status.FAIL,
+        f"{change.metadata.id}: {spec.category.value} change {missing} (set spec.{field})",
     )

@@ -7,12 +7,11 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from regulens.engine.changes import change_of, not_required
+from regulens.engine.changes import change_of, required_text
 from regulens.engine.checks.base import Check
 from regulens.engine.context import EvalContext
 from regulens.engine.inputs import Input
 from regulens.engine.results import Finding
-from regulens.engine.types import Status
 from regulens.snapshot import Snapshot
 from regulens.snapshot.change import Category
 
@@ -29,19 +28,11 @@ class ChangeEmergencyIncident(Check):
     def evaluate(self, snap: Snapshot, ctx: EvalContext) -> Iterator[Finding]:
         """Require spec.incident for the configured categories."""
         change = change_of(snap)
-        spec = change.spec
-        if spec.category not in self.categories:
-            yield not_required(change)
-            return
-        if spec.incident and spec.incident.strip():
-            yield Finding(
-                Status.PASS,
-                f"{change.metadata.id}: {spec.category.value} change for incident {spec.incident}",
-                details={"incident": spec.incident},
-            )
-        else:
-            yield Finding(
-                Status.FAIL,
-                f"{change.metadata.id}: {spec.category.value} change names no incident "
-                "(set spec.incident)",
-            )
+        category = change.spec.category.value
+        yield required_text(
+            change,
+            self.categories,
+            "incident",
+            present=lambda incident: f"{category} change for incident {incident}",
+            missing="names no incident",
+        )
