@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -17,6 +18,7 @@ from regulens.errors import InputDataError
 from regulens.reports.formats import COMPLIANCE_FORMATS
 
 if TYPE_CHECKING:  # renderers (jinja2) and the evidence store (SQLAlchemy) load when used
+    from regulens.evidence.store import EvidenceStore
     from regulens.reports.loading import Verification
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -70,6 +72,26 @@ def check_verification(verification: Verification, *, allow_unverified: bool) ->
     )
 
 
+@contextmanager
+def verified_runs(
+    evidence: str | None,
+    stream: str | None,
+    public_keys: tuple[str, ...],
+    checkpoint_files: tuple[str, ...],
+    *,
+    allow_unverified: bool,
+) -> Iterator[tuple[EvidenceStore, Verification, list[Any]]]:
+    """Open the store, verify it (refusing a broken one) and yield it with its decoded runs."""
+    from regulens.reports.loading import load_runs, verify_evidence
+
+    trusted = trusted_keys(public_keys)
+    extra = extra_checkpoints(checkpoint_files)
+    with open_evidence(evidence) as store:
+        verification = verify_evidence(store, stream=stream, trusted=trusted, checkpoints=extra)
+        check_verification(verification, allow_unverified=allow_unverified)
+        yield store, verification, list(load_runs(store, stream))
+
+
 @click.command("report")
 @evidence_option
 @click.option("--period", metavar="YYYY-MM|YYYY-Qn", help="A month (2026-11) or quarter (2026-Q4).")
@@ -103,17 +125,13 @@ def report_cmd(
     The evidence is verified first; a broken chain exits 2 unless --allow-unverified.
     """
     from regulens.reports.compliance import compliance_facts
-    from regulens.reports.loading import load_runs, verify_evidence
     from regulens.reports.render import render_compliance
     from regulens.reports.runs import iso, parse_period
 
     chosen = parse_period(period, since, until)
-    trusted = trusted_keys(public_keys)
-    extra = extra_checkpoints(checkpoint_files)
-    with open_evidence(evidence) as store:
-        verification = verify_evidence(store, stream=stream, trusted=trusted, checkpoints=extra)
-        check_verification(verification, allow_unverified=allow_unverified)
-        runs = list(load_runs(store, stream))
+    with verified_runs(
+        evidence, stream, public_keys, checkpoint_files, allow_unverified=allow_unverified
+    ) as (store, verification, runs):
         label = store.label
     facts = compliance_facts(
         runs,

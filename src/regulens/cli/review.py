@@ -11,13 +11,11 @@ import click
 from regulens import __version__, clock
 from regulens.cli.evidence import (
     evidence_option,
-    extra_checkpoints,
     open_evidence,
     signing_key_option,
-    trusted_keys,
 )
 from regulens.cli.output import emit
-from regulens.cli.report import TOOL, check_verification, verification_options
+from regulens.cli.report import TOOL, verification_options, verified_runs
 from regulens.errors import ConfigError
 from regulens.evidence.chain import DEFAULT_STREAM
 from regulens.reports.formats import REVIEW_FORMATS
@@ -51,7 +49,7 @@ def review_group(
     """Monthly security review pack: RBAC drift, privileged subjects, exceptions, vulnerabilities,
     changes, audit policy, recovery and KPI breaches, sign-off.
     """
-    from regulens.reports.loading import load_runs, load_section, verify_evidence
+    from regulens.reports.loading import load_section
     from regulens.reports.render import render_review
     from regulens.reports.review import review_facts
     from regulens.reports.runs import iso, month_period
@@ -61,12 +59,9 @@ def review_group(
     if month is None:
         raise ConfigError("missing --month", hint="e.g. regulens review --month 2026-11 -o r.html")
     period = month_period(month)
-    trusted = trusted_keys(public_keys)
-    extra = extra_checkpoints(checkpoint_files)
-    with open_evidence(evidence) as store:
-        verification = verify_evidence(store, stream=stream, trusted=trusted, checkpoints=extra)
-        check_verification(verification, allow_unverified=allow_unverified)
-        runs = list(load_runs(store, stream))
+    with verified_runs(
+        evidence, stream, public_keys, checkpoint_files, allow_unverified=allow_unverified
+    ) as (store, verification, runs):
         facts = review_facts(
             runs,
             period,
