@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from regulens.engine.outcome import Outcome
-from regulens.evidence.canonical import canonical_json, digest_of
+from regulens.evidence.canonical import canonical_json, sha256_hex
 from regulens.evidence.keys import Signer
 from regulens.evidence.statement import (
     RunMeta,
@@ -77,17 +77,17 @@ def ci_metadata(env: Mapping[str, str]) -> dict[str, Any] | None:
 
 def run_blobs(snapshot: Snapshot, loaded: LoadedPolicies, meta: RunMeta) -> list[Blob]:
     """Return the snapshot sections, policy sets and exceptions to store, keyed by digest."""
-    blobs = [
-        Blob(digest_of(doc), f"section:{name}", canonical_json(doc))
-        for name, doc in snapshot_sections(snapshot).items()
-    ]
-    blobs.extend(
-        Blob(digest_of(doc), "policyset", canonical_json(doc)) for doc in policy_documents(loaded)
-    )
+    blobs = [_blob(f"section:{name}", doc) for name, doc in snapshot_sections(snapshot).items()]
+    blobs.extend(_blob("policyset", doc) for doc in policy_documents(loaded))
     if meta.waivers:
-        docs = waiver_documents(meta.waivers)
-        blobs.append(Blob(digest_of(docs), "exceptions", canonical_json(docs)))
+        blobs.append(_blob("exceptions", waiver_documents(meta.waivers)))
     return blobs
+
+
+def _blob(kind: str, doc: Any) -> Blob:
+    """Canonicalise once: the stored bytes are exactly the bytes the digest names."""
+    data = canonical_json(doc)
+    return Blob(f"sha256:{sha256_hex(data)}", kind, data)
 
 
 def record_run(
