@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -10,7 +9,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
+from tests.support.components import component_missing
 
 FLAGS = [
     "--headless",
@@ -33,9 +32,7 @@ def chromium_binary() -> str:
         "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
     )
     if found is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("chromium is not installed (CI=true): run scripts/components.sh")
-        pytest.skip("chromium is not installed")
+        component_missing("chromium is not installed: run scripts/components.sh")
     return found
 
 

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 from pathlib import Path
 
-import pytest
-
 from tests.conftest import ROOT
+from tests.support.components import component_missing
 
 OSCAL_PYTHON = ROOT / ".venv-oscal" / "bin" / "python"
 SCRIPT = Path(__file__).with_name("oscal_validate.py")
@@ -17,9 +15,7 @@ SCRIPT = Path(__file__).with_name("oscal_validate.py")
 def validate_oscal(path: Path) -> None:
     """Assert that `path` is valid OSCAL assessment-results (skip when trestle is absent)."""
     if not OSCAL_PYTHON.exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail("compliance-trestle is not installed (CI=true): run `make oscal-venv`")
-        pytest.skip("compliance-trestle is not installed: run `make oscal-venv`")
+        component_missing("compliance-trestle is not installed: run `make oscal-venv`")
     proc = subprocess.run(
         [str(OSCAL_PYTHON), str(SCRIPT), str(path)],
         capture_output=True,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from datetime import datetime
 from pathlib import Path
 from xml.etree import ElementTree as ET
@@ -19,6 +18,7 @@ from regulens.reports.markdown import render_markdown
 from regulens.reports.policyreport import policy_reports, render_policyreport
 from regulens.reports.sarif import sarif_document
 from tests.conftest import EXAMPLES, ROOT
+from tests.support.components import component_missing
 
 NOW = "2026-11-30T01:30:00Z"
 
@@ -30,9 +30,7 @@ def _sarif_schema() -> dict[str, object]:
         if path.is_file():
             loaded: dict[str, object] = json.loads(path.read_text())
             return loaded
-    if os.environ.get("CI") == "true":
-        pytest.fail("../shared/schemas/sarif-schema-2.1.0.json is missing")
-    pytest.skip("../shared/schemas/sarif-schema-2.1.0.json is not available here")
+    component_missing("../shared/schemas/sarif-schema-2.1.0.json is not available here")
 
 
 def outcome(change: str, *manifests: str, exceptions: tuple[str, ...] = ()) -> Outcome:

@@ -20,6 +20,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from tests.support.components import component_missing
+
 
 @dataclass(frozen=True)
 class PostgresServer:
@@ -59,9 +61,7 @@ def _bin_dir() -> Path | None:
 
 
 def _missing(reason: str) -> None:
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"PostgreSQL is required in CI: {reason}")
-    pytest.skip(f"PostgreSQL not available: {reason}")
+    component_missing(f"PostgreSQL not available: {reason}")
 
 
 def start_server() -> Iterator[PostgresServer]:
