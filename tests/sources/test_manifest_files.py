@@ -1,4 +1,7 @@
-"""Directory expansion lists the same files, in the same order, as Path.rglob would."""
+"""Directory expansion lists the same files, in the same order, as Path.rglob would.
+
+Unlike rglob, nothing that cannot be read is dropped: a broken link is reported.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from regulens.sources.manifests import MANIFEST_SUFFIXES, ManifestError, manifest_files
+from regulens.sources.manifests import (
+    MANIFEST_SUFFIXES,
+    ManifestError,
+    expand_manifests,
+    manifest_files,
+)
 
 
 def _rglob(spec: str) -> list[str]:
@@ -41,19 +49,25 @@ def tree(tmp_path: Path) -> Path:
 
 
 def test_same_files_and_order_as_rglob(tree: Path) -> None:
-    found = manifest_files([str(tree)])
-    assert found == _rglob(str(tree))
-    assert str(tree / "x" / "y" / "z.yaml") in found
-    assert str(tree / "broken.yaml") not in found
+    found = expand_manifests([str(tree)])
+    assert found.files == _rglob(str(tree))
+    assert str(tree / "x" / "y" / "z.yaml") in found.files
+    # rglob drops the broken link silently; here it is reported
+    assert [str(u) for u in found.unreadable] == [
+        f"{tree / 'broken.yaml'}: broken symbolic link (its target does not exist)"
+    ]
+    with pytest.raises(ManifestError, match=r"broken\.yaml: broken symbolic link"):
+        manifest_files([str(tree)])
 
 
 def test_relative_spellings_keep_their_form(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tree.parent)
     for spec in ("m", "m/", "./m"):
-        assert manifest_files([spec]) == _rglob(spec)
+        assert expand_manifests([spec]).files == _rglob(spec)
     monkeypatch.chdir(tree)
-    assert manifest_files(["."]) == _rglob(".")
-    assert "a.yaml" in manifest_files(["."])
+    assert expand_manifests(["."]).files == _rglob(".")
+    assert "a.yaml" in expand_manifests(["."]).files
+    assert [u.path for u in expand_manifests(["."]).unreadable] == ["broken.yaml"]
 
 
 def test_directory_without_manifests_is_an_error(tmp_path: Path) -> None:

@@ -31,10 +31,10 @@ def test_multi_document_list_json_and_directories(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("a: 1\na: 2\n", "duplicate mapping key"),
+        ("a: 1\na: 2\n", ":2:1: a: duplicate key 'a'"),
         (CM.format(name="a") + "---\nfoo: bar\n", "document 1 (line 5): not a Kubernetes object"),
         ("- 1\n- 2\n", "not a Kubernetes object (a list)"),
-        ("a: [1\n", "document 0 (line 1)"),
+        ("a: [1\n", ":1:4: flow sequence opened here is never closed"),
     ],
 )
 def test_bad_manifests_name_file_and_document(tmp_path: Path, text: str, message: str) -> None:

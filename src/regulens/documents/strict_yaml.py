@@ -7,10 +7,17 @@ YAML 1.1 would read differently is an error, because another tool reading the
 same file would see another value. Anchors, aliases, explicit tags, duplicate
 keys and non-string keys are errors too. Every node's position is recorded so
 validation errors can name `file:line:col`.
+
+`KUBERNETES` rules read manifests the way the API server's YAML-to-JSON step
+does: aliases are expanded (bounded), a scalar key is its text (`1: a` and
+`true: b` are the keys "1" and "true"), and only a mapping or sequence used as
+a key is an error. The manifest reader uses them where yaml-rs cannot say
+where a problem is.
 """
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -18,6 +25,8 @@ from typing import Any
 
 import yaml
 
+from regulens.documents.files import why
+from regulens.documents.text import check_text, decode_text
 from regulens.errors import DocumentError, Problem
 
 try:  # the libyaml parser is much faster; events and marks are identical
@@ -32,6 +41,7 @@ MAX_BYTES = 4 * 1024 * 1024
 MAX_DEPTH = 64
 MAX_NODES = 200_000
 MAX_DOCUMENTS = 1_000
+INT_MIN, INT_MAX = -(2**63), 2**64 - 1  # what JSON tools (orjson, Go) can hold
 
 _NULL = {"", "~", "null", "Null", "NULL"}
 _TRUE = {"true", "True", "TRUE"}
@@ -53,6 +63,30 @@ _YAML11_NUMBER = re.compile(
     r"|[-+]?[0-9][0-9_]*_[0-9_]*(\.[0-9_]*)?"  # 1_000
     r"|[-+]?0b[01_]+"
 )
+
+
+@dataclass(frozen=True, slots=True)
+class Rules:
+    """What a reader accepts beyond plain YAML 1.2 data, and its size limits."""
+
+    aliases: bool = False  # expand anchors and aliases (else they are errors)
+    scalar_keys: bool = False  # a number/boolean/null key is its text (else an error)
+    yaml11_ambiguity: bool = True  # `no`, `0755`... are errors (else read as YAML 1.2)
+    tags: bool = False  # tags are ignored, `!!str` quotes (else explicit tags are errors)
+    max_bytes: int = MAX_BYTES
+    max_nodes: int = MAX_NODES
+
+
+STRICT = Rules()
+KUBERNETES = Rules(
+    aliases=True,
+    scalar_keys=True,
+    yaml11_ambiguity=False,
+    tags=True,
+    max_bytes=64 * 1024 * 1024,
+    max_nodes=2_000_000,
+)
+_STR_TAG = "tag:yaml.org,2002:str"
 
 
 @dataclass(frozen=True)
@@ -95,12 +129,14 @@ def format_path(path: Path) -> str:
 
 
 class _Builder:
-    def __init__(self, file: str, events: Iterator[Any]) -> None:
+    def __init__(self, file: str, events: Iterator[Any], rules: Rules = STRICT) -> None:
         self.file = file
         self.events = events
+        self.rules = rules
         self.problems: list[Problem] = []
         self.nodes = 0
         self.keys: dict[Path, tuple[int, int]] = {}
+        self.anchors: dict[str, tuple[Any, int]] = {}  # name -> (value, its node count)
 
     def fail(self, event: Any, path: Path, message: str) -> None:
         mark = event.start_mark
@@ -119,6 +155,7 @@ class _Builder:
                 plain: dict[Path, str] = {}
                 first = next(self.events)
                 self.keys = {}
+                self.anchors = {}  # anchors are local to their document
                 data = self.node(first, (), 0, locations, plain)
                 end = next(self.events)
                 assert isinstance(end, yaml.DocumentEndEvent)
@@ -133,19 +170,50 @@ class _Builder:
         locations: dict[Path, tuple[int, int]],
         plain: dict[Path, str],
     ) -> Any:
-        self.nodes += 1
-        if self.nodes > MAX_NODES:
-            raise _TooBig(event, f"more than {MAX_NODES} nodes")
+        self.count(event, 1)
         if depth > MAX_DEPTH:
             raise _TooBig(event, f"nested deeper than {MAX_DEPTH} levels")
         locations[path] = (event.start_mark.line + 1, event.start_mark.column + 1)
         if isinstance(event, yaml.AliasEvent):
-            self.fail(event, path, "aliases (*name) are not allowed; write the value out")
+            if not self.rules.aliases:
+                self.fail(event, path, "aliases (*name) are not allowed; write the value out")
+                return None
+            return self.alias(event, path)
+        anchor = getattr(event, "anchor", None)
+        if anchor is not None:
+            if not self.rules.aliases:
+                self.fail(event, path, f"anchors (&{anchor}) are not allowed")
+            else:
+                before = self.nodes
+                value = self.value(event, path, depth, locations, plain)
+                self.anchors[anchor] = (value, self.nodes - before + 1)
+                return value
+        return self.value(event, path, depth, locations, plain)
+
+    def count(self, event: Any, nodes: int) -> None:
+        self.nodes += nodes
+        if self.nodes > self.rules.max_nodes:
+            raise _TooBig(event, f"more than {self.rules.max_nodes} nodes")
+
+    def alias(self, event: Any, path: Path) -> Any:
+        found = self.anchors.get(event.anchor)
+        if found is None:
+            self.fail(event, path, f"alias *{event.anchor} names no anchor before it")
             return None
-        if getattr(event, "anchor", None) is not None:
-            self.fail(event, path, f"anchors (&{event.anchor}) are not allowed")
+        value, nodes = found
+        self.count(event, nodes)  # an alias costs what it expands to: no billion laughs
+        return copy.deepcopy(value)
+
+    def value(
+        self,
+        event: Any,
+        path: Path,
+        depth: int,
+        locations: dict[Path, tuple[int, int]],
+        plain: dict[Path, str],
+    ) -> Any:
         tag = getattr(event, "tag", None)
-        if tag is not None and tag != "!":
+        if tag is not None and tag != "!" and not self.rules.tags:
             self.fail(event, path, f"explicit tags ({tag}) are not allowed")
         if isinstance(event, yaml.ScalarEvent):
             return self.scalar(event, path, plain)
@@ -173,12 +241,24 @@ class _Builder:
                 return out
             key: str | None = None
             if not isinstance(key_event, yaml.ScalarEvent):
-                self.fail(key_event, path, "mapping keys must be strings")
+                what = {
+                    yaml.MappingStartEvent: "a mapping",
+                    yaml.SequenceStartEvent: "a sequence",
+                    yaml.AliasEvent: "an alias",
+                }.get(type(key_event), "not a scalar")
+                hint = (
+                    " (an unrendered template like {{ value }}? render it first)"
+                    if isinstance(key_event, yaml.MappingStartEvent)
+                    else ""
+                )
+                self.fail(key_event, path, f"mapping keys must be strings, got {what}{hint}")
                 self.skip(key_event)
             else:
                 raw = self.scalar(key_event, path, {})
                 if isinstance(raw, str):
                     key = raw
+                elif self.rules.scalar_keys:
+                    key = _key_text(raw, key_event.value)
                 else:
                     self.fail(
                         key_event, path,
@@ -210,15 +290,30 @@ class _Builder:
 
     def scalar(self, event: Any, path: Path, plain: dict[Path, str]) -> Any:
         text: str = event.value
-        if event.style not in (None, "") or event.tag == "!":
+        if event.style not in (None, "") or event.tag in ("!", _STR_TAG):
             return text  # quoted or block scalars are always strings
         value = resolve_plain(text)
         if isinstance(value, _Ambiguous):
-            self.fail(event, path, value.message)
+            if self.rules.yaml11_ambiguity:
+                self.fail(event, path, value.message)
+            return text
+        if type(value) is int and not INT_MIN <= value <= INT_MAX:
+            self.fail(event, path, f"integer {text} is out of range (at most 64 bits)")
             return text
         if not isinstance(value, str) and value is not None:
             plain[path] = text
         return value
+
+
+def _key_text(value: Any, text: str) -> str:
+    """The JSON key a plain scalar key becomes (as Kubernetes' YAML-to-JSON conversion does)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    return text
 
 
 class _TooBig(Exception):
@@ -264,19 +359,24 @@ def resolve_plain(text: str) -> Any:
     return text
 
 
-def load_text(text: str, file: str) -> list[Document]:
+def load_text(text: str, file: str, rules: Rules = STRICT) -> list[Document]:
     """Parse YAML text strictly into documents, or raise `DocumentError` with every problem."""
-    if len(text.encode("utf-8", errors="replace")) > MAX_BYTES:
-        raise DocumentError([Problem(file, None, None, "", f"larger than {MAX_BYTES} bytes")])
-    builder = _Builder(file, _events(text))
+    if len(text.encode("utf-8", errors="replace")) > rules.max_bytes:
+        raise DocumentError([Problem(file, None, None, "", f"larger than {rules.max_bytes} bytes")])
+    text = check_text(text, file)
+    builder = _Builder(file, _events(text), rules)
     try:
         docs = builder.documents()
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
-        col = mark.column + 1 if mark else None
-        reason = exc.problem or exc.context or "invalid YAML"
-        raise DocumentError([*builder.problems, Problem(file, line, col, "", reason)]) from None
+        raise DocumentError([*builder.problems, *_syntax_problems(exc, file)]) from None
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow (C1 controls)
+        i = exc.position
+        line, col = text.count("\n", 0, i) + 1, i - text.rfind("\n", 0, i)
+        problem = Problem(file, line, col, "", f"character U+{exc.character:04X} is not allowed")
+        raise DocumentError([*builder.problems, problem]) from None
+    except yaml.YAMLError as exc:  # pragma: no cover - every parser error is one of the above
+        problem = Problem(file, None, None, "", f"invalid YAML: {exc}")
+        raise DocumentError([*builder.problems, problem]) from None
     except _TooBig as exc:
         mark = exc.event.start_mark
         problem = Problem(file, mark.line + 1, mark.column + 1, "", str(exc))
@@ -284,6 +384,23 @@ def load_text(text: str, file: str) -> list[Document]:
     if builder.problems:
         raise DocumentError(builder.problems)
     return docs
+
+
+def _syntax_problems(exc: yaml.MarkedYAMLError, file: str) -> list[Problem]:
+    """Locate a syntax error; an unclosed flow collection is named where it was opened."""
+    problem_mark, context_mark = exc.problem_mark, exc.context_mark
+    reason = exc.problem or exc.context or "invalid YAML"
+    context = exc.context or ""
+    if context_mark is not None and context.startswith("while parsing a flow "):
+        kind = context.removeprefix("while parsing a ")
+        message = f"{kind} opened here is never closed"
+        if problem_mark is not None:
+            message += f" ({reason} at {problem_mark.line + 1}:{problem_mark.column + 1})"
+        return [Problem(file, context_mark.line + 1, context_mark.column + 1, "", message)]
+    mark = problem_mark or context_mark
+    line = mark.line + 1 if mark else None
+    col = mark.column + 1 if mark else None
+    return [Problem(file, line, col, "", reason)]
 
 
 def _events(text: str) -> Iterator[Any]:
@@ -297,14 +414,9 @@ def load_documents(path: str, text: str | None = None) -> list[Document]:
             with open(path, "rb") as fh:  # noqa: PTH123 - a plain read, size-capped
                 raw = fh.read(MAX_BYTES + 1)
         except OSError as exc:
-            problem = Problem(path, None, None, "", f"cannot read: {exc.strerror}")
+            problem = Problem(path, None, None, "", why(exc))
             raise DocumentError([problem]) from None
         if len(raw) > MAX_BYTES:
             raise DocumentError([Problem(path, None, None, "", f"larger than {MAX_BYTES} bytes")])
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise DocumentError(
-                [Problem(path, None, None, "", f"not UTF-8 text (byte {exc.start})")]
-            ) from None
+        text = decode_text(raw, path)
     return load_text(text, path)

@@ -32,9 +32,7 @@ def _findings(policy: Policy, snap: Snapshot, ctx: EvalContext) -> list[Finding]
     if snap.kubernetes is not None and snap.kubernetes.gaps:
         gaps = gaps_hiding(policy, snap.kubernetes)
         if gaps:
-            listed = "; ".join(
-                f"{g.kind}{' in ' + g.namespace if g.namespace else ''} ({g.reason})" for g in gaps
-            )
+            listed = "; ".join(g.describe() for g in gaps)
             return [
                 Finding(
                     Status.ERROR,

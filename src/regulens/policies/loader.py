@@ -7,11 +7,11 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources
-from pathlib import Path
 
 import orjson
 
 from regulens.documents import Document, load_documents, validate_document
+from regulens.documents.files import Unreadable, expand
 from regulens.engine.policy import Policy, PolicySet
 from regulens.errors import ConfigError, DocumentError, Problem
 
@@ -53,18 +53,12 @@ def _builtin_files(name: str) -> list[tuple[str, str]]:
     return [(f"{BUILTIN_PREFIX}{name}/{f.name}", f.read_text("utf-8")) for f in files]
 
 
-def _files_of(spec: str) -> list[tuple[str, str | None]]:
+def _files_of(spec: str) -> tuple[list[tuple[str, str | None]], list[Unreadable]]:
+    """The policy files of one spec, and the paths under it that cannot be read."""
     if spec.startswith(BUILTIN_PREFIX):
-        return [(label, text) for label, text in _builtin_files(spec[len(BUILTIN_PREFIX) :])]
-    path = Path(spec)
-    if path.is_dir():
-        found = sorted(p for p in path.rglob("*") if p.suffix in YAML_SUFFIXES and p.is_file())
-        if not found:
-            raise ConfigError(f"{spec}: no .yaml or .yml files in this directory")
-        return [(str(p), None) for p in found]
-    if not path.exists():
-        raise ConfigError(f"{spec}: no such file or directory")
-    return [(spec, None)]
+        return list(_builtin_files(spec[len(BUILTIN_PREFIX) :])), []
+    found = expand([spec], YAML_SUFFIXES)
+    return [(f, None) for f in found.files], found.unreadable
 
 
 def load_policies(specs: Sequence[str]) -> LoadedPolicies:
@@ -76,13 +70,19 @@ def load_policies(specs: Sequence[str]) -> LoadedPolicies:
     sources: list[str] = []
     digest = hashlib.sha256()
     for spec in specs:
-        for label, text in _files_of(spec):
+        files, unreadable = _files_of(spec)
+        # a policy file that cannot be read is never skipped: the set would be incomplete
+        problems.extend(Problem(u.path, None, None, "", u.reason) for u in unreadable)
+        for label, text in files:
             try:
                 docs = load_documents(label, text)
             except DocumentError as exc:
                 problems.extend(exc.problems)
                 continue
             sources.append(label)
+            if not docs:
+                empty = "no PolicySet: the file is empty or only comments"
+                problems.append(Problem(label, None, None, "", empty))
             for doc in docs:
                 if doc.data is None:
                     problems.append(doc.problem((), f"document {doc.index} is empty"))

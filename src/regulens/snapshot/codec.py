@@ -7,7 +7,9 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 
-from regulens.errors import InputDataError
+from regulens.documents.strict_json import loads_json
+from regulens.documents.text import decode_text
+from regulens.errors import DocumentError, InputDataError
 from regulens.snapshot.kubernetes import KubernetesState, content_digest, resources_to_json
 from regulens.snapshot.model import SNAPSHOT_VERSION, Snapshot
 
@@ -32,9 +34,9 @@ def dump_snapshot(snap: Snapshot) -> bytes:
 def load_snapshot(data: bytes, name: str) -> Snapshot:
     """Parse a saved snapshot, checking its version and the digest of its Kubernetes section."""
     try:
-        doc: Any = orjson.loads(data)
-    except orjson.JSONDecodeError as exc:
-        raise InputDataError(f"{name}: not a regulens snapshot (invalid JSON: {exc})") from None
+        doc: Any = loads_json(decode_text(data, name, yaml=False), name)
+    except DocumentError as exc:
+        raise InputDataError(f"{exc.message} (not a regulens snapshot)") from None
     if not isinstance(doc, dict) or "version" not in doc:
         raise InputDataError(f"{name}: not a regulens snapshot (no version field)")
     if doc["version"] != SNAPSHOT_VERSION:

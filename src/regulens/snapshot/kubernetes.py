@@ -16,8 +16,11 @@ from regulens.snapshot.resources import Resource, SourceLocation
 # Why a kind could not be read: HTTP 403/404 (missing API group)/503 (aggregated API down)/
 # 410 (continue tokens kept expiring), a timeout, an exhausted --deadline, a connection that
 # kept failing ("error"), or (on replay) not collected by the live run. Other HTTP statuses
-# appear as their code.
+# appear as their code. A manifest path that could not be read is a gap of ANY_KIND whose
+# reason starts with "unreadable: " and names the path.
 GAP_REASONS = ("403", "404", "410", "503", "timeout", "deadline", "error", "not-collected")
+ANY_KIND = "*"
+UNREADABLE = "unreadable: "
 
 
 class ClusterIdentity(BaseModel):
@@ -46,13 +49,19 @@ class Provenance(BaseModel):
 
 
 class CoverageGap(BaseModel):
-    """A kind (optionally in one namespace) that could not be read, and why."""
+    """A kind (optionally in one namespace; `*`: every kind) that could not be read, and why."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     kind: str
     namespace: str | None = None
     reason: str
+
+    def describe(self) -> str:
+        """Say what could not be read: `Secret in ns (403)`, or the unreadable path."""
+        if self.kind == ANY_KIND:
+            return self.reason.removeprefix(UNREADABLE)
+        return f"{self.kind}{' in ' + self.namespace if self.namespace else ''} ({self.reason})"
 
 
 class KubernetesState(BaseModel):
@@ -110,7 +119,7 @@ class KubernetesState(BaseModel):
         wanted = None if namespaces is None else set(namespaces)
         out = []
         for gap in self.gaps:
-            if kinds is not None and gap.kind not in kinds:
+            if kinds is not None and gap.kind != ANY_KIND and gap.kind not in kinds:
                 continue
             if gap.namespace is not None and wanted is not None and gap.namespace not in wanted:
                 continue

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-import orjson
 from pydantic import BaseModel
 
 from regulens.documents import Document, load_text, validate_document
+from regulens.documents.strict_json import loads_json
+from regulens.documents.text import decode_text
 from regulens.errors import ConfigError, DocumentError, InputDataError
 
 MAX_BYTES = 4 * 1024 * 1024
@@ -38,17 +39,12 @@ def read_data_file(path: str, what: str) -> DataFile:
     if len(raw) > MAX_BYTES:
         raise InputDataError(f"{path}: {what} file is larger than {MAX_BYTES} bytes")
     digest = "sha256:" + hashlib.sha256(raw).hexdigest()
+    json = path.endswith(".json")
     try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise InputDataError(f"{path}: not UTF-8 text (byte {exc.start})") from None
-    if path.endswith(".json"):
-        try:
-            data = orjson.loads(raw)
-        except orjson.JSONDecodeError as exc:
-            raise InputDataError(f"{path}: invalid JSON: {exc}") from None
-        return DataFile(path, Document(path, 0, data, {}, {}), digest)
-    try:
+        text = decode_text(raw, path, yaml=not json)
+        if json:
+            # one strict reader for every JSON input: a duplicate key is an error, not last-wins
+            return DataFile(path, Document(path, 0, loads_json(text, path), {}, {}), digest)
         docs = load_text(text, path)
     except DocumentError as exc:
         raise InputDataError(exc.message) from None

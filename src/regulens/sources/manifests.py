@@ -4,6 +4,16 @@ Manifest parsing is the hot path of big runs, so documents are parsed with
 `yaml-rs` (Rust, YAML 1.2, duplicate keys are errors, alias expansion bounded)
 one document at a time: splitting on `---` lines ourselves gives every
 document its index and first line for error messages and SARIF locations.
+yaml-rs gives neither the place of a duplicate key nor Kubernetes' reading of
+a non-string key, so a document it rejects, or whose keys are not all
+strings, is read again by the strict event reader with Kubernetes rules
+(`documents.strict_yaml.KUBERNETES`), which names `file:line:col`.
+
+A manifest that cannot be parsed, or is not a Kubernetes object, is a usage
+error (exit 3). A path that exists but cannot be read (permission denied, a
+symbolic link loop, a broken link, a FIFO in a directory) is a coverage gap
+of every kind, so every policy that reads objects is an error: the run
+denies with exit 2, as for a kind the cluster would not list.
 """
 
 from __future__ import annotations
@@ -12,13 +22,16 @@ import os
 import re
 import sys
 from collections.abc import Iterator, Sequence
-from pathlib import Path
 from typing import Any, BinaryIO
 
 import orjson
 import yaml_rs
 
-from regulens.errors import ConfigError
+from regulens.documents.files import Expansion, Unreadable, expand, why
+from regulens.documents.strict_json import loads_json
+from regulens.documents.strict_yaml import KUBERNETES, load_text
+from regulens.documents.text import decode_text
+from regulens.errors import ConfigError, DocumentError
 from regulens.snapshot import (
     KubernetesState,
     Provenance,
@@ -26,59 +39,44 @@ from regulens.snapshot import (
     SourceLocation,
     content_digest,
 )
+from regulens.snapshot.kubernetes import ANY_KIND, UNREADABLE, CoverageGap
 from regulens.sources.redact import redact
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 MAX_FILE_BYTES = 64 * 1024 * 1024
+MAX_LIST_DEPTH = 8  # a List of Lists of ... (kubectl output nests one level at most)
 STDIN = "-"
 _DOC_SPLIT = re.compile(r"^(?:---|\.\.\.)(?=[ \t\r\n]|$)", re.MULTILINE)
 _ALIAS_LIMITS = yaml_rs.AliasLimits(max_total_replayed_events=100_000, max_replay_stack_depth=32)
+_YAML_RS_LINE = re.compile(r"at line (\d+), column (\d+)")
 
 
 class ManifestError(ConfigError):
     """A manifest could not be read or is not a Kubernetes object."""
 
 
-def manifest_files(specs: Sequence[str]) -> list[str]:
-    """Expand files, directories (recursively, sorted) and `-` into a list of inputs."""
-    out: list[str] = []
-    for spec in specs:
-        if spec == STDIN:
-            out.append(STDIN)
-            continue
-        path = Path(spec)
-        if path.is_dir():
-            top = str(path)
-            found = sorted(_tree(top, "" if top == "." else top + os.sep))
-            if not found:
-                raise ManifestError(f"{spec}: no .yaml, .yml or .json files in this directory")
-            out.extend(found)
-        elif path.is_file():
-            out.append(spec)
-        else:
-            raise ManifestError(f"{spec}: no such file or directory")
-    return out
+class _UnreadableFile(Exception):
+    def __init__(self, unreadable: Unreadable) -> None:
+        super().__init__(str(unreadable))
+        self.unreadable = unreadable
 
 
-def _tree(directory: str, prefix: str) -> Iterator[str]:
-    """Yield manifest files below a directory as `Path.rglob` would (symlinked dirs not followed).
-
-    os.scandir instead of rglob + is_file: on one-object-per-file trees the
-    pathlib overhead cost more than parsing.
-    """
+def expand_manifests(specs: Sequence[str]) -> Expansion:
+    """Expand files, directories (recursively, sorted) and `-`; report what cannot be read."""
     try:
-        with os.scandir(directory) as it:
-            entries = list(it)
-    except PermissionError:
-        return
-    for entry in entries:
-        name = entry.name
-        if entry.is_dir() and not entry.is_symlink():
-            yield from _tree(entry.path, prefix + name + os.sep)
-            continue
-        dot = name.rfind(".")
-        if dot > 0 and name[dot:] in MANIFEST_SUFFIXES and entry.is_file():
-            yield prefix + name
+        return expand(specs, MANIFEST_SUFFIXES, keep=STDIN)
+    except ManifestError:
+        raise
+    except ConfigError as exc:
+        raise ManifestError(exc.message, hint=exc.hint) from None
+
+
+def manifest_files(specs: Sequence[str]) -> list[str]:
+    """Expand files, directories (recursively, sorted) and `-`; an unreadable path is an error."""
+    found = expand_manifests(specs)
+    if found.unreadable:
+        raise ManifestError("; ".join(str(u) for u in found.unreadable))
+    return found.files
 
 
 def _read(name: str) -> bytes:
@@ -89,7 +87,7 @@ def _read(name: str) -> bytes:
             with open(name, "rb") as fh:  # noqa: PTH123 - a Path per file is measurable at 50k files
                 data = _read_limited(fh)
         except OSError as exc:
-            raise ManifestError(f"{name}: cannot read: {exc.strerror}") from None
+            raise _UnreadableFile(Unreadable(name, why(exc))) from None
     if len(data) > MAX_FILE_BYTES:
         raise ManifestError(f"{name}: larger than {MAX_FILE_BYTES} bytes")
     return data
@@ -107,10 +105,11 @@ def _read_limited(fh: BinaryIO) -> bytes:
 
 
 def _decode(name: str, data: bytes) -> str:
+    """UTF-8 text without a leading BOM; a NUL byte or a control character is an error."""
     try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ManifestError(f"{name}: not UTF-8 text (byte {exc.start})") from None
+        return decode_text(data, name)
+    except DocumentError as exc:
+        raise ManifestError(exc.message) from None
 
 
 def split_documents(text: str) -> Iterator[tuple[int, int, str]]:
@@ -119,19 +118,29 @@ def split_documents(text: str) -> Iterator[tuple[int, int, str]]:
     A `---` or `...` at the start of a line is always a document marker in
     YAML (content inside a document is indented or flow-quoted past column 0).
     """
+    for index, first, _, chunk in _chunks(text):
+        yield index, first, chunk
+
+
+def _chunks(text: str) -> Iterator[tuple[int, int, int, str]]:
+    """Yield (index, first line, start, text) of each non-empty document.
+
+    `start` is the line the chunk starts on, 0 for the chunk that starts the file
+    (the others start right after a `---` or `...` marker, on its line).
+    """
     index = 0
     start = 0
     line = 1  # line number of `start`
     for m in _DOC_SPLIT.finditer(text):
         chunk = text[start : m.start()]
         if chunk.strip():
-            yield index, _first_line(chunk, line), chunk
+            yield index, _first_line(chunk, line), line if start else 0, chunk
             index += 1
         line += text.count("\n", start, m.end())
         start = m.end()
     tail = text[start:]
     if tail.strip():
-        yield index, _first_line(tail, line), tail
+        yield index, _first_line(tail, line), line if start else 0, tail
 
 
 def _first_line(chunk: str, line: int) -> int:
@@ -143,39 +152,78 @@ def parse_documents(name: str, text: str) -> Iterator[tuple[int, int, Any]]:
     """Parse each document of one manifest file; JSON files are one document."""
     if name.endswith(".json") or text.lstrip().startswith(("{", "[")):
         try:
-            yield 0, 1, orjson.loads(text)
-        except orjson.JSONDecodeError as exc:
-            raise ManifestError(f"{name}: invalid JSON: {exc}") from None
+            yield 0, 1, loads_json(text, name)
+        except DocumentError as exc:
+            raise ManifestError(exc.message) from None
         return
-    for index, line, chunk in split_documents(text):
+    for index, line, start, chunk in _chunks(text):
         try:
             data = yaml_rs.loads(chunk, parse_datetime=False, alias_limits=_ALIAS_LIMITS)
         except yaml_rs.YAMLDecodeError as exc:
             detail = str(exc).splitlines()[0]
-            raise ManifestError(f"{name}: document {index} (line {line}): {detail}") from None
+            data = _reread(name, index, line, start, chunk, detail)
+        else:
+            try:
+                orjson.dumps(data)  # fails on a non-string key, a huge int or deep nesting
+            except orjson.JSONEncodeError:
+                data = _reread(name, index, line, start, chunk, None)
         yield index, line, data
 
 
+def _reread(name: str, index: int, line: int, start: int, chunk: str, failed: str | None) -> Any:
+    """Read one document again with the located reader (`failed`: what yaml-rs said)."""
+    # pad so the reader's lines and columns are those of the file: the chunk starts
+    # right after the three characters of a marker on line `start`
+    padded = "\n" * (start - 1) + "   " if start else ""
+    try:
+        docs = load_text(padded + chunk, name, KUBERNETES)
+    except DocumentError as exc:
+        raise ManifestError(exc.message) from None
+    if failed is not None and not failed.startswith("duplicate mapping key"):
+        # yaml-rs refused what the event reader accepts: keep the refusal (fail closed)
+        offset = _YAML_RS_LINE.sub(
+            lambda m: f"at line {int(m.group(1)) + max(start, 1) - 1}, column {m.group(2)}",
+            failed,
+        )
+        raise ManifestError(f"{name}: document {index} (line {line}): {offset}")
+    data = docs[0].data if docs else None
+    try:
+        orjson.dumps(data)
+    except orjson.JSONEncodeError as exc:
+        raise ManifestError(f"{name}: document {index} (line {line}): {exc}") from None
+    return data
+
+
 def objects_of(name: str, text: str) -> Iterator[Resource]:
-    """Yield every Kubernetes object of one file, unwrapping `kind: List`."""
+    """Yield every Kubernetes object of one file, unwrapping `kind: List` (nested too)."""
     for index, line, data in parse_documents(name, text):
         if data is None:
             continue
         where = f"{name}: document {index} (line {line})"
-        if not isinstance(data, dict):
-            raise ManifestError(f"{where}: not a Kubernetes object (a {type(data).__name__})")
-        kind = data.get("kind")
-        items = data.get("items")
-        if isinstance(kind, str) and kind.endswith("List") and isinstance(items, list):
-            for i, item in enumerate(items):
-                yield _checked(item, f"{where}: items[{i}]", SourceLocation(name, index, line))
-        else:
-            yield _checked(data, where, SourceLocation(name, index, line))
+        yield from _objects(data, where, SourceLocation(name, index, line), 0)
 
 
-def _checked(obj: Any, where: str, source: SourceLocation) -> Resource:
-    if not isinstance(obj, dict):
-        raise ManifestError(f"{where}: not a Kubernetes object (a {type(obj).__name__})")
+def _objects(data: Any, where: str, source: SourceLocation, depth: int) -> Iterator[Resource]:
+    if not isinstance(data, dict):
+        raise ManifestError(f"{where}: not a Kubernetes object (a {type(data).__name__})")
+    kind = data.get("kind")
+    if not (isinstance(kind, str) and kind.endswith("List") and "items" in data):
+        yield _checked(data, where, source)
+        return
+    # a List (v1 List, or a typed one like SecretList): its items are the objects, as kubectl
+    # reads them; `items: null` is an empty list
+    items = data["items"]
+    if items is None:
+        return
+    if not isinstance(items, list):
+        raise ManifestError(f"{where}: items: a {kind} needs a list, got {type(items).__name__}")
+    if depth >= MAX_LIST_DEPTH:
+        raise ManifestError(f"{where}: Lists nested deeper than {MAX_LIST_DEPTH} levels")
+    for i, item in enumerate(items):
+        yield from _objects(item, f"{where}: items[{i}]", source, depth + 1)
+
+
+def _checked(obj: dict[str, Any], where: str, source: SourceLocation) -> Resource:
     missing = [k for k in ("apiVersion", "kind") if not isinstance(obj.get(k), str) or not obj[k]]
     meta = obj.get("metadata")
     if not isinstance(meta, dict) or not isinstance(meta.get("name"), str) or not meta["name"]:
@@ -188,15 +236,29 @@ def _checked(obj: Any, where: str, source: SourceLocation) -> Resource:
     return Resource.from_object(redact(obj), source)
 
 
+def unreadable_gap(unreadable: Unreadable) -> CoverageGap:
+    """The coverage gap of a path that could not be read: it may hold objects of any kind."""
+    return CoverageGap(kind=ANY_KIND, reason=f"{UNREADABLE}{unreadable}")
+
+
 def read_manifests(specs: Sequence[str]) -> KubernetesState:
     """Read every object from files, directories and stdin into one Kubernetes section."""
     resources: list[Resource] = []
-    inputs = manifest_files(specs)
-    for name in inputs:
-        resources.extend(objects_of(name, _decode(name, _read(name))))
+    found = expand_manifests(specs)
+    unreadable = list(found.unreadable)
+    inputs: list[str] = []
+    for name in found.files:
+        try:
+            data = _read(name)
+        except _UnreadableFile as exc:
+            unreadable.append(exc.unreadable)
+            continue
+        inputs.append(name)
+        resources.extend(objects_of(name, _decode(name, data)))
+    gaps = tuple(unreadable_gap(u) for u in unreadable)
     # the digest covers the redacted objects (never a secret value) and where they came from
-    digest = content_digest(resources, ())
+    digest = content_digest(resources, gaps)
     provenance = Provenance(source="manifests", digest=digest, inputs=tuple(inputs))
     return KubernetesState.model_construct(
-        provenance=provenance, resources=tuple(resources), gaps=()
+        provenance=provenance, resources=tuple(resources), gaps=gaps
     )
