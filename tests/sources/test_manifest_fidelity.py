@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from regulens.errors import ExitCode
-from regulens.snapshot import Snapshot
-from regulens.snapshot.codec import dump_snapshot
+from regulens.errors import ExitCode, InputDataError
+from regulens.snapshot import KubernetesState, Provenance, Resource, Snapshot
+from regulens.snapshot.codec import dump_snapshot, load_snapshot
 from regulens.sources.manifests import MAX_LIST_DEPTH, ManifestError, read_manifests
 
 CM = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\n  namespace: ns\n"
@@ -153,3 +153,24 @@ def test_json_manifest_duplicates_are_located_errors(
 def test_huge_integer_is_an_error_not_a_traceback(tmp_path: Path) -> None:
     found = manifest_error(tmp_path, CM + "data:\n  n: 123456789012345678901234567890\n")
     assert found.startswith("m.yaml:7:6: data.n: integer") and "out of range" in found
+
+
+@pytest.mark.parametrize(
+    "obj",
+    [
+        {"apiVersion": "v1", "kind": "List", "items": [
+            {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"},
+             "stringData": {"password": SECRET_VALUE}}]},
+        {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"},
+         "data": {"password": "aHVudGVyMg=="}},
+    ],
+)  # fmt: skip
+def test_a_saved_snapshot_holding_a_secret_value_is_refused(
+    tmp_path: Path, obj: dict[str, object]
+) -> None:
+    # what a snapshot written before nested Lists were unwrapped (or by hand) may hold
+    state = KubernetesState(
+        provenance=Provenance(source="manifests"), resources=(Resource.from_object(obj),)
+    )
+    with pytest.raises(InputDataError, match=r"holds an unexpanded List|holds a Secret value"):
+        load_snapshot(dump_snapshot(Snapshot(kubernetes=state)), "snap.json")

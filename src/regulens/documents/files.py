@@ -102,8 +102,14 @@ def _walk(directory: str, prefix: str, suffixes: tuple[str, ...], out: Expansion
         dot = name.rfind(".")
         if dot <= 0 or name[dot:] not in suffixes:
             continue
+        if entry.is_file(follow_symlinks=False):  # from the directory entry: no stat call
+            out.files.append(prefix + name)
+            continue
+        if not entry.is_symlink():
+            out.unreadable.append(Unreadable(prefix + name, "not a regular file"))
+            continue
         try:
-            mode = entry.stat().st_mode  # follows a symbolic link to its target
+            mode = entry.stat().st_mode  # follows the link to its target
         except OSError as exc:
             out.unreadable.append(Unreadable(prefix + name, why(exc)))
             continue

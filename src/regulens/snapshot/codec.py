@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
@@ -52,6 +54,8 @@ def load_snapshot(data: bytes, name: str) -> Snapshot:
         raise InputDataError(f"{name}: not a valid regulens snapshot: {detail}") from None
     for section in Snapshot.model_fields:
         state = getattr(snap, section)
+        if isinstance(state, KubernetesState):
+            _refuse_secret_values(state, section, name)
         if isinstance(state, KubernetesState) and state.provenance.digest.startswith("sha256:"):
             actual = content_digest(state.resources, state.gaps)
             if actual != state.provenance.digest:
@@ -61,6 +65,34 @@ def load_snapshot(data: bytes, name: str) -> Snapshot:
                     hint="the file was modified after it was saved; collect a new snapshot",
                 )
     return snap
+
+
+_DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
+
+
+def _refuse_secret_values(state: KubernetesState, section: str, name: str) -> None:
+    """Refuse a snapshot that holds a secret value (an unexpanded List, an unredacted Secret).
+
+    Every source redacts before an object enters a snapshot; a file that still
+    holds a value (written by hand, or by a regulens that stored a nested List
+    whole) would carry it into the evidence store.
+    """
+    for r in state.resources:
+        if r.kind.endswith("List") and "items" in r.obj:
+            what = f"an unexpanded {r.kind} ({r.ref}), whose items are not redacted"
+        elif r.kind == "Secret" and not all(
+            isinstance(v, str) and _DIGEST.fullmatch(v)
+            for field in ("data", "stringData")
+            if isinstance(values := r.obj.get(field), Mapping)
+            for v in values.values()
+        ):
+            what = f"a Secret value ({r.ref})"
+        else:
+            continue
+        raise InputDataError(
+            f"{name}: the {section} section holds {what}",
+            hint="collect a new snapshot: sources store Secret values as sha256 digests only",
+        )
 
 
 __all__ = ["dump_snapshot", "load_snapshot"]
