@@ -14,8 +14,7 @@ from typing import Any
 
 import orjson
 
-from regulens.documents.strict_yaml import INT_MAX, INT_MIN
-from regulens.documents.text import check_text
+from regulens.documents.text import INT_MAX, INT_MIN, check_text
 from regulens.errors import DocumentError, Problem
 
 MAX_JSON_DEPTH = 254  # orjson's limit, which serialises everything read

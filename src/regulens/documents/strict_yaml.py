@@ -25,8 +25,7 @@ from typing import Any
 
 import yaml
 
-from regulens.documents.files import why
-from regulens.documents.text import check_text, decode_text
+from regulens.documents.text import INT_MAX, INT_MIN, check_text, decode_text
 from regulens.errors import DocumentError, Problem
 
 try:  # the libyaml parser is much faster; events and marks are identical
@@ -41,7 +40,6 @@ MAX_BYTES = 4 * 1024 * 1024
 MAX_DEPTH = 64
 MAX_NODES = 200_000
 MAX_DOCUMENTS = 1_000
-INT_MIN, INT_MAX = -(2**63), 2**64 - 1  # what JSON tools (orjson, Go) can hold
 
 _NULL = {"", "~", "null", "Null", "NULL"}
 _TRUE = {"true", "True", "TRUE"}
@@ -414,6 +412,8 @@ def load_documents(path: str, text: str | None = None) -> list[Document]:
             with open(path, "rb") as fh:  # noqa: PTH123 - a plain read, size-capped
                 raw = fh.read(MAX_BYTES + 1)
         except OSError as exc:
+            from regulens.documents.files import why  # os/pathlib: not for the pure engine
+
             problem = Problem(path, None, None, "", why(exc))
             raise DocumentError([problem]) from None
         if len(raw) > MAX_BYTES:

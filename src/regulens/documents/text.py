@@ -14,6 +14,7 @@ import re
 from regulens.errors import DocumentError, Problem
 
 BOM = "\ufeff"
+INT_MIN, INT_MAX = -(2**63), 2**64 - 1  # the integers JSON tools (orjson, Go) can hold
 # C0 controls other than tab, LF and CR, and DEL: not printable in YAML 1.2 (5.1)
 _YAML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _NUL = re.compile("\x00")
