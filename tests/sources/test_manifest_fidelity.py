@@ -174,3 +174,11 @@ def test_a_saved_snapshot_holding_a_secret_value_is_refused(
     )
     with pytest.raises(InputDataError, match=r"holds an unexpanded List|holds a Secret value"):
         load_snapshot(dump_snapshot(Snapshot(kubernetes=state)), "snap.json")
+
+
+def test_alias_bomb_stays_refused_when_the_located_reader_would_accept_it(tmp_path: Path) -> None:
+    # yaml-rs stops alias expansion at 100,000 events; the re-read must not undo that refusal
+    lines = [CM.rstrip("\n"), "x0: &x0 [" + ",".join(["1"] * 10) + "]"]
+    lines += [f"x{i}: &x{i} [" + ",".join([f"*x{i - 1}"] * 10) + "]" for i in range(1, 6)]
+    found = manifest_error(tmp_path, CM + "---\n" + "\n".join(lines) + "\n")
+    assert found.startswith("m.yaml: document 1 (line 7): alias replay limit exceeded"), found

@@ -186,6 +186,8 @@ def _reread(name: str, index: int, line: int, start: int, chunk: str, failed: st
             failed,
         )
         raise ManifestError(f"{name}: document {index} (line {line}): {offset}")
+    if len(docs) > 1:  # pragma: no cover - the chunks are split at every document marker
+        raise ManifestError(f"{name}: document {index} (line {line}): more than one document")
     data = docs[0].data if docs else None
     try:
         orjson.dumps(data)
