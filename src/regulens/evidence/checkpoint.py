@@ -6,9 +6,9 @@ import base64
 import binascii
 from typing import Any
 
-import orjson
-
-from regulens.errors import ConfigError
+from regulens.documents.strict_json import loads_json
+from regulens.documents.text import decode_text
+from regulens.errors import ConfigError, DocumentError
 from regulens.evidence.canonical import canonical_json
 from regulens.evidence.keys import CHECKPOINT_SIG_TAG, Signer
 from regulens.evidence.store import StoredCheckpoint
@@ -76,15 +76,19 @@ def checkpoint_from_json(data: Any, label: str) -> StoredCheckpoint:
 
 
 def parse_checkpoint_file(data: bytes, label: str) -> list[StoredCheckpoint]:
-    """Parse a checkpoint file: one JSON object, or JSON lines of them."""
-    text = data.strip()
-    try:
-        if text.startswith(b"{") and b"\n" not in text:
-            return [checkpoint_from_json(orjson.loads(text), label)]
-        return [
-            checkpoint_from_json(orjson.loads(line), f"{label}:{i}")
-            for i, line in enumerate(text.splitlines(), 1)
-            if line.strip()
-        ]
-    except orjson.JSONDecodeError as exc:
-        raise ConfigError(f"{label}: not JSON: {exc}") from exc
+    """Parse a checkpoint file: one JSON object, or JSON lines of them (read strictly)."""
+    text = decode_text(data, label, yaml=False).strip()
+    if text.startswith("{") and "\n" not in text:
+        return [checkpoint_from_json(loads_json(text, label), label)]
+    out = []
+    for i, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            doc = loads_json(line, label)
+        except DocumentError as exc:  # name the line of the file, not of the one-line document
+            p = exc.problems[0]
+            where = f"{label}:{i}" + (f":{p.column}" if p.column is not None else "")
+            raise ConfigError(f"{where}: {p.message}") from None
+        out.append(checkpoint_from_json(doc, f"{label}:{i}"))
+    return out
