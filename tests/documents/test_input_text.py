@@ -136,3 +136,12 @@ def test_kubernetes_rules_expand_aliases_within_a_node_budget() -> None:
 def test_huge_integer_is_a_located_error() -> None:
     (found,) = problems_of(load_text, "a:\n  b: 123456789012345678901234567890\n", "p.yaml")
     assert found.startswith("p.yaml:2:6: a.b: integer 1234") and "out of range" in found
+
+
+def test_kubernetes_rules_allow_deeper_nesting_but_bound_it() -> None:
+    deep = "a: " + "[" * 100 + "]" * 100 + "\n"
+    assert any("nested deeper than 64" in p for p in problems_of(load_text, deep, "p.yaml"))
+    assert load_text(deep, "m.yaml", KUBERNETES)[0].data is not None
+    deeper = "a: " + "[" * 200 + "]" * 200 + "\n"
+    (found,) = problems_of(load_text, deeper, "m.yaml", KUBERNETES)
+    assert "nested deeper than 128 levels" in found

@@ -73,6 +73,7 @@ class Rules:
     tags: bool = False  # tags are ignored, `!!str` quotes (else explicit tags are errors)
     max_bytes: int = MAX_BYTES
     max_nodes: int = MAX_NODES
+    max_depth: int = MAX_DEPTH
 
 
 STRICT = Rules()
@@ -83,6 +84,7 @@ KUBERNETES = Rules(
     tags=True,
     max_bytes=64 * 1024 * 1024,
     max_nodes=2_000_000,
+    max_depth=128,  # CRD schemas nest deeply; still far inside Python's recursion limit
 )
 _STR_TAG = "tag:yaml.org,2002:str"
 
@@ -169,8 +171,8 @@ class _Builder:
         plain: dict[Path, str],
     ) -> Any:
         self.count(event, 1)
-        if depth > MAX_DEPTH:
-            raise _TooBig(event, f"nested deeper than {MAX_DEPTH} levels")
+        if depth > self.rules.max_depth:
+            raise _TooBig(event, f"nested deeper than {self.rules.max_depth} levels")
         locations[path] = (event.start_mark.line + 1, event.start_mark.column + 1)
         if isinstance(event, yaml.AliasEvent):
             if not self.rules.aliases:
