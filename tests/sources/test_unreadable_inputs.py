@@ -43,15 +43,17 @@ def test_file_symlink_loop_is_a_gap_not_a_traceback(tmp_path: Path) -> None:
     ]
 
 
-def test_broken_link_and_fifo_in_a_directory_are_gaps(tmp_path: Path) -> None:
+def test_broken_link_fifo_and_device_in_a_directory_are_gaps(tmp_path: Path) -> None:
     (tmp_path / "ok.yaml").write_text(CM.format(name="a"))
     (tmp_path / "gone.yaml").symlink_to(tmp_path / "deleted.yaml")
     os.mkfifo(tmp_path / "pipe.yml")  # never opened: reading it would block
+    (tmp_path / "zero.json").symlink_to("/dev/zero")  # a device: endless NUL bytes
     state = read_manifests([str(tmp_path)])
     assert [r.name for r in state.resources] == ["a"]
     assert [g.reason for g in state.gaps] == [
         f"unreadable: {tmp_path / 'gone.yaml'}: broken symbolic link (its target does not exist)",
         f"unreadable: {tmp_path / 'pipe.yml'}: not a regular file",
+        f"unreadable: {tmp_path / 'zero.json'}: not a regular file",
     ]
 
 
