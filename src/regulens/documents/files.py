@@ -87,33 +87,49 @@ def expand(
 
 def _walk(directory: str, prefix: str, suffixes: tuple[str, ...], out: Expansion) -> None:
     # os.scandir instead of rglob + is_file: on one-object-per-file trees the
-    # pathlib overhead cost more than parsing
-    try:
-        with os.scandir(directory) as it:
-            entries = list(it)
-    except OSError as exc:
-        out.unreadable.append(Unreadable(prefix.rstrip(os.sep) or directory, why(exc)))
-        return
-    for entry in entries:
-        name = entry.name
-        if entry.is_dir(follow_symlinks=False):
-            _walk(entry.path, prefix + name + os.sep, suffixes, out)
-            continue
-        dot = name.rfind(".")
-        if dot <= 0 or name[dot:] not in suffixes:
-            continue
-        if entry.is_file(follow_symlinks=False):  # from the directory entry: no stat call
-            out.files.append(prefix + name)
-            continue
-        if not entry.is_symlink():
-            out.unreadable.append(Unreadable(prefix + name, "not a regular file"))
-            continue
+    # pathlib overhead cost more than parsing; a stack, not recursion, for deep trees
+    pending = [(directory, prefix)]
+    while pending:
+        current, at = pending.pop()
         try:
-            mode = entry.stat().st_mode  # follows the link to its target
+            with os.scandir(current) as it:
+                entries = list(it)
         except OSError as exc:
-            out.unreadable.append(Unreadable(prefix + name, why(exc)))
+            out.unreadable.append(Unreadable(at.rstrip(os.sep) or current, why(exc)))
             continue
-        if stat.S_ISREG(mode):
-            out.files.append(prefix + name)
-        elif not stat.S_ISDIR(mode):  # a link to a directory is not followed, as in rglob
-            out.unreadable.append(Unreadable(prefix + name, "not a regular file"))
+        for entry in entries:
+            try:
+                _entry(entry, at, suffixes, out, pending)
+            except OSError as exc:  # pragma: no cover - d_type is known on Linux file systems
+                out.unreadable.append(Unreadable(at + entry.name, why(exc)))
+
+
+def _entry(
+    entry: os.DirEntry[str],
+    at: str,
+    suffixes: tuple[str, ...],
+    out: Expansion,
+    pending: list[tuple[str, str]],
+) -> None:
+    name = entry.name
+    if entry.is_dir(follow_symlinks=False):
+        pending.append((entry.path, at + name + os.sep))
+        return
+    dot = name.rfind(".")
+    if dot <= 0 or name[dot:] not in suffixes:
+        return
+    if entry.is_file(follow_symlinks=False):  # from the directory entry: no stat call
+        out.files.append(at + name)
+        return
+    if not entry.is_symlink():
+        out.unreadable.append(Unreadable(at + name, "not a regular file"))
+        return
+    try:
+        mode = entry.stat().st_mode  # follows the link to its target
+    except OSError as exc:
+        out.unreadable.append(Unreadable(at + name, why(exc)))
+        return
+    if stat.S_ISREG(mode):
+        out.files.append(at + name)
+    elif not stat.S_ISDIR(mode):  # a link to a directory is not followed, as in rglob
+        out.unreadable.append(Unreadable(at + name, "not a regular file"))
