@@ -229,3 +229,47 @@ def test_misconfigurations_name_the_manifest_object_at_their_line() -> None:
     s = Snapshot(kubernetes=state, scans=base.scans, change=base.change)
     results = evaluate([pack()["scan-no-high-misconfig"]], s, EvalContext(now=NOW))
     assert [r.resource.name for r in results if r.resource] == ["second", "first"]
+
+
+def _target(name: str, *vulns: dict[str, Any]) -> dict[str, Any]:
+    return {"Target": name, "Class": "lang-pkgs", "Type": "gomod", "Vulnerabilities": list(vulns)}
+
+
+def test_a_fixable_critical_after_an_unfixed_medium_duplicate_still_fails() -> None:
+    # same (id, package, version) in two targets: the first is unfixed MEDIUM, the second
+    # fixable CRITICAL; merging before filtering kept the first and allowed
+    doc = report(results=[
+        _target("a/go.mod", vuln("CVE-D", "MEDIUM", fixed=None)),
+        _target("b/go.mod", vuln("CVE-D", "CRITICAL")),
+    ])  # fmt: skip
+    results = evaluate([pack()["scan-no-fixable-critical"]], snap(doc), EvalContext(now=NOW))
+    assert [(r.status, r.details["cve"], r.details["targets"]) for r in results] == [
+        (Status.FAIL, "CVE-D", ["b/go.mod"])
+    ]
+    assert decide(results).exit_code is ExitCode.DENY
+
+
+def test_duplicates_across_targets_are_one_finding_naming_every_target() -> None:
+    doc = report(results=[
+        _target("go.mod", vuln("GMS-1", "UNKNOWN")),
+        _target("submod/go.mod", vuln("GMS-1", "UNKNOWN")),
+        _target("submod2/go.mod", vuln("GMS-1", "UNKNOWN"), vuln("CVE-H", "HIGH")),
+    ])  # fmt: skip
+    results = evaluate([pack()["scan-no-fixable-critical"]], snap(doc), EvalContext(now=NOW))
+    assert [(r.status, r.details["cve"], r.details["targets"]) for r in results] == [
+        (Status.FAIL, "GMS-1", ["go.mod", "submod/go.mod", "submod2/go.mod"]),
+        (Status.WARN, "CVE-H", ["submod2/go.mod"]),
+    ]
+    assert "[in go.mod, submod/go.mod, submod2/go.mod]" in results[0].message
+
+
+def test_the_worst_duplicate_speaks_for_the_merged_finding() -> None:
+    # HIGH (warn) first, CRITICAL (fail) second: one finding, a fail, with both targets
+    doc = report(results=[
+        _target("x/go.mod", vuln("CVE-W", "HIGH")),
+        _target("y/go.mod", vuln("CVE-W", "CRITICAL")),
+    ])  # fmt: skip
+    results = evaluate([pack()["scan-no-fixable-critical"]], snap(doc), EvalContext(now=NOW))
+    assert [(r.status, r.details["severity"], r.details["targets"]) for r in results] == [
+        (Status.FAIL, "critical", ["y/go.mod", "x/go.mod"])
+    ]
