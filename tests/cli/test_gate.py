@@ -27,6 +27,7 @@ BASE = [
     "--metrics", str(EXAMPLES / "ops" / "metrics.json"),
     "--trivy-report", str(EXAMPLES / "scans" / "api-v1.1.0.trivy.json"),
     "--trivy-report", str(EXAMPLES / "scans" / "worker-v1.1.0.trivy.json"),
+    "--trivy-report", str(EXAMPLES / "scans" / "backup-v2.3.1.trivy.json"),
 ]  # fmt: skip
 PLATFORM = ["--manifests", str(EXAMPLES / "platform")]
 ROLEBINDING = ["--manifests", str(CHANGES / "manifests" / "debug-rolebinding.yaml")]
@@ -136,7 +137,7 @@ def test_every_format_writes_an_output_file(
     fmt: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     target = tmp_path / f"out.{fmt}"
-    args = [*BASE[:-2], "--format", fmt, "--change", str(CHANGES / "denied-missing-cab.yaml"),
+    args = [*BASE, "--format", fmt, "--change", str(CHANGES / "denied-missing-cab.yaml"),
             *PLATFORM, "-o", str(target)]  # fmt: skip
     code, out, _ = run_main(args, capsys)
     assert code == 1 and out == ""
@@ -162,7 +163,15 @@ def test_standard_change_with_a_standard_diff_is_allowed(
     change.write_text(
         (CHANGES / "denied-category.yaml").read_text().replace("CHG-2026-0147", "CHG-2026-0150")
     )
-    code, out, _ = run_main([*BASE, "--change", str(change), "--manifests", str(rendered)], capsys)
+    # the deployed v1.1.1 needs its own scan report (the one of v1.1.0, retagged)
+    scan = tmp_path / "api-v1.1.1.trivy.json"
+    scan.write_text(
+        (EXAMPLES / "scans" / "api-v1.1.0.trivy.json").read_text().replace("v1.1.0", "v1.1.1")
+    )
+    code, out, _ = run_main(
+        [*BASE, "--change", str(change), "--manifests", str(rendered), "--trivy-report", str(scan)],
+        capsys,
+    )
     doc = json.loads(out)
     assert code == 0, [r["message"] for r in doc["results"] if r["status"] != "pass"]
     diffs = {
@@ -182,7 +191,10 @@ def test_standard_change_with_a_standard_diff_is_allowed(
         change.read_text().replace("T02:00:00Z", "T05:00:00Z").replace("T02:30:00Z", "T05:30:00Z")
     )
     change.write_text(late)
-    code, out, _ = run_main([*BASE, "--change", str(change), "--manifests", str(rendered)], capsys)
+    code, out, _ = run_main(
+        [*BASE, "--change", str(change), "--manifests", str(rendered), "--trivy-report", str(scan)],
+        capsys,
+    )
     failed = {r["policy"] for r in json.loads(out)["results"] if r["status"] == "fail"}
     assert code == 1 and failed == {"change-window"}
 
