@@ -289,3 +289,26 @@ def test_the_noncompliant_platform_denies_its_unscanned_latest_image(
     fresh = {r["resource"]["name"]: r["status"] for r in doc["results"]
              if r["policy"] == "scan-report-fresh"}  # fmt: skip
     assert fresh["regulensai/api:latest"] == "fail"
+
+
+@pytest.mark.parametrize(
+    ("change", "code", "blocking"),
+    [("denied-stale-scan.yaml", 2, {("scan-report-fresh", "error")}),
+     ("denied-fixable-cve.yaml", 1, {("scan-no-fixable-critical", "fail")})],
+)  # fmt: skip
+def test_the_command_in_each_scan_examples_header_gives_its_documented_exit_code(
+    change: str, code: int, blocking: set[tuple[str, str]],
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    header = []
+    for line in (EXAMPLES / "changes" / change).read_text().splitlines():
+        if not line.startswith("#"):
+            break
+        header.append(line.lstrip("#").strip())
+    command = " ".join(header).split("regulens gate ", 1)[1].replace("\\", " ").split()
+    monkeypatch.chdir(EXAMPLES.parent)
+    got, out, _ = run_main(["gate", *command, "--format", "json"], capsys)
+    doc = json.loads(out)
+    assert got == code
+    assert {(r["policy"], r["status"]) for r in doc["results"]
+            if r["status"] in ("fail", "error")} == blocking  # fmt: skip
