@@ -186,7 +186,7 @@ def test_freshness_needs_what_is_deployed() -> None:
     assert status is Status.ERROR and "--manifests, --snapshot or --cluster" in message
 
 
-def _workload(kind: str, field: str, image: str, name: str = "api") -> dict[str, Any]:
+def _workload(kind: str, field: str, image: Any, name: str = "api") -> dict[str, Any]:
     pod_spec: dict[str, Any] = {"containers": [{"name": "main", "image": "regulensai/api:v1.2.0"}]}
     pod_spec.setdefault(field, []).append({"name": "extra", "image": image})
     template = {"spec": pod_spec}
@@ -282,9 +282,10 @@ def test_one_image_deployed_twice_is_one_finding_naming_both_places() -> None:
     ]
 
 
-def test_a_container_without_an_image_fails() -> None:
+@pytest.mark.parametrize("image", ["", "   ", None, 123, ["regulensai/api:v1.2.0"]])
+def test_a_container_without_an_image_fails(image: Any) -> None:
     s = snap(report(created=FRESH), images=(),
-             deployed=(_workload("Deployment", "containers", ""),))  # fmt: skip
+             deployed=(_workload("Deployment", "containers", image),))  # fmt: skip
     results = evaluate([pack()["scan-report-fresh"]], s, EvalContext(now=NOW))
     assert [r.status for r in results] == [Status.PASS, Status.FAIL]
     assert "has no image" in results[1].message

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from regulens.snapshot.images import ImageName
 from regulens.snapshot.scans import ScanReport, ScanSeverity, normalise_check_id
@@ -56,6 +58,29 @@ def test_a_malformed_digest_is_not_a_digest() -> None:
     name = ImageName.parse("api@sha256:short")
     assert name.digest is None
     assert name.canonical != ImageName.parse("api").canonical
+
+
+_PART = st.text(alphabet="abcz09._-", min_size=1, max_size=8)
+_REFS = st.one_of(
+    st.text(max_size=40),
+    st.builds(
+        lambda reg, path, tag, digest: f"{reg}{path}{tag}{digest}",
+        st.sampled_from(["", "docker.io/", "index.docker.io/", "ghcr.io/", "localhost:5000/"]),
+        st.lists(_PART, min_size=1, max_size=3).map("/".join),
+        st.one_of(st.just(""), _PART.map(lambda t: f":{t}")),
+        st.one_of(st.just(""), st.just("@sha256:" + "ab" * 32)),
+    ),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_REFS)
+def test_parsing_any_reference_never_raises_and_the_canonical_form_is_a_fixed_point(
+    ref: str,
+) -> None:
+    name = ImageName.parse(ref)
+    assert ImageName.parse(name.canonical).canonical == name.canonical
+    assert ImageName.parse(ref) == name  # deterministic
 
 
 def _report(**fields: object) -> ScanReport:
