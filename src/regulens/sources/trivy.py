@@ -4,7 +4,9 @@ Exit codes: a report path that does not exist or cannot be read is a usage
 error (`ConfigError`, exit 3); a report that exists but is empty, truncated,
 not JSON, has duplicate keys, is too big or has the wrong schema is unusable
 input data (`InputDataError`, exit 2), and so is a trivy run that fails or
-times out. None of these ever becomes "no findings".
+times out. None of these ever becomes "no findings". JSON that is another
+format (a CycloneDX or SPDX SBOM, a `trivy k8s` summary, Trivy's pre-0.20
+formats) is refused with a message naming what it is.
 
 Secret findings keep rule, category, severity, file and line only: Trivy's
 `Match` and `Code` (the secret text) are dropped while parsing.
