@@ -185,9 +185,11 @@ def exception_options(func: F) -> F:
     )(func)
 
 
-def load_exceptions(paths: tuple[str, ...], loaded: LoadedPolicies) -> list[PolicyException]:
-    """Load the exception files; every exception must name a loaded policy."""
-    return read_exceptions(paths, {p.id for p in loaded.policies}) if paths else []
+def load_exceptions(
+    paths: tuple[str, ...], loaded: LoadedPolicies, now: datetime
+) -> list[PolicyException]:
+    """Load the exception files; every exception must name a loaded policy, none lie ahead."""
+    return read_exceptions(paths, {p.id for p in loaded.policies}, now) if paths else []
 
 
 def _recovery_options(func: F) -> F:
