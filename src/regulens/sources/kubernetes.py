@@ -436,6 +436,7 @@ class Collector:
             items: list[dict[str, Any]] = []
             version = ""
             token: str | None = None
+            tokens: set[str] = set()
             expired = False
             while True:
                 query = [("limit", str(self._page_size))]
@@ -446,21 +447,19 @@ class Collector:
                     log.info("%s: continue token expired (410 Gone); restarting", plan.label)
                     expired = True
                     break
-                if status != 200 or not isinstance(body, dict):
-                    raise _Gap(str(status) if status != 200 else "error")
-                meta = body.get("metadata") or {}
+                if status != 200:
+                    raise _Gap(str(status))
+                page = list_page(body, info)
                 if not version:
-                    version = str(meta.get("resourceVersion") or "")
-                for item in body.get("items") or []:
-                    if isinstance(item, dict):
-                        items.append(item)
-                remaining = meta.get("remainingItemCount")
-                self._progress.page(
-                    plan.label, len(items), remaining if isinstance(remaining, int) else None
-                )
-                token = meta.get("continue") or None
-                if not token:
+                    version = page.resource_version
+                items.extend(page.items)
+                self._progress.page(plan.label, len(items), page.remaining)
+                if page.token is not None and page.token in tokens:
+                    raise _Gap("malformed", "the server repeated a continue token")
+                token = page.token
+                if token is None:
                     break
+                tokens.add(token)
             if not expired:
                 for item in items:
                     item.setdefault("apiVersion", info.api_version)
@@ -492,6 +491,8 @@ class Collector:
                     )
                 except _Gap as gap:
                     reason = gap.reason
+                    if gap.detail != gap.reason:
+                        log.info("%s: %s", plan.label, gap.detail)
             if reason is not None:
                 log.info("%s: not read (%s)", plan.label, reason)
                 gaps.append(CoverageGap(kind=plan.kind, namespace=plan.namespace, reason=reason))
@@ -514,6 +515,62 @@ class Collector:
         return KubernetesState.model_construct(
             provenance=provenance, resources=tuple(resources), gaps=tuple(gaps)
         )
+
+
+@dataclass(frozen=True, slots=True)
+class ListPage:
+    """One page of a List answer, checked: its items, version, continue token and estimate."""
+
+    items: list[dict[str, Any]]
+    resource_version: str
+    token: str | None
+    remaining: int | None
+
+
+def list_page(body: Any, info: KindInfo) -> ListPage:
+    """Check that a 200 answer is a page of a `<Kind>List`; anything else raises _Gap.
+
+    `200 {}`, a `Status` object, a List of another kind or version, `items` that
+    is not a list or holds other objects, and a `metadata.continue` that is not a
+    string are not "zero objects": they are coverage gaps (reason `malformed`).
+    """
+    if not isinstance(body, dict):
+        raise _Gap("malformed", "the answer is not a JSON object")
+    kind, api_version = body.get("kind"), body.get("apiVersion")
+    if kind != f"{info.kind}List" or api_version != info.api_version:
+        raise _Gap(
+            "malformed",
+            f"expected a {info.kind}List of {info.api_version}, got kind {_shown(kind)} "
+            f"apiVersion {_shown(api_version)}",
+        )
+    meta, raw = body.get("metadata"), body.get("items")
+    if not isinstance(meta, dict):
+        raise _Gap("malformed", "the List has no metadata object")
+    if not isinstance(raw, list):
+        raise _Gap("malformed", f"the List's items is {type(raw).__name__}, not a list")
+    token = meta.get("continue", "")
+    version = meta.get("resourceVersion", "")
+    remaining = meta.get("remainingItemCount")
+    if not isinstance(token, str) or not isinstance(version, str):
+        raise _Gap("malformed", "metadata.continue and metadata.resourceVersion must be strings")
+    if remaining is not None and (type(remaining) is not int or remaining < 0):
+        raise _Gap("malformed", "metadata.remainingItemCount is not a count")
+    for item in raw:
+        item_meta = item.get("metadata") if isinstance(item, dict) else None
+        if not isinstance(item_meta, dict) or not isinstance(item_meta.get("name"), str):
+            raise _Gap("malformed", "an item is not an object with metadata.name")
+        # typed lists leave kind and apiVersion out of their items; CRD lists set them
+        item_kind = item.get("kind", info.kind)
+        item_version = item.get("apiVersion", info.api_version)
+        if item_kind != info.kind or item_version != info.api_version:
+            raise _Gap("malformed", f"an item is a {_shown(item_kind)} of {_shown(item_version)}")
+    return ListPage(raw, version, token or None, remaining)
+
+
+def _shown(value: Any) -> str:
+    """Name a value from the server briefly and safely (no control characters, bounded)."""
+    text = value if isinstance(value, str) else type(value).__name__
+    return ascii(text[:60])
 
 
 def _identity(item: Mapping[str, Any]) -> tuple[str, str]:
