@@ -2,7 +2,10 @@
 
 Lists are raw JSON (`_preload_content=False` style: the client's model
 deserialisation is far slower than orjson), paginated with `limit`/`continue`,
-with a timeout on every request and an overall deadline. The client's own
+with a timeout on every request and an overall deadline, both bounding the
+whole exchange (connect, headers and body, read in small pieces: a server
+that trickles bytes cannot stretch them), and a size limit per answer. The
+client's own
 urllib3 retries are disabled: a hidden retry would multiply the timeout, so
 retries are ours, bounded, jittered, and honour `Retry-After` on 429/5xx.
 A 410 Gone on a continue token restarts that list from scratch, so a list is
@@ -21,6 +24,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any, Protocol
 from urllib.parse import urlencode
 
@@ -36,6 +40,7 @@ from regulens.snapshot import (
     Resource,
     content_digest,
 )
+from regulens.sources.deadline import Deadline, DeadlineExceeded, MiB, TooLarge, run_within
 from regulens.sources.redact import redact
 
 log = logging.getLogger(__name__)
@@ -43,6 +48,8 @@ log = logging.getLogger(__name__)
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_DEADLINE = 120.0
 PAGE_SIZE = 500
+MAX_RESPONSE_BYTES = 64 * MiB  # one answer (a page of 500 objects is far smaller)
+READ_CHUNK = 64 * 1024
 MAX_ATTEMPTS = 4  # first try + 3 retries on 429/5xx
 MAX_RESTARTS = 3  # 410 Gone restarts of one list
 RETRYABLE = frozenset({429, 500, 502, 503, 504})
@@ -193,6 +200,7 @@ class ClusterOptions:
     in_cluster_env: Mapping[str, str] = field(default_factory=dict)  # KUBERNETES_SERVICE_*
     timeout: float = DEFAULT_TIMEOUT
     deadline: float = DEFAULT_DEADLINE
+    max_response_bytes: int = MAX_RESPONSE_BYTES
 
 
 class _Gap(Exception):
@@ -269,6 +277,7 @@ class Collector:
         timeout: float = DEFAULT_TIMEOUT,
         deadline: float = DEFAULT_DEADLINE,
         page_size: int = PAGE_SIZE,
+        max_response_bytes: int = MAX_RESPONSE_BYTES,
         max_attempts: int = MAX_ATTEMPTS,
         backoff: float = 0.25,
         progress: ListProgress | None = None,
@@ -278,6 +287,7 @@ class Collector:
         self._api = api
         self._timeout = timeout
         self._page_size = page_size
+        self._max_bytes = max_response_bytes
         self._max_attempts = max_attempts
         self._backoff = backoff
         self._progress = progress or NoProgress()
@@ -311,10 +321,9 @@ class Collector:
             self.requests += 1
             started = self._monotonic()
             try:
-                response = self._api.call_api(
-                    method, url, header_params=headers, _request_timeout=(budget, budget)
+                status, response_headers, body = self._attempt(
+                    partial(self._exchange, method, url, headers), shown, started, budget
                 )
-                body = response.read()
             except urllib3.exceptions.HTTPError as exc:
                 elapsed = self._monotonic() - started
                 timed_out = isinstance(exc, urllib3.exceptions.TimeoutError) or isinstance(
@@ -335,10 +344,9 @@ class Collector:
                 what = "TLS error" if exc.status == 0 else f"HTTP {exc.status}"
                 log.info("GET %s -> %s", shown, what)
                 raise _Gap("error", what) from None
-            status = int(response.status)
             log.info("GET %s -> %d (%.2fs)", shown, status, self._monotonic() - started)
             if status in RETRYABLE and attempt < self._max_attempts:
-                wait = self._retry_wait(response.headers, attempt)
+                wait = self._retry_wait(response_headers, attempt)
                 if wait < self._ends - self._monotonic():
                     log.info("retrying %s in %.2fs (HTTP %d)", shown, wait, status)
                     self._sleep(wait)
@@ -349,7 +357,49 @@ class Collector:
                     parsed = orjson.loads(body)
                 except orjson.JSONDecodeError:
                     parsed = None
-            return status, parsed, response.headers
+            return status, parsed, response_headers
+
+    def _attempt(
+        self,
+        exchange: Callable[[Deadline], tuple[int, Any, bytes]],
+        shown: str,
+        started: float,
+        budget: float,
+    ) -> tuple[int, Any, bytes]:
+        """Run one exchange within `budget` seconds; a late or oversized answer is a _Gap."""
+        try:
+            return run_within(exchange, Deadline(started + budget, self._monotonic))
+        except DeadlineExceeded:
+            log.info("GET %s -> no whole answer within %.2fs", shown, budget)
+            raise _Gap("deadline" if budget < self._timeout else "timeout") from None
+        except TooLarge as exc:
+            log.info("GET %s -> %s", shown, exc)
+            raise _Gap("oversized", str(exc)) from None
+
+    def _exchange(
+        self, method: str, url: str, headers: Any, deadline: Deadline
+    ) -> tuple[int, Any, bytes]:
+        """One request and its whole body, read in small pieces within `deadline` (a worker)."""
+        budget = max(deadline.remaining(), 0.001)
+        response = self._api.call_api(
+            method, url, header_params=headers, _request_timeout=(budget, budget)
+        )
+        raw = response.response  # urllib3, not preloaded: we read it ourselves
+        try:
+            length = raw.headers.get("Content-Length")
+            if length is not None and length.isdigit() and int(length) > self._max_bytes:
+                raise TooLarge(self._max_bytes)
+            body = bytearray()
+            while chunk := raw.read1(READ_CHUNK):
+                body += chunk
+                if len(body) > self._max_bytes:
+                    raise TooLarge(self._max_bytes)
+                deadline.check()
+        except BaseException:
+            raw.close()  # a half-read connection is never reused
+            raise
+        raw.release_conn()
+        return int(response.status), response.headers, bytes(body)
 
     def _retry_wait(self, headers: Any, attempt: int) -> float:
         after = headers.get("Retry-After") if headers is not None else None
@@ -588,7 +638,11 @@ def read_cluster(
     api, base = connect(options)
     try:
         collector = Collector(
-            api, timeout=options.timeout, deadline=options.deadline, progress=progress
+            api,
+            timeout=options.timeout,
+            deadline=options.deadline,
+            max_response_bytes=options.max_response_bytes,
+            progress=progress,
         )
         state = collector.collect(plan_lists(needed), base, collected_at)
     finally:
