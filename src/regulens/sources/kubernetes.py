@@ -41,6 +41,7 @@ from regulens.snapshot import (
     content_digest,
 )
 from regulens.sources.deadline import Deadline, DeadlineExceeded, MiB, TooLarge, run_within
+from regulens.sources.kube_exec import quiet_exec_plugins
 from regulens.sources.redact import redact
 
 log = logging.getLogger(__name__)
@@ -218,8 +219,12 @@ def _cause(exc: Exception) -> str:
     return type(reason if isinstance(reason, Exception) else exc).__name__
 
 
-def connect(options: ClusterOptions) -> tuple[Any, ClusterIdentity]:
-    """Build a `kubernetes` ApiClient from a kubeconfig (with --context) or in-cluster config."""
+def connect(options: ClusterOptions, ends: float | None = None) -> tuple[Any, ClusterIdentity]:
+    """Build a `kubernetes` ApiClient from a kubeconfig (with --context) or in-cluster config.
+
+    Exec credential plugins run quietly (stderr only with -v) and until `ends`
+    (monotonic time; default: `options.deadline` from now).
+    """
     import kubernetes.client
     import kubernetes.config
     from kubernetes.config.config_exception import ConfigException
@@ -229,26 +234,13 @@ def connect(options: ClusterOptions) -> tuple[Any, ClusterIdentity]:
 
     cfg = client.Configuration()
     context = options.context
+    until = time.monotonic() + options.deadline if ends is None else ends
     try:
-        if options.kubeconfig is not None:
-            if context is None:
-                _, active = config.list_kube_config_contexts(config_file=options.kubeconfig)
-                context = active.get("name") if isinstance(active, dict) else None
-            config.load_kube_config(
-                config_file=options.kubeconfig, context=context, client_configuration=cfg
-            )
-        elif options.in_cluster_env.get("KUBERNETES_SERVICE_HOST"):
-            loader = config.incluster_config.InClusterConfigLoader(
-                token_filename=IN_CLUSTER_TOKEN,
-                cert_filename=IN_CLUSTER_CA,
-                environ=dict(options.in_cluster_env),
-            )
-            loader.load_and_set(cfg)
-        else:
-            raise ConfigError(
-                "--cluster: no kubeconfig found and not running inside a cluster",
-                hint="pass --kubeconfig FILE (or set KUBECONFIG), optionally with --context",
-            )
+        if options.kubeconfig is not None and context is None:
+            _, active = config.list_kube_config_contexts(config_file=options.kubeconfig)
+            context = active.get("name") if isinstance(active, dict) else None
+        with quiet_exec_plugins(lambda: until - time.monotonic()):
+            _load_config(config, cfg, options, context)
     except ConfigException as exc:
         # first line only: later lines of exec-plugin failures echo its command and stderr
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
@@ -265,6 +257,26 @@ def connect(options: ClusterOptions) -> tuple[Any, ClusterIdentity]:
     cfg.debug = False  # the client's debug logging would print request headers (the token)
     api = client.ApiClient(cfg)
     return api, ClusterIdentity(server=str(cfg.host), context=context)
+
+
+def _load_config(config: Any, cfg: Any, options: ClusterOptions, context: str | None) -> None:
+    """Fill `cfg` from the kubeconfig (this may run an exec plugin) or the in-cluster files."""
+    if options.kubeconfig is not None:
+        config.load_kube_config(
+            config_file=options.kubeconfig, context=context, client_configuration=cfg
+        )
+    elif options.in_cluster_env.get("KUBERNETES_SERVICE_HOST"):
+        loader = config.incluster_config.InClusterConfigLoader(
+            token_filename=IN_CLUSTER_TOKEN,
+            cert_filename=IN_CLUSTER_CA,
+            environ=dict(options.in_cluster_env),
+        )
+        loader.load_and_set(cfg)
+    else:
+        raise ConfigError(
+            "--cluster: no kubeconfig found and not running inside a cluster",
+            hint="pass --kubeconfig FILE (or set KUBECONFIG), optionally with --context",
+        )
 
 
 class Collector:
@@ -635,12 +647,13 @@ def read_cluster(
     progress: ListProgress | None = None,
 ) -> KubernetesState:
     """Connect and collect the kinds the policies need (None: all known) plus the fixed set."""
-    api, base = connect(options)
+    ends = time.monotonic() + options.deadline  # --deadline covers exec plugins too
+    api, base = connect(options, ends)
     try:
         collector = Collector(
             api,
             timeout=options.timeout,
-            deadline=options.deadline,
+            deadline=max(0.0, ends - time.monotonic()),
             max_response_bytes=options.max_response_bytes,
             progress=progress,
         )
