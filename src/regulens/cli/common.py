@@ -103,7 +103,7 @@ _INPUT_OPTIONS: list[Callable[[F], F]] = [
         default=DEFAULT_TIMEOUT,
         show_default=True,
         metavar="SECONDS",
-        help="--cluster: timeout of each API request.",
+        help="--cluster: bound on each API request, its whole answer included.",
     ),
     click.option(
         "--deadline",
@@ -112,7 +112,8 @@ _INPUT_OPTIONS: list[Callable[[F], F]] = [
         default=DEFAULT_DEADLINE,
         show_default=True,
         metavar="SECONDS",
-        help="--cluster: deadline of the whole collection (unread kinds become gaps).",
+        help="--cluster: deadline of the whole collection, exec credential plugins included "
+        "(unread kinds become gaps).",
     ),
     click.option(
         "--snapshot",
@@ -239,7 +240,7 @@ def _recovery_options(func: F) -> F:
             default=10.0,
             show_default=True,
             metavar="SECONDS",
-            help="Timeout of each Prometheus query.",
+            help="Bound on all Prometheus queries of the run together, whole answers included.",
         ),
     ]
     for option in reversed(options):
