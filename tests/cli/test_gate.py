@@ -98,6 +98,26 @@ def test_a_waiver_from_the_future_or_with_hidden_characters_is_a_config_error(
     assert "\u200b" not in err and "\u0430" not in err
 
 
+@pytest.mark.parametrize(
+    ("approver", "code", "message"),
+    [
+        ("\u0430lice@example.com", 3, "U+0430 CYRILLIC SMALL LETTER A"),  # a look-alike: rejected
+        ("alice\u200b@example.com", 3, "U+200B ZERO WIDTH SPACE"),
+        ("\uff41lice@example.com", 1, "the requester cannot approve"),  # full-width: the requester
+        ("ALICE@EXAMPLE.COM", 1, "the requester cannot approve"),
+    ],
+)
+def test_the_requester_in_disguise_never_approves_their_own_change(
+    tmp_path: Path, approver: str, code: int, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = (CHANGES / "allowed.yaml").read_text()
+    path = tmp_path / "chg.yaml"
+    path.write_text(text.replace("approver: bob@example.com", f"approver: {approver}"), "utf-8")
+    got, out, err = run_main([*BASE, "--change", str(path), *PLATFORM], capsys)
+    assert got == code, err
+    assert message in (err if code == 3 else out)
+
+
 def test_category_diff_details_list_reasons_per_object(capsys: pytest.CaptureFixture[str]) -> None:
     _, out, _ = run_main(
         [*BASE, "--change", str(CHANGES / "denied-category.yaml"), *PLATFORM, *ROLEBINDING],

@@ -6,6 +6,8 @@ import re
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from regulens.engine import Status
@@ -13,6 +15,7 @@ from regulens.snapshot.identity import identity_key, identity_problem
 from tests.engine.test_change_checks import APPROVAL, approval, change, run
 
 CYRILLIC_A = "\u0430"  # CYRILLIC SMALL LETTER A, looks like Latin "a"
+HIDDEN = ["\u200b", "\u200d", "\u2060", "\ufeff", "\u202e", "\u2067", "\x00", "\x1b", "\x7f"]
 
 
 @pytest.mark.parametrize(
@@ -100,3 +103,21 @@ def test_look_alike_or_invisible_names_in_a_change_request_are_rejected(
         approvals[1] = approval(name, "eca")
     with pytest.raises(ValidationError, match=re.escape(shown)):
         change(approvals=approvals, **spec)
+
+
+@settings(max_examples=200, deadline=None)
+@given(name=st.text(min_size=1, max_size=30), hidden=st.sampled_from(HIDDEN), at=st.integers(0, 30))
+def test_a_hidden_character_anywhere_is_always_rejected(name: str, hidden: str, at: int) -> None:
+    spliced = name[:at] + hidden + name[at:]
+    problem = identity_problem(spliced)
+    assert problem is not None and f"U+{ord(hidden):04X}" in problem
+
+
+@settings(max_examples=200, deadline=None)
+@given(name=st.text(min_size=1, max_size=30))
+def test_the_comparison_key_is_stable_and_case_blind(name: str) -> None:
+    if identity_problem(name) is not None:
+        return
+    key = identity_key(name)
+    assert identity_key(key) == key
+    assert identity_key(name.upper()) == identity_key(name.lower()) or not name.isascii()
