@@ -69,6 +69,56 @@ def test_expired_and_unused_exceptions_are_reported(capsys: pytest.CaptureFixtur
     assert [u["id"] for u in report["unused"]] == ["EXC-2026-014"]
 
 
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        # a waiver dated 2099 applied at once before; now it is an error
+        ({"created": "2099-01-01T00:00:00Z", "expires": "2099-03-01T00:00:00Z"},
+         "created 2099-01-01T00:00:00Z lies in the future"),
+        ({"approver": "carol\u200b@example.com"}, "U+200B ZERO WIDTH SPACE"),
+        ({"approver": "c\u0430rol@example.com"}, "U+0430 CYRILLIC SMALL LETTER A"),
+        ({"ticket": "  "}, "exceptions[0].ticket"),
+    ],
+)  # fmt: skip
+def test_a_waiver_from_the_future_or_with_hidden_characters_is_a_config_error(
+    tmp_path: Path, fields: dict[str, str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    waiver = {
+        "id": "EXC-9", "policy": "change-rollback-plan", "reason": "r", "ticket": "T-9",
+        "approver": "carol@example.com", "created": "2026-11-20T00:00:00Z",
+        "expires": "2026-12-20T00:00:00Z", **fields,
+    }  # fmt: skip
+    doc = {"apiVersion": "regulens/v1", "kind": "ExceptionSet", "metadata": {"name": "w"},
+           "exceptions": [waiver]}  # fmt: skip
+    path = tmp_path / "w.json"
+    path.write_text(json.dumps(doc))  # JSON escapes: the file holds the raw characters
+    change = ["--change", str(CHANGES / "denied-expired-exception.yaml")]
+    code, out, err = run_main([*BASE, *change, *PLATFORM, "--exceptions", str(path)], capsys)
+    assert code == 3 and out == "", err
+    assert message in err and str(path) in err
+    assert "\u200b" not in err and "\u0430" not in err
+
+
+@pytest.mark.parametrize(
+    ("approver", "code", "message"),
+    [
+        ("\u0430lice@example.com", 3, "U+0430 CYRILLIC SMALL LETTER A"),  # a look-alike: rejected
+        ("alice\u200b@example.com", 3, "U+200B ZERO WIDTH SPACE"),
+        ("\uff41lice@example.com", 1, "the requester cannot approve"),  # full-width: the requester
+        ("ALICE@EXAMPLE.COM", 1, "the requester cannot approve"),
+    ],
+)
+def test_the_requester_in_disguise_never_approves_their_own_change(
+    tmp_path: Path, approver: str, code: int, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = (CHANGES / "allowed.yaml").read_text()
+    path = tmp_path / "chg.yaml"
+    path.write_text(text.replace("approver: bob@example.com", f"approver: {approver}"), "utf-8")
+    got, out, err = run_main([*BASE, "--change", str(path), *PLATFORM], capsys)
+    assert got == code, err
+    assert message in (err if code == 3 else out)
+
+
 def test_category_diff_details_list_reasons_per_object(capsys: pytest.CaptureFixture[str]) -> None:
     _, out, _ = run_main(
         [*BASE, "--change", str(CHANGES / "denied-category.yaml"), *PLATFORM, *ROLEBINDING],

@@ -103,7 +103,7 @@ _INPUT_OPTIONS: list[Callable[[F], F]] = [
         default=DEFAULT_TIMEOUT,
         show_default=True,
         metavar="SECONDS",
-        help="--cluster: timeout of each API request.",
+        help="--cluster: bound on each API request, its whole answer included.",
     ),
     click.option(
         "--deadline",
@@ -112,7 +112,8 @@ _INPUT_OPTIONS: list[Callable[[F], F]] = [
         default=DEFAULT_DEADLINE,
         show_default=True,
         metavar="SECONDS",
-        help="--cluster: deadline of the whole collection (unread kinds become gaps).",
+        help="--cluster: deadline of the whole collection, exec credential plugins included "
+        "(unread kinds become gaps).",
     ),
     click.option(
         "--snapshot",
@@ -185,9 +186,11 @@ def exception_options(func: F) -> F:
     )(func)
 
 
-def load_exceptions(paths: tuple[str, ...], loaded: LoadedPolicies) -> list[PolicyException]:
-    """Load the exception files; every exception must name a loaded policy."""
-    return read_exceptions(paths, {p.id for p in loaded.policies}) if paths else []
+def load_exceptions(
+    paths: tuple[str, ...], loaded: LoadedPolicies, now: datetime
+) -> list[PolicyException]:
+    """Load the exception files; every exception must name a loaded policy, none lie ahead."""
+    return read_exceptions(paths, {p.id for p in loaded.policies}, now) if paths else []
 
 
 def _recovery_options(func: F) -> F:
@@ -237,7 +240,7 @@ def _recovery_options(func: F) -> F:
             default=10.0,
             show_default=True,
             metavar="SECONDS",
-            help="Timeout of each Prometheus query.",
+            help="Bound on all Prometheus queries of the run together, whole answers included.",
         ),
     ]
     for option in reversed(options):

@@ -69,8 +69,8 @@ def load(
 ) -> Run:
     """Load policies and exceptions, then collect the snapshot (every input is read here)."""
     loaded, chosen = load_selected(policies, select, skip)
-    waivers = load_exceptions(exceptions, loaded)
     at = resolve_now(now)
+    waivers = load_exceptions(exceptions, loaded, at)
     return Run(loaded, chosen, waivers, build_snapshot(inputs, chosen, at), at)
 
 
