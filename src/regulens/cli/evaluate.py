@@ -7,8 +7,8 @@ from typing import Any
 
 import click
 
-from regulens.cli.render import render_outcome
-from regulens.cli.run import judge, load, record, run_options
+from regulens.cli.render import stage_outcome
+from regulens.cli.run import finish, judge, load, record, run_options
 
 
 @click.command("evaluate")
@@ -33,9 +33,17 @@ def evaluate_cmd(
     """Evaluate policies against manifests or cluster state; exit 0 allow, 1 deny, 2 incomplete."""
     run = load(policies, select, skip, exceptions, inputs, now)
     outcome = judge(run)
-    if record_run:
-        record("evaluate", run, outcome, evidence=evidence, stream=stream, signing_key=signing_key)
-    render_outcome(outcome, fmt, output, force=force, show_passed=show_passed)
+    staged = stage_outcome(outcome, fmt, output, force=force, show_passed=show_passed)
+    finish(
+        staged,
+        lambda: (
+            record(
+                "evaluate", run, outcome, evidence=evidence, stream=stream, signing_key=signing_key
+            )
+            if record_run
+            else None
+        ),
+    )
     return int(outcome.decision.exit_code)
 
 
