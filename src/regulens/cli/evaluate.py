@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
 from typing import Any
 
 import click
 
+from regulens.cli.evidence import check_recording, in_ci
 from regulens.cli.render import stage_outcome
 from regulens.cli.run import finish, judge, load, record, run_options
 
@@ -28,9 +30,17 @@ def evaluate_cmd(
     evidence: str | None,
     stream: str,
     signing_key: str | None,
+    allow_unsigned: bool,
     **inputs: Any,
 ) -> int:
     """Evaluate policies against manifests or cluster state; exit 0 allow, 1 deny, 2 incomplete."""
+    if record_run:
+        check_recording(
+            evidence=evidence,
+            signing_key=signing_key,
+            allow_unsigned=allow_unsigned,
+            ci=in_ci(os.environ),
+        )
     run = load(policies, select, skip, exceptions, inputs, now)
     outcome = judge(run)
     staged = stage_outcome(outcome, fmt, output, force=force, show_passed=show_passed)

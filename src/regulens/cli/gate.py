@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
 from typing import Any
 
 import click
 
+from regulens.cli.evidence import check_recording, in_ci
 from regulens.cli.render import stage_outcome
 from regulens.cli.run import finish, judge, load, record, run_options
 from regulens.errors import ConfigError
@@ -27,6 +29,7 @@ def gate_cmd(
     evidence: str | None,
     stream: str,
     signing_key: str | None,
+    allow_unsigned: bool,
     **inputs: Any,
 ) -> int:
     """Gate a change (--change): exit 0 allow, 1 deny, 2 incomplete, 3 bad input, 4 no record.
@@ -37,6 +40,12 @@ def gate_cmd(
     """
     if not inputs.get("change"):
         raise ConfigError("regulens gate needs --change FILE (a ChangeRequest document)")
+    check_recording(
+        evidence=evidence,
+        signing_key=signing_key,
+        allow_unsigned=allow_unsigned,
+        ci=in_ci(os.environ),
+    )
     run = load(policies, select, skip, exceptions, inputs, now)
     outcome = judge(run)
     staged = stage_outcome(
