@@ -280,17 +280,33 @@ def test_controls_and_html_from_inputs_are_inert_in_human_outputs(
         assert row.count(" | ") == 5  # the pipe in the name did not add a column
 
 
+@pytest.mark.parametrize("fmt", ["json", "sarif", "policyreport", "junit"])
 def test_machine_formats_keep_the_exact_data(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], fmt: str
 ) -> None:
+    from xml.etree import ElementTree as ET
+
+    import yaml
+
     manifest = _hostile_manifest(tmp_path)
     code, out, _ = run_main(
         ["evaluate", "--policies", "builtin:ops-baseline", "--select", "workload-no-privileged",
-         "--manifests", str(manifest), "--format", "json", *NOW],
+         "--manifests", str(manifest), "--format", fmt, *NOW],
         capsys,
     )  # fmt: skip
     assert code == 1
-    assert json.loads(out)["results"][0]["resource"]["name"] == f"web{EVIL}"
+    if fmt == "json":
+        assert json.loads(out)["results"][0]["resource"]["name"] == f"web{EVIL}"
+    elif fmt == "sarif":
+        logical = json.loads(out)["runs"][0]["results"][0]["locations"][0]["logicalLocations"]
+        assert f"web{EVIL}" in logical[0]["fullyQualifiedName"]
+    elif fmt == "policyreport":
+        docs = list(yaml.safe_load_all(out))
+        assert docs[0]["results"][0]["resources"][0]["name"] == f"web{EVIL}"
+    else:  # XML 1.0 cannot carry these characters at all: shown escaped, and well-formed
+        case = ET.fromstring(out.encode()).find("./testsuite/testcase")
+        assert case is not None and "web\\x1b[2J" in case.get("name", "")
+        _no_raw_controls(out)
 
 
 def test_error_messages_and_logs_escape_echoed_input(
@@ -314,6 +330,22 @@ def test_log_lines_escape_controls() -> None:
     line = _PrintableFormatter("%(message)s").format(record)
     _no_raw_controls(line)
     assert "\\x1b[2J" in line
+
+
+def test_store_text_shown_by_evidence_log_and_verify_is_inert(
+    store: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # a store written by an older version (or edited) may hold any stream name
+    import sqlite3
+
+    assert run_main([*GATE, "--evidence", store, "--format", "json"], capsys)[0] == 0
+    with sqlite3.connect(store.removeprefix("sqlite:///")) as db:
+        db.execute("UPDATE evidence_records SET stream = ?, command = ?", (f"s{EVIL}", f"g{EVIL}"))
+    for command in (["evidence", "log"], ["evidence", "verify"]):
+        code, out, err = run_main([*command, "--evidence", store], capsys)
+        assert code in (0, 2), err
+        assert "s\\x1b[2J" in out
+        _no_raw_controls(out)
 
 
 def _hostile_change(tmp_path: Path) -> Path:

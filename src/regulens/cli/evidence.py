@@ -15,6 +15,7 @@ import platformdirs
 
 from regulens import clock
 from regulens.cli.common import STREAM_NAME, Timestamp
+from regulens.display import printable
 from regulens.engine.exceptions import PolicyException
 from regulens.engine.outcome import Outcome
 from regulens.errors import ConfigError, ExitCode
@@ -188,15 +189,17 @@ def _print_reports(reports: list[StreamReport], fmt: str, extra: dict[str, Any])
     if fmt == "json":
         doc = {"status": status.value, "streams": [r.to_json() for r in reports], **extra}
         click.echo(orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode())
-    else:
+    else:  # stream names and messages come from the store: shown inert
         for r in reports:
             if r.status.value == "OK" and r.head is not None:
                 head = r.head.hex()[:16]
-                click.echo(f"stream {r.stream}: OK ({r.records} records, head {head})")
+                click.echo(printable(f"stream {r.stream}: OK ({r.records} records, head {head})"))
             elif r.seq is not None:
-                click.echo(f"stream {r.stream}: {r.status.value} at seq {r.seq}: {r.message}")
+                click.echo(
+                    printable(f"stream {r.stream}: {r.status.value} at seq {r.seq}: {r.message}")
+                )
             else:
-                click.echo(f"stream {r.stream}: {r.status.value}: {r.message}")
+                click.echo(printable(f"stream {r.stream}: {r.status.value}: {r.message}"))
         click.echo(status.value)
     return int(ExitCode.ALLOW) if status.value == "OK" else int(ExitCode.INCOMPLETE)
 
@@ -296,7 +299,10 @@ def log_cmd(evidence: str | None, stream: str | None, limit: int) -> int:
         except (KeyError, TypeError, ValueError, ConfigError):
             decision = "?"
         click.echo(
-            f"{rec.recorded_at}  {rec.stream}#{rec.seq}  {rec.run_id}  {rec.command}  {decision}"
+            printable(
+                f"{rec.recorded_at}  {rec.stream}#{rec.seq}  {rec.run_id}  {rec.command}  "
+                f"{decision}"
+            )
         )
     return 0
 
