@@ -493,3 +493,15 @@ def test_without_ci_the_default_store_and_unsigned_records_are_fine(
     code, _, err = run_main([*GATE, "--format", "json"], capsys)
     assert code == 0, err
     assert records(f"sqlite:///{ci / 'regulens' / 'evidence.db'}") == [("default", "gate")]
+
+
+def test_crash_files_mask_credentials() -> None:
+    from regulens.cli.crash import redact
+
+    text = redact(
+        "GET https://ci:s3cr3t@prom.example/api headers={'Authorization': 'Bearer eyJhbGci.x'}\n"
+        "token = 'tkn-123'; password: hunter2; postgresql://u@db/x stays"
+    )
+    for secret in ("s3cr3t", "eyJhbGci", "tkn-123", "hunter2"):
+        assert secret not in text
+    assert "https://ci:***@prom.example/api" in text and "postgresql://u@db/x stays" in text

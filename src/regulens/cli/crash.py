@@ -17,8 +17,8 @@ from regulens.display import printable
 
 _URL_PASSWORD = re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^/\s:@]*:)[^@\s/]+@", re.IGNORECASE)
 _AUTH_VALUE = re.compile(
-    r"(?P<head>\b(?:authorization|bearer|token|password|passwd|secret)\b[\"']?\s*[:=]?\s*"
-    r"(?:bearer\s+|basic\s+)?)[^\s\"',}]+",
+    r"(?P<head>\b(?:authorization|bearer|token|password|passwd|secret|api[_-]?key)\b"
+    r"[\"']?\s*[:=]?\s*[\"']?(?:bearer\s+|basic\s+)?)[^\s\"',}]+",
     re.IGNORECASE,
 )
 
