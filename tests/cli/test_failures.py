@@ -450,10 +450,14 @@ def test_ci_refuses_the_implicit_default_store(
 ) -> None:
     monkeypatch.setattr("regulens.cli.gate.load", _boom)  # refused before any evaluation
     monkeypatch.setattr("regulens.cli.evaluate.load", _boom)
-    code, out, err = run_main([*command, "--allow-unsigned"], capsys)
-    assert code == 3 and out == ""
-    assert "CI=true: refusing to record into the default per-user evidence store" in err
-    assert "pass --evidence URL (or set REGULENS_EVIDENCE)" in err
+    for explicit_nothing in ([], ["--evidence", ""]):
+        code, out, err = run_main([*command, "--allow-unsigned", *explicit_nothing], capsys)
+        assert code == 3 and out == ""
+        assert "CI=true: refusing to record into the default per-user evidence store" in err
+        assert "pass --evidence URL (or set REGULENS_EVIDENCE)" in err
+    monkeypatch.setenv("REGULENS_EVIDENCE", "")  # an empty CI secret
+    code, _, err = run_main([*command, "--allow-unsigned"], capsys)
+    assert code == 3 and "default per-user evidence store" in err
     assert not ci.exists()
 
 

@@ -105,7 +105,7 @@ def check_recording(
     """
     if not ci:
         return
-    if evidence is None:
+    if not evidence:  # unset, or set to "" (an empty CI secret): the default store
         raise ConfigError(
             "CI=true: refusing to record into the default per-user evidence store "
             f"({default_evidence_url()}), which is lost with the runner",
