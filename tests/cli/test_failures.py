@@ -91,6 +91,20 @@ def test_verbose_prints_the_traceback(
     assert "hunter2" not in err and err.strip().splitlines()[-1].startswith("error: internal")
 
 
+def test_an_unwritable_temp_dir_still_gives_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "missing"))
+    monkeypatch.setattr("regulens.cli.evaluate.judge", _boom)
+    code, _, err = run_main(
+        ["evaluate", "--policies", "builtin:ops-baseline", "--manifests",
+         str(EXAMPLES / "platform"), *NOW],
+        capsys,
+    )  # fmt: skip
+    assert code == 5 and len(err.strip().splitlines()) == 1
+    assert "the traceback could not be written (No such file or directory) (-v prints it)" in err
+
+
 def test_a_crash_while_parsing_options_exits_5(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -58,7 +58,7 @@ def crash_report(exc: BaseException, *, verbose: bool, directory: str | None = N
     try:
         hint = f"traceback written to {write_crash(text, directory)}"
     except OSError as err:
-        hint = f"the traceback could not be written ({err.strerror}); -v prints it"
+        hint = f"the traceback could not be written ({err.strerror})"
     if not verbose:
         hint += " (-v prints it)"
     line = printable(f"error: internal error: {where(exc)} (a bug in regulens, exit 5); {hint}")
