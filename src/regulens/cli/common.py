@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sysconfig
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -45,6 +46,26 @@ class Timestamp(click.ParamType):  # type: ignore[type-arg]
         if parsed.tzinfo is None:
             self.fail(f"{value!r} has no time zone; add Z or +00:00", param, ctx)
         return parsed.astimezone(UTC)
+
+
+STREAM_GRAMMAR = "1 to 128 ASCII letters, digits and . _ - / :, starting with a letter or digit"
+_STREAM_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/:-]{0,127}", re.ASCII)
+
+
+class StreamName(click.ParamType):  # type: ignore[type-arg]
+    """An evidence stream name (`STREAM_GRAMMAR`): checked before anything is read."""
+
+    name = "NAME"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        """Accept the name or fail with a usage error (exit 3)."""
+        text = str(value)
+        if _STREAM_NAME.fullmatch(text) is None:
+            self.fail(f"{text!r} is not a stream name: {STREAM_GRAMMAR}", param, ctx)
+        return text
+
+
+STREAM_NAME = StreamName()
 
 
 def policy_options(func: F) -> F:
