@@ -8,12 +8,13 @@ from regulens.snapshot.kubernetes import (
     content_digest,
 )
 from regulens.snapshot.model import Snapshot
-from regulens.snapshot.resources import Resource, ResourceRef, SourceLocation
+from regulens.snapshot.resources import ObjectKey, Resource, ResourceRef, SourceLocation
 
 __all__ = [
     "ClusterIdentity",
     "CoverageGap",
     "KubernetesState",
+    "ObjectKey",
     "Provenance",
     "Resource",
     "ResourceRef",

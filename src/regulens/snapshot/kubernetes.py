@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 from pydantic import BaseModel, ConfigDict, field_serializer, field_validator
 
-from regulens.snapshot.resources import Resource, SourceLocation
+from regulens.snapshot.resources import ObjectKey, Resource, SourceLocation
 
 # Why a kind could not be read: HTTP 403/404 (missing API group)/503 (aggregated API down)/
 # 410 (continue tokens kept expiring), a timeout, an exhausted --deadline, a connection that
@@ -83,8 +83,8 @@ class KubernetesState(BaseModel):
         return index
 
     @cached_property
-    def _by_id(self) -> dict[tuple[str, str | None, str], Resource]:
-        return {(r.kind, r.namespace, r.name): r for r in self.resources}
+    def _by_id(self) -> dict[ObjectKey, Resource]:
+        return {r.key: r for r in self.resources}
 
     def of_kind(self, kind: str) -> Sequence[Resource]:
         """Return the objects of one kind, in input order."""
@@ -97,7 +97,7 @@ class KubernetesState(BaseModel):
 
     def get(self, kind: str, namespace: str | None, name: str) -> Resource | None:
         """Return one object by kind, namespace and name."""
-        return self._by_id.get((kind, namespace, name))
+        return self._by_id.get(ObjectKey(kind, namespace, name))
 
     def kinds(self) -> list[str]:
         """Return the kinds present, sorted."""
