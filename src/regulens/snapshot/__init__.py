@@ -3,6 +3,7 @@
 from regulens.snapshot.kubernetes import (
     ClusterIdentity,
     CoverageGap,
+    CoverageNote,
     KubernetesState,
     Provenance,
     content_digest,
@@ -13,6 +14,7 @@ from regulens.snapshot.resources import ObjectKey, Resource, ResourceRef, Source
 __all__ = [
     "ClusterIdentity",
     "CoverageGap",
+    "CoverageNote",
     "KubernetesState",
     "ObjectKey",
     "Provenance",

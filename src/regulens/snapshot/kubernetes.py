@@ -6,7 +6,7 @@ import hashlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from functools import cached_property
-from typing import Any
+from typing import Any, Literal
 
 import orjson
 from pydantic import BaseModel, ConfigDict, field_serializer, field_validator
@@ -43,6 +43,8 @@ class Provenance(BaseModel):
     collected: dict[str, str | None] = {}
     digest: str = ""  # sha256:<hex> of the section's canonical JSON (`content_digest`)
     inputs: tuple[str, ...] = ()  # files, URLs or "-" that were read
+    # manifests: the namespace given to namespaced objects without one (--namespace)
+    namespace: str | None = None
 
 
 class CoverageGap(BaseModel):
@@ -55,6 +57,30 @@ class CoverageGap(BaseModel):
     reason: str
 
 
+class CoverageNote(BaseModel):
+    """Something the inputs left out and was filled in as Kubernetes would (never a gap)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    reason: Literal["namespace-defaulted"]
+    namespace: str
+    count: int  # objects placed in `namespace`
+    unknown_scope: int = 0  # of them, kinds neither built in nor declared by a CRD in the inputs
+
+    @property
+    def message(self) -> str:
+        """One line for people: how many objects were placed where, and on what assumption."""
+        assumed = (
+            f" ({self.unknown_scope} of kinds of unknown scope, assumed namespaced)"
+            if self.unknown_scope
+            else ""
+        )
+        return (
+            f"{self.count} namespaced object(s) without metadata.namespace placed in namespace "
+            f"{self.namespace} (--namespace){assumed}"
+        )
+
+
 class KubernetesState(BaseModel):
     """All Kubernetes objects of one snapshot, indexed by kind and by identity."""
 
@@ -63,6 +89,7 @@ class KubernetesState(BaseModel):
     provenance: Provenance
     resources: tuple[Resource, ...]
     gaps: tuple[CoverageGap, ...] = ()
+    notes: tuple[CoverageNote, ...] = ()
 
     @field_validator("resources", mode="before")
     @classmethod
