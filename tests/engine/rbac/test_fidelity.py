@@ -7,10 +7,13 @@ import random
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from regulens.engine.rbac import Identity, ObjectKey, Request, Subject, build_index
 from regulens.engine.rbac.params import AllowRule
 from tests.engine.checks.rbac_helpers import run, statuses
+from tests.engine.rbac.test_properties import worlds
 from tests.engine.rbac.world import binding, role, rule, state
 
 RBAC_V1 = "rbac.authorization.k8s.io/v1"
@@ -373,3 +376,45 @@ def test_who_can_lists_subjects_limited_to_named_objects() -> None:
     # elsewhere the namespaced Roles grant nothing
     elsewhere = index.who_can(Request("get", "", "secrets", namespace="y"))
     assert [g.subject.name for g in elsewhere] == ["alice"]
+
+
+@st.composite
+def mixed_worlds(draw: Any) -> list[dict[str, Any]]:
+    """Worlds where any Role or RoleBinding may have lost its namespace."""
+    objects = []
+    for obj in draw(worlds()):
+        meta = obj["metadata"]
+        if obj["kind"] in ("Role", "RoleBinding") and draw(st.booleans()):
+            meta = {k: v for k, v in meta.items() if k != "namespace"}
+        objects.append({**obj, "metadata": meta})
+    return objects
+
+
+def _verdicts(results: list[Any]) -> list[tuple[str, str, str]]:
+    """Which role or subject got which status (paths are listed in input order)."""
+    return sorted(
+        (r.status.value, str(r.details.get("role", "")), str(r.details.get("subject", "")))
+        for r in results
+    )
+
+
+def _identity(obj: dict[str, Any]) -> tuple[str, str, str]:
+    return (obj["kind"], obj["metadata"].get("namespace") or "", obj["metadata"]["name"])
+
+
+@settings(max_examples=40, deadline=None)
+@given(mixed_worlds())
+def test_every_check_is_total_and_order_independent_on_mixed_worlds(
+    objects: list[dict[str, Any]],
+) -> None:
+    unique = len({_identity(o) for o in objects}) == len(objects)
+    for check in EVERY_RBAC_CHECK:
+        results = run(check, objects)
+        assert results and "error" not in statuses(results)
+        if unique:  # with duplicate identities the last object wins, as with kubectl apply
+            again = run(check, objects[::-1])
+            assert _verdicts(again) == _verdicts(results)
+    index = build_index(state(objects))
+    for req in (Request("get", "", "secrets"), Request("get", "", "secrets", namespace="a")):
+        grants = index.who_can(req)
+        assert grants == sorted(grants, key=lambda g: g.subject.order)
