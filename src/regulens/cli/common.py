@@ -87,12 +87,27 @@ def policy_options(func: F) -> F:
 
 
 def input_options(func: F) -> F:
-    """Add the input flags (each supplies one snapshot section)."""
+    """Add the input flags (each supplies one snapshot section) and -n/--namespace."""
+    return _NAMESPACE_OPTION(input_options_without_namespace(func))
+
+
+def input_options_without_namespace(func: F) -> F:
+    """Add the input flags for a command whose own -n/--namespace also places manifests."""
     func = trivy_options(func)
     func = _recovery_options(func)
     for option in reversed(_INPUT_OPTIONS):
         func = option(func)
     return func
+
+
+_NAMESPACE_OPTION = click.option(
+    "-n",
+    "--namespace",
+    "manifest_namespace",
+    metavar="NS",
+    help="Namespace for namespaced --manifests objects without one, like kubectl apply -n "
+    "[default: default].",
+)
 
 
 _INPUT_OPTIONS: list[Callable[[F], F]] = [
@@ -344,6 +359,7 @@ def input_request(options: dict[str, Any]) -> InputRequest:
         metrics=options.get("metrics"),
         prometheus=prometheus,
         trivy=_trivy_request(options),
+        namespace=options.get("manifest_namespace"),
     )
 
 

@@ -71,6 +71,8 @@ def render_markdown(outcome: Outcome) -> bytes:
             for g in outcome.gaps
         ]
         lines.append("")
+    if outcome.notes:
+        lines += ["### Coverage notes", "", *(f"- {_cell(n.message)}" for n in outcome.notes), ""]
     ex = outcome.exceptions
     if ex.applied or ex.expired or ex.unused:
         lines += ["### Exceptions", ""]

@@ -42,6 +42,8 @@ def render_table(outcome: Outcome, console: Console, *, show_passed: bool = Fals
         for gap in outcome.gaps:
             ns = f" in {gap.namespace}" if gap.namespace else ""
             console.print(_plain(f"  {gap.kind}{ns}: {gap.reason}"))
+    for note in outcome.notes:
+        console.print(_plain(f"note: {note.message}"))
     s = outcome.decision.summary
     counts = " · ".join(f"{k} {v}" for k, v in s.to_json().items())
     style = "bold green" if outcome.decision.allowed else "bold red"

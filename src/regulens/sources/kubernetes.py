@@ -36,6 +36,7 @@ from regulens.snapshot import (
     ClusterIdentity,
     CoverageGap,
     KubernetesState,
+    ObjectKey,
     Provenance,
     Resource,
     content_digest,
@@ -635,9 +636,15 @@ def _shown(value: Any) -> str:
     return ascii(text[:60])
 
 
-def _identity(item: Mapping[str, Any]) -> tuple[str, str]:
-    meta = item.get("metadata") or {}
-    return str(meta.get("namespace") or ""), str(meta.get("name") or "")
+def _identity(item: Mapping[str, Any]) -> ObjectKey:
+    meta = item.get("metadata")
+    meta = meta if isinstance(meta, Mapping) else {}
+    ns = meta.get("namespace")
+    return ObjectKey(
+        str(item.get("kind") or ""),
+        ns if isinstance(ns, str) and ns else None,
+        str(meta.get("name") or ""),
+    )
 
 
 def read_cluster(

@@ -26,6 +26,7 @@ from regulens.snapshot import (
     SourceLocation,
     content_digest,
 )
+from regulens.sources.namespaces import DEFAULT_NAMESPACE, place_in_namespace
 from regulens.sources.redact import redact
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
@@ -188,15 +189,25 @@ def _checked(obj: Any, where: str, source: SourceLocation) -> Resource:
     return Resource.from_object(redact(obj), source)
 
 
-def read_manifests(specs: Sequence[str]) -> KubernetesState:
-    """Read every object from files, directories and stdin into one Kubernetes section."""
+def read_manifests(specs: Sequence[str], namespace: str = DEFAULT_NAMESPACE) -> KubernetesState:
+    """Read every object from files, directories and stdin into one Kubernetes section.
+
+    Namespaced objects without a namespace are placed in `namespace`, as
+    `kubectl apply -n` does (see `regulens.sources.namespaces`).
+    """
     resources: list[Resource] = []
     inputs = manifest_files(specs)
     for name in inputs:
         resources.extend(objects_of(name, _decode(name, _read(name))))
+    placed = place_in_namespace(resources, namespace)
     # the digest covers the redacted objects (never a secret value) and where they came from
-    digest = content_digest(resources, ())
-    provenance = Provenance(source="manifests", digest=digest, inputs=tuple(inputs))
+    digest = content_digest(placed.resources, ())
+    provenance = Provenance(
+        source="manifests", digest=digest, inputs=tuple(inputs), namespace=namespace
+    )
     return KubernetesState.model_construct(
-        provenance=provenance, resources=tuple(resources), gaps=()
+        provenance=provenance,
+        resources=placed.resources,
+        gaps=(),
+        notes=() if placed.note is None else (placed.note,),
     )
