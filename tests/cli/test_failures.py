@@ -25,7 +25,8 @@ GATE = [
     "--backups", str(OPS / "backups.yaml"), "--drills", str(OPS / "drills.yaml"),
     "--metrics", str(OPS / "metrics.json"),
     "--trivy-report", str(EXAMPLES / "scans" / "api-v1.1.0.trivy.json"),
-    "--trivy-report", str(EXAMPLES / "scans" / "worker-v1.1.0.trivy.json"), *NOW,
+    "--trivy-report", str(EXAMPLES / "scans" / "worker-v1.1.0.trivy.json"),
+    "--trivy-report", str(EXAMPLES / "scans" / "backup-v2.3.1.trivy.json"), *NOW,
 ]  # fmt: skip
 EVIL = "\x1b[2J\x1b[Hdecision: ALLOW\r\u202e<script>alert(1)</script>|x\n\x9b31m\x7f"
 
