@@ -28,7 +28,8 @@ demo: install
 	  --manifests examples/platform --baseline-manifests examples/platform \
 	  --backups examples/ops/backups.yaml --drills examples/ops/drills.yaml \
 	  --metrics examples/ops/metrics.json --trivy-report examples/scans/api-v1.1.0.trivy.json \
-	  --trivy-report examples/scans/worker-v1.1.0.trivy.json --now 2026-11-30T01:30:00Z \
+	  --trivy-report examples/scans/worker-v1.1.0.trivy.json \
+	  --trivy-report examples/scans/backup-v2.3.1.trivy.json --now 2026-11-30T01:30:00Z \
 	  --evidence $(DEMO_EVIDENCE) --stream demo --signing-key $(DEMO_KEY)
 	$(BIN)/regulens evidence verify --evidence $(DEMO_EVIDENCE) --public-key $(DEMO_KEY).pub
 	$(BIN)/regulens report --evidence $(DEMO_EVIDENCE) --public-key $(DEMO_KEY).pub \

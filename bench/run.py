@@ -289,7 +289,7 @@ def startup(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     cmd += ["--baseline-manifests", str(EXAMPLE), "--backups", str(ex / "ops" / "backups.yaml")]
     cmd += ["--drills", str(ex / "ops" / "drills.yaml")]
     cmd += ["--metrics", str(ex / "ops" / "metrics.json")]
-    for report in ("api-v1.1.0", "worker-v1.1.0"):
+    for report in ("api-v1.1.0", "worker-v1.1.0", "backup-v2.3.1"):
         cmd += ["--trivy-report", str(ex / "scans" / f"{report}.trivy.json")]
     cmd += ["--now", "2026-11-30T01:30:00Z", "--format", "json"]
     # gate always records its decision: into a throwaway store, not the user's

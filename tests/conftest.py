@@ -21,9 +21,14 @@ def _evidence_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(autouse=True)
 def _isolated_evidence(_evidence_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Commands that record (gate, evaluate --record) never touch the user's own store."""
+    """Commands that record (gate, evaluate --record) never touch the user's own store.
+
+    Tests record unsigned on purpose (also under CI=true), as a user says with
+    REGULENS_ALLOW_UNSIGNED; the tests of that refusal remove it.
+    """
     monkeypatch.setenv("REGULENS_EVIDENCE", f"sqlite:///{_evidence_dir / 'evidence.db'}")
     monkeypatch.delenv("REGULENS_SIGNING_KEY", raising=False)
+    monkeypatch.setenv("REGULENS_ALLOW_UNSIGNED", "1")
 
 
 @pytest.fixture

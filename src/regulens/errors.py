@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import IntEnum
 
+from regulens.display import printable
+
 
 class ExitCode(IntEnum):
     """The documented exit codes of every command."""
@@ -18,6 +20,7 @@ class ExitCode(IntEnum):
     INCOMPLETE = 2
     USAGE = 3
     EVIDENCE = 4
+    INTERNAL = 5  # an unexpected exception: a bug, never an allow or a deny
 
 
 class RegulensError(Exception):
@@ -30,9 +33,14 @@ class RegulensError(Exception):
         self.message = message
         self.hint = hint
 
+    def lines(self) -> list[str]:
+        """The lines of the message (one, unless the error lists several problems)."""
+        return [self.message]
+
     def render(self) -> str:
-        """Return the message (and hint) as shown to the user."""
-        return self.message if self.hint is None else f"{self.message}\n  hint: {self.hint}"
+        """Return the message (and hint) as shown to the user, control characters escaped."""
+        text = "\n".join(printable(line) for line in self.lines())
+        return text if self.hint is None else f"{text}\n  hint: {printable(self.hint)}"
 
 
 class ConfigError(RegulensError):
@@ -78,3 +86,7 @@ class DocumentError(ConfigError):
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems
         super().__init__("\n".join(str(p) for p in problems))
+
+    def lines(self) -> list[str]:
+        """One line per problem."""
+        return [str(p) for p in self.problems]

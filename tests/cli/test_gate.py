@@ -27,6 +27,7 @@ BASE = [
     "--metrics", str(EXAMPLES / "ops" / "metrics.json"),
     "--trivy-report", str(EXAMPLES / "scans" / "api-v1.1.0.trivy.json"),
     "--trivy-report", str(EXAMPLES / "scans" / "worker-v1.1.0.trivy.json"),
+    "--trivy-report", str(EXAMPLES / "scans" / "backup-v2.3.1.trivy.json"),
 ]  # fmt: skip
 PLATFORM = ["--manifests", str(EXAMPLES / "platform")]
 ROLEBINDING = ["--manifests", str(CHANGES / "manifests" / "debug-rolebinding.yaml")]
@@ -66,6 +67,56 @@ def test_expired_and_unused_exceptions_are_reported(capsys: pytest.CaptureFixtur
     assert report["applied"] == []
     assert [(e["id"], e["would_match"]) for e in report["expired"]] == [("EXC-2026-011", 1)]
     assert [u["id"] for u in report["unused"]] == ["EXC-2026-014"]
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        # a waiver dated 2099 applied at once before; now it is an error
+        ({"created": "2099-01-01T00:00:00Z", "expires": "2099-03-01T00:00:00Z"},
+         "created 2099-01-01T00:00:00Z lies in the future"),
+        ({"approver": "carol\u200b@example.com"}, "U+200B ZERO WIDTH SPACE"),
+        ({"approver": "c\u0430rol@example.com"}, "U+0430 CYRILLIC SMALL LETTER A"),
+        ({"ticket": "  "}, "exceptions[0].ticket"),
+    ],
+)  # fmt: skip
+def test_a_waiver_from_the_future_or_with_hidden_characters_is_a_config_error(
+    tmp_path: Path, fields: dict[str, str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    waiver = {
+        "id": "EXC-9", "policy": "change-rollback-plan", "reason": "r", "ticket": "T-9",
+        "approver": "carol@example.com", "created": "2026-11-20T00:00:00Z",
+        "expires": "2026-12-20T00:00:00Z", **fields,
+    }  # fmt: skip
+    doc = {"apiVersion": "regulens/v1", "kind": "ExceptionSet", "metadata": {"name": "w"},
+           "exceptions": [waiver]}  # fmt: skip
+    path = tmp_path / "w.json"
+    path.write_text(json.dumps(doc))  # JSON escapes: the file holds the raw characters
+    change = ["--change", str(CHANGES / "denied-expired-exception.yaml")]
+    code, out, err = run_main([*BASE, *change, *PLATFORM, "--exceptions", str(path)], capsys)
+    assert code == 3 and out == "", err
+    assert message in err and str(path) in err
+    assert "\u200b" not in err and "\u0430" not in err
+
+
+@pytest.mark.parametrize(
+    ("approver", "code", "message"),
+    [
+        ("\u0430lice@example.com", 3, "U+0430 CYRILLIC SMALL LETTER A"),  # a look-alike: rejected
+        ("alice\u200b@example.com", 3, "U+200B ZERO WIDTH SPACE"),
+        ("\uff41lice@example.com", 1, "the requester cannot approve"),  # full-width: the requester
+        ("ALICE@EXAMPLE.COM", 1, "the requester cannot approve"),
+    ],
+)
+def test_the_requester_in_disguise_never_approves_their_own_change(
+    tmp_path: Path, approver: str, code: int, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = (CHANGES / "allowed.yaml").read_text()
+    path = tmp_path / "chg.yaml"
+    path.write_text(text.replace("approver: bob@example.com", f"approver: {approver}"), "utf-8")
+    got, out, err = run_main([*BASE, "--change", str(path), *PLATFORM], capsys)
+    assert got == code, err
+    assert message in (err if code == 3 else out)
 
 
 def test_category_diff_details_list_reasons_per_object(capsys: pytest.CaptureFixture[str]) -> None:
@@ -136,7 +187,7 @@ def test_every_format_writes_an_output_file(
     fmt: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     target = tmp_path / f"out.{fmt}"
-    args = [*BASE[:-2], "--format", fmt, "--change", str(CHANGES / "denied-missing-cab.yaml"),
+    args = [*BASE, "--format", fmt, "--change", str(CHANGES / "denied-missing-cab.yaml"),
             *PLATFORM, "-o", str(target)]  # fmt: skip
     code, out, _ = run_main(args, capsys)
     assert code == 1 and out == ""
@@ -162,7 +213,15 @@ def test_standard_change_with_a_standard_diff_is_allowed(
     change.write_text(
         (CHANGES / "denied-category.yaml").read_text().replace("CHG-2026-0147", "CHG-2026-0150")
     )
-    code, out, _ = run_main([*BASE, "--change", str(change), "--manifests", str(rendered)], capsys)
+    # the deployed v1.1.1 needs its own scan report (the one of v1.1.0, retagged)
+    scan = tmp_path / "api-v1.1.1.trivy.json"
+    scan.write_text(
+        (EXAMPLES / "scans" / "api-v1.1.0.trivy.json").read_text().replace("v1.1.0", "v1.1.1")
+    )
+    code, out, _ = run_main(
+        [*BASE, "--change", str(change), "--manifests", str(rendered), "--trivy-report", str(scan)],
+        capsys,
+    )
     doc = json.loads(out)
     assert code == 0, [r["message"] for r in doc["results"] if r["status"] != "pass"]
     diffs = {
@@ -182,7 +241,10 @@ def test_standard_change_with_a_standard_diff_is_allowed(
         change.read_text().replace("T02:00:00Z", "T05:00:00Z").replace("T02:30:00Z", "T05:30:00Z")
     )
     change.write_text(late)
-    code, out, _ = run_main([*BASE, "--change", str(change), "--manifests", str(rendered)], capsys)
+    code, out, _ = run_main(
+        [*BASE, "--change", str(change), "--manifests", str(rendered), "--trivy-report", str(scan)],
+        capsys,
+    )
     failed = {r["policy"] for r in json.loads(out)["results"] if r["status"] == "fail"}
     assert code == 1 and failed == {"change-window"}
 

@@ -199,3 +199,199 @@ def test_can_i_as_group(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = cli(capsys, *base, "--as-group", "security-team")
     assert code == 0
     assert "ClusterRoleBinding/security-admins" in out
+
+
+# argo-cd's install.yaml is applied with `kubectl apply -n argocd`: its Roles, RoleBindings
+# and ServiceAccounts carry no namespace, nor do the RoleBinding's ServiceAccount subjects.
+ARGO_INSTALL = """\
+apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: argocd-dex-server
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata:
+  name: argocd-dex-server
+rules:
+- apiGroups: [""]
+  resources: [secrets, configmaps]
+  verbs: [get, list, watch]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata:
+  name: argocd-dex-server
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: Role
+  name: argocd-dex-server
+subjects:
+- kind: ServiceAccount
+  name: argocd-dex-server
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata:
+  name: argocd-server
+rules:
+- apiGroups: [""]
+  resources: [secrets]
+  resourceNames: [argocd-secret]
+  verbs: [get]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata:
+  name: argocd-server
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: argocd-server}
+subjects:
+- kind: ServiceAccount
+  name: argocd-server
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: argocd-application-controller
+rules:
+- apiGroups: ["*"]
+  resources: ["*"]
+  verbs: ["*"]
+"""
+DEX = "serviceaccount:argocd:argocd-dex-server"
+
+
+@pytest.fixture
+def argo(tmp_path: Path) -> str:
+    path = tmp_path / "install.yaml"
+    path.write_text(ARGO_INSTALL)
+    return str(path)
+
+
+@pytest.mark.parametrize("flag", ["-n", "--namespace"])
+def test_can_i_on_namespaceless_manifests_applied_to_a_namespace(
+    capsys: pytest.CaptureFixture[str], argo: str, flag: str
+) -> None:
+    code, out, err = cli(
+        capsys, "rbac", "can-i", DEX, "get", "secrets", flag, "argocd", "--manifests", argo
+    )
+    assert code == 0
+    assert out.splitlines() == [
+        "yes",
+        "  via RoleBinding/argocd/argocd-dex-server → Role/argocd/argocd-dex-server",
+    ]
+    assert err.splitlines() == [
+        "note: 5 namespaced object(s) without metadata.namespace placed in namespace argocd "
+        "(--namespace)"
+    ]
+
+
+def test_a_rolebinding_never_grants_outside_its_namespace(
+    capsys: pytest.CaptureFixture[str], argo: str
+) -> None:
+    # placed in default (kubectl's default namespace), nothing is granted in argocd
+    code, out, _ = cli(
+        capsys, "rbac", "can-i", "serviceaccount:default:argocd-dex-server", "get", "secrets",
+        "-n", "argocd", "--manifests", argo,
+    )  # fmt: skip
+    assert (code, out) == (1, "no\n")
+    # nor cluster-wide
+    code, out, _ = cli(capsys, "rbac", "can-i", DEX, "get", "secrets", "--manifests", argo)
+    assert (code, out) == (1, "no\n")
+
+
+def test_who_can_marks_subjects_limited_to_named_secrets(
+    capsys: pytest.CaptureFixture[str], argo: str
+) -> None:
+    args = ["rbac", "who-can", "get", "secrets", "-n", "argocd", "--manifests", argo]
+    code, out, _ = cli(capsys, *args, "--format", "json")
+    doc = json.loads(out)
+    assert code == 0
+    assert [(s["name"], s["namespace"], s.get("resourceNames")) for s in doc["subjects"]] == [
+        ("argocd-dex-server", "argocd", None),
+        ("argocd-server", "argocd", ["argocd-secret"]),
+    ]
+    assert doc["notes"] == [
+        "5 namespaced object(s) without metadata.namespace placed in namespace argocd (--namespace)"
+    ]
+    code, out, _ = cli(capsys, *args)
+    assert code == 0 and "only named" in out and "argocd-secret" in out
+    # can-i without --name keeps Kubernetes' answer; with the name it is yes
+    server = ["rbac", "can-i", "serviceaccount:argocd:argocd-server", "get", "secrets"]
+    assert cli(capsys, *server, "-n", "argocd", "--manifests", argo)[0] == 1
+    named = [*server, "-n", "argocd", "--name", "argocd-secret", "--manifests", argo]
+    assert cli(capsys, *named)[0] == 0
+
+
+def test_evaluate_and_snapshot_record_the_namespace(
+    capsys: pytest.CaptureFixture[str], argo: str, tmp_path: Path
+) -> None:
+    policy = tmp_path / "p.yaml"
+    policy.write_text(
+        "apiVersion: regulens/v1\nkind: PolicySet\nmetadata: {name: t, version: '1'}\n"
+        "policies:\n- id: secrets-restricted\n  title: t\n  severity: high\n  check:\n"
+        "    type: rbac-permission-restricted\n    namespaces: [argocd]\n"
+        "    permissions: [{resources: [secrets], verbs: [get]}]\n"
+    )
+    base = ["evaluate", "--policies", str(policy), "--now", "2026-11-30T02:10:00Z"]
+    code, out, _ = cli(capsys, *base, "--manifests", argo, "-n", "argocd", "--format", "json")
+    doc = json.loads(out)
+    assert code == 1
+    assert doc["coverage"]["complete"] is True
+    assert [(n["namespace"], n["count"]) for n in doc["coverage"]["notes"]] == [("argocd", 5)]
+    assert "argocd-dex-server" in doc["results"][0]["message"]
+    code, out, _ = cli(capsys, *base, "--manifests", argo, "-n", "argocd")
+    assert code == 1 and "note: 5 namespaced object(s)" in out
+    code, out, _ = cli(capsys, *base, "--manifests", argo, "-n", "argocd", "--format", "markdown")
+    assert "### Coverage notes" in out
+    saved = tmp_path / "snap.json"
+    code, _, _ = cli(capsys, "snapshot", "--manifests", argo, "-n", "argocd", "-o", str(saved))
+    assert code == 0
+    section = json.loads(saved.read_text())["kubernetes"]
+    assert section["provenance"]["namespace"] == "argocd"
+    assert [n["count"] for n in section["notes"]] == [5]
+    code, out, err = cli(capsys, "rbac", "can-i", DEX, "get", "secrets", "-n", "argocd",
+                         "--snapshot", str(saved))  # fmt: skip
+    assert code == 0 and out.startswith("yes") and "placed in namespace argocd" in err
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        ["--namespace", "Not_A_Namespace", "--manifests", "{argo}"],
+        ["--namespace", "argocd", "--snapshot", "{argo}"],
+    ],
+)
+def test_bad_namespace_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str], argo: str, extra: list[str]
+) -> None:
+    args = [a.replace("{argo}", argo) for a in extra]
+    code, _, err = cli(
+        capsys, "evaluate", "--policies", "builtin:ops-baseline", "--select", "rbac-*", *args
+    )
+    assert code == 3 and err.startswith("error:")
+    assert "Traceback" not in err
+
+
+def test_no_wildcards_on_mixed_roles_reports_instead_of_crashing(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "roles.yaml"
+    path.write_text(
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {name: a}\n"
+        "rules: [{apiGroups: ['*'], resources: ['*'], verbs: ['*']}]\n---\n"
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {name: a, namespace: x}\n"
+        "rules: [{apiGroups: ['*'], resources: ['*'], verbs: ['*']}]\n"
+    )
+    policy = tmp_path / "p.yaml"
+    policy.write_text(
+        "apiVersion: regulens/v1\nkind: PolicySet\nmetadata: {name: t, version: '1'}\n"
+        "policies:\n- id: no-wildcards\n  title: t\n  severity: high\n"
+        "  check: {type: rbac-no-wildcards}\n"
+    )
+    code, out, err = cli(
+        capsys, "evaluate", "--policies", str(policy), "--manifests", str(path), "-n", "w",
+        "--format", "json", "--now", "2026-11-30T02:10:00Z",
+    )  # fmt: skip
+    assert code == 1, err
+    assert [r["details"]["role"] for r in json.loads(out)["results"]] == ["Role/w/a", "Role/x/a"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -119,10 +120,11 @@ def test_trivy_scan_of_the_noncompliant_platform_denies_with_locations(
 
 
 def _gate(change: str, report: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, dict]:
-    base = [a for a in GATE_BASE if "v1.1.0.trivy.json" not in a and a != "--trivy-report"]
+    # GATE_BASE keeps the reports of the images examples/platform deploys; the change
+    # adds its own image (spec.images), whose report is the one under test
     code, out, _ = run_main(
         [
-            *base,
+            *GATE_BASE,
             "--change",
             str(EXAMPLES / "changes" / change),
             *PLATFORM,
@@ -141,10 +143,10 @@ def test_example_denied_stale_scan_exits_2_on_scan_report_fresh(
     assert code == 2 == doc["exit_code"] and doc["decision"] == "deny"
     bad = [(r["policy"], r["status"]) for r in doc["results"] if r["status"] in ("fail", "error")]
     assert bad == [("scan-report-fresh", "error")]
-    (fresh,) = [r for r in doc["results"] if r["policy"] == "scan-report-fresh"]
-    assert (
-        fresh["resource"]["name"] == "regulensai/api:v1.2.0" and "older than 7d" in fresh["message"]
-    )
+    fresh = {r["resource"]["name"]: r for r in doc["results"] if r["policy"] == "scan-report-fresh"}
+    assert "older than 7d" in fresh["regulensai/api:v1.2.0"]["message"]
+    deployed = {"regulensai/api:v1.1.0", "regulensai/worker:v1.1.0", "regulensai/backup:v2.3.1"}
+    assert {name for name, r in fresh.items() if r["status"] == "pass"} == deployed
 
 
 def test_example_denied_fixable_cve_exits_1_on_scan_no_fixable_critical(
@@ -212,3 +214,101 @@ def test_scans_are_saved_in_snapshots_and_replay_to_the_same_results(
     _, direct, _ = evaluate_json([*select, "--trivy-report", FIXABLE], capsys)
     code, replayed, _ = evaluate_json([*select, "--snapshot", str(saved)], capsys)
     assert code == 1 and replayed["results"] == direct["results"]
+
+
+# --------------------------------------------------------------- images come from what is deployed
+
+API_DIGEST = "sha256:" + "d7e3" * 16  # RepoDigests of examples/scans/api-v1.1.0.trivy.json
+
+
+def _deploy(tmp_path: Path, image: str, *, images_line: str | None) -> list[str]:
+    """The example platform with the API's image replaced; the allowed change, re-imaged."""
+    rendered = tmp_path / "rendered"
+    shutil.copytree(EXAMPLES / "platform", rendered)
+    api = rendered / "10-api.yaml"
+    api.write_text(api.read_text().replace("image: regulensai/api:v1.1.0", f"image: {image}"))
+    text = (EXAMPLES / "changes" / "allowed.yaml").read_text()
+    old = "  images: [regulensai/api:v1.1.0, regulensai/worker:v1.1.0]\n"
+    assert old in text
+    change = tmp_path / "change.yaml"
+    change.write_text(text.replace(old, images_line or ""))
+    return [*GATE_BASE, "--change", str(change), "--manifests", str(rendered)]
+
+
+@pytest.mark.parametrize(
+    "images_line",
+    [None, "  images: [regulensai/api:v1.1.0]\n", "  images: []\n"],
+    ids=["images-omitted", "images-lists-another-tag", "images-empty"],
+)
+def test_an_unscanned_deployed_image_denies_whatever_the_change_says(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], images_line: str | None
+) -> None:
+    code, out, _ = run_main(_deploy(tmp_path, "regulensai/api:v9.9.9", images_line=images_line),
+                            capsys)  # fmt: skip
+    doc = json.loads(out)
+    assert code == 1 == doc["exit_code"] and doc["decision"] == "deny"
+    bad = [r for r in doc["results"] if r["status"] == "fail"]
+    assert [(r["policy"], r["resource"]["name"]) for r in bad] == [
+        ("scan-report-fresh", "regulensai/api:v9.9.9")
+    ]
+    assert "Deployment regulensai/regulensai-api container api" in bad[0]["message"]
+    assert bad[0]["location"]["file"].endswith("10-api.yaml")
+
+
+@pytest.mark.parametrize(
+    ("image", "code"),
+    [
+        (f"regulensai/api@{API_DIGEST}", 0),
+        (f"docker.io/regulensai/api:v1.1.0@{API_DIGEST}", 0),
+        ("regulensai/api@sha256:" + "0" * 64, 1),  # a digest no report records
+        ("regulensai/api:v1.1.0@sha256:" + "0" * 64, 1),  # the tag's report is not the digest's
+        ("docker.io/regulensai/api:v1.1.0", 0),
+    ],
+)
+def test_a_pinned_digest_needs_a_report_recording_that_digest(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], image: str, code: int
+) -> None:
+    got, out, _ = run_main(_deploy(tmp_path, image, images_line=None), capsys)
+    doc = json.loads(out)
+    fresh = [r for r in doc["results"] if r["policy"] == "scan-report-fresh"]
+    assert got == code, [r["message"] for r in fresh if r["status"] != "pass"]
+    (mine,) = [r for r in fresh if r["details"]["image"] == image]
+    assert mine["status"] == ("pass" if code == 0 else "fail")
+
+
+def test_the_noncompliant_platform_denies_its_unscanned_latest_image(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, _ = run_main(
+        [*GATE_BASE, "--change", str(EXAMPLES / "changes" / "allowed.yaml"),
+         "--manifests", str(EXAMPLES / "platform-noncompliant")],
+        capsys,
+    )  # fmt: skip
+    doc = json.loads(out)
+    assert code == 1 and doc["decision"] == "deny"
+    fresh = {r["resource"]["name"]: r["status"] for r in doc["results"]
+             if r["policy"] == "scan-report-fresh"}  # fmt: skip
+    assert fresh["regulensai/api:latest"] == "fail"
+
+
+@pytest.mark.parametrize(
+    ("change", "code", "blocking"),
+    [("denied-stale-scan.yaml", 2, {("scan-report-fresh", "error")}),
+     ("denied-fixable-cve.yaml", 1, {("scan-no-fixable-critical", "fail")})],
+)  # fmt: skip
+def test_the_command_in_each_scan_examples_header_gives_its_documented_exit_code(
+    change: str, code: int, blocking: set[tuple[str, str]],
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    header = []
+    for line in (EXAMPLES / "changes" / change).read_text().splitlines():
+        if not line.startswith("#"):
+            break
+        header.append(line.lstrip("#").strip())
+    command = " ".join(header).split("regulens gate ", 1)[1].replace("\\", " ").split()
+    monkeypatch.chdir(EXAMPLES.parent)
+    got, out, _ = run_main(["gate", *command, "--format", "json"], capsys)
+    doc = json.loads(out)
+    assert got == code
+    assert {(r["policy"], r["status"]) for r in doc["results"]
+            if r["status"] in ("fail", "error")} == blocking  # fmt: skip

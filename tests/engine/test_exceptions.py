@@ -169,3 +169,45 @@ def test_exceptions_only_ever_waive_with_an_active_matching_exception(
     # waiving never turns an allow into a deny
     if decide(rs).allowed:
         assert decide(out).allowed
+
+
+def test_an_exception_is_not_in_force_before_it_was_created() -> None:
+    # created 2 minutes after now (within the loader's clock skew): not applied, reported unused
+    early = exception(created="2026-11-30T01:32:00Z", expires="2026-12-30T00:00:00Z")
+    results, report = apply_exceptions([result()], [early], NOW)
+    assert results[0].status is Status.FAIL and results[0].exception is None
+    assert not report.applied and not report.expired
+    (unused,) = report.unused
+    assert (unused["id"], unused["not_before"]) == ("EXC-1", "2026-11-30T01:32:00Z")
+    assert not decide(results).allowed
+
+
+def test_creation_boundary_is_inclusive() -> None:
+    at_creation = exception(created="2026-11-30T01:30:00Z")
+    results, _ = apply_exceptions([result()], [at_creation], NOW)
+    assert results[0].status is Status.SKIP
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"approver": "   "}, "approver\n  Value error, is blank"),
+        ({"ticket": " \t "}, "ticket\n  Value error, is blank"),
+        ({"reason": "\n"}, "reason\n  Value error, is blank"),
+        ({"approver": "car\u043el@example.com"}, "U+043E CYRILLIC SMALL LETTER O"),
+        ({"approver": "carol\u200b@example.com"}, "U+200B ZERO WIDTH SPACE"),
+        ({"ticket": "SEC-1\u202e"}, "U+202E RIGHT-TO-LEFT OVERRIDE"),
+        ({"ticket": "SEC-1\nfake line"}, "U+000A"),
+    ],
+)
+def test_blank_invisible_or_look_alike_fields_are_rejected(
+    fields: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ValidationError) as info:
+        exception(**fields)
+    assert message in str(info.value)
+
+
+def test_approver_and_ticket_are_trimmed() -> None:
+    exc = exception(approver="  carol@example.com ", ticket=" T-1 ")
+    assert (exc.approver, exc.ticket) == ("carol@example.com", "T-1")

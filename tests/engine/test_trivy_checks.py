@@ -11,7 +11,14 @@ from regulens.engine import EvalContext, Status, decide, evaluate
 from regulens.engine.policy import Policy
 from regulens.errors import ExitCode
 from regulens.policies import load_policies
-from regulens.snapshot import Snapshot
+from regulens.snapshot import (
+    CoverageGap,
+    KubernetesState,
+    Provenance,
+    Resource,
+    Snapshot,
+    SourceLocation,
+)
 from regulens.snapshot.change import ChangeRequest
 from regulens.snapshot.scans import ScanSet
 from regulens.sources.trivy import parse_report
@@ -52,9 +59,23 @@ def change(*images: str) -> ChangeRequest:
     )
 
 
-def snap(*docs: dict[str, Any], images: tuple[str, ...] = ("regulensai/api:v1.2.0",)) -> Snapshot:
+def snap(
+    *docs: dict[str, Any],
+    images: tuple[str, ...] = ("regulensai/api:v1.2.0",),
+    deployed: tuple[dict[str, Any], ...] = (),
+    gaps: tuple[CoverageGap, ...] = (),
+) -> Snapshot:
+    """Reports, a change naming `images`, and the workload objects `deployed`."""
     reports = tuple(parse_report(dumps(d), f"r{i}.json") for i, d in enumerate(docs))
-    return Snapshot(scans=ScanSet(reports=reports), change=change(*images))
+    state = KubernetesState.model_construct(
+        provenance=Provenance(source="test"),
+        resources=tuple(
+            Resource.from_object(o, SourceLocation("m/app.yaml", i, 1 + 20 * i))
+            for i, o in enumerate(deployed)
+        ),
+        gaps=gaps,
+    )
+    return Snapshot(kubernetes=state, scans=ScanSet(reports=reports), change=change(*images))
 
 
 def run(policy_id: str, s: Snapshot, now: Any = NOW) -> list[tuple[Status, str]]:
@@ -133,15 +154,15 @@ def test_report_freshness(created: str | None, status: Status, needle: str) -> N
     assert got is status and needle in message
 
 
-def test_report_for_another_image_is_an_error_for_the_change_image() -> None:
+def test_report_for_another_image_fails_naming_the_change_image() -> None:
     s = snap(report(image="regulensai/api:v1.1.0"))
     ((status, message),) = run("scan-report-fresh", s)
-    assert status is Status.ERROR
+    assert status is Status.FAIL
     assert "no Trivy report for image regulensai/api:v1.2.0" in message
     assert "reports given for: regulensai/api:v1.1.0" in message
     assert (
         decide(evaluate([pack()["scan-report-fresh"]], s, EvalContext(now=NOW))).exit_code
-        is ExitCode.INCOMPLETE
+        is ExitCode.DENY
     )
 
 
@@ -152,14 +173,128 @@ def test_every_image_needs_its_own_report_and_the_newest_counts() -> None:
         images=("regulensai/api:v1.2.0", "regulensai/worker:v1.2.0"),
     )
     got = run("scan-report-fresh", s)
-    assert [g[0] for g in got] == [Status.PASS, Status.ERROR]
+    assert [g[0] for g in got] == [Status.PASS, Status.FAIL]
     assert "regulensai/worker:v1.2.0" in got[1][1]
 
 
-def test_freshness_needs_the_change_input() -> None:
-    s = Snapshot(scans=ScanSet(reports=(parse_report(dumps(report()), "r.json"),)))
+def test_freshness_needs_what_is_deployed() -> None:
+    s = Snapshot(
+        scans=ScanSet(reports=(parse_report(dumps(report()), "r.json"),)),
+        change=change("regulensai/api:v1.2.0"),
+    )
     ((status, message),) = run("scan-report-fresh", s)
-    assert status is Status.ERROR and "--change" in message
+    assert status is Status.ERROR and "--manifests, --snapshot or --cluster" in message
+
+
+def _workload(kind: str, field: str, image: Any, name: str = "api") -> dict[str, Any]:
+    pod_spec: dict[str, Any] = {"containers": [{"name": "main", "image": "regulensai/api:v1.2.0"}]}
+    pod_spec.setdefault(field, []).append({"name": "extra", "image": image})
+    template = {"spec": pod_spec}
+    spec: dict[str, Any] = {
+        "Pod": pod_spec,
+        "CronJob": {"schedule": "@daily", "jobTemplate": {"spec": {"template": template}}},
+    }.get(kind, {"template": template})
+    return {"apiVersion": "v1", "kind": kind, "metadata": {"name": name, "namespace": "app"},
+            "spec": spec}  # fmt: skip
+
+
+def test_a_deployed_image_without_a_report_fails_when_the_change_names_none() -> None:
+    # the wrong allow: spec.images omitted, an unscanned image deployed
+    unscanned = _workload("Deployment", "containers", "regulensai/api:v9.9.9")
+    s = snap(report(created=FRESH), images=(), deployed=(unscanned,))
+    results = evaluate([pack()["scan-report-fresh"]], s, EvalContext(now=NOW))
+    assert [(r.status, r.details["image"]) for r in results] == [
+        (Status.PASS, "regulensai/api:v1.2.0"),
+        (Status.FAIL, "regulensai/api:v9.9.9"),
+    ]
+    assert "Deployment app/api container extra" in results[1].message
+    assert results[1].location is not None and results[1].location.file == "m/app.yaml"
+    assert decide(results).exit_code is ExitCode.DENY
+
+
+def test_the_change_request_adds_images_and_never_removes_deployed_ones() -> None:
+    unscanned = _workload("Deployment", "containers", "regulensai/api:v9.9.9")
+    s = snap(report(created=FRESH), images=("regulensai/api:v1.2.0",), deployed=(unscanned,))
+    got = {r.details["image"]: r.status for r in
+           evaluate([pack()["scan-report-fresh"]], s, EvalContext(now=NOW))}  # fmt: skip
+    assert got == {"regulensai/api:v1.2.0": Status.PASS, "regulensai/api:v9.9.9": Status.FAIL}
+    s = snap(report(created=FRESH), images=("regulensai/worker:v1.0.0",))
+    got = {r.details["image"]: r.status for r in
+           evaluate([pack()["scan-report-fresh"]], s, EvalContext(now=NOW))}  # fmt: skip
+    assert got == {"regulensai/worker:v1.0.0": Status.FAIL}
+
+
+@pytest.mark.parametrize(
+    "kind", ["Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet",
+             "ReplicationController", "Job", "CronJob"],
+)  # fmt: skip
+@pytest.mark.parametrize("field", ["containers", "initContainers", "ephemeralContainers"])
+def test_every_container_of_every_workload_kind_is_judged(kind: str, field: str) -> None:
+    s = snap(report(created=FRESH), images=(),
+             deployed=(_workload(kind, field, "regulensai/sidecar:v1"),))  # fmt: skip
+    results = evaluate([pack()["scan-report-fresh"]], s, EvalContext(now=NOW))
+    failed = [r for r in results if r.status is Status.FAIL]
+    assert [r.details["image"] for r in failed] == ["regulensai/sidecar:v1"]
+    role = field[:-1]
+    assert f"{kind} app/api {role} extra" in failed[0].message
+
+
+_PINNED = "sha256:" + "9c" * 32  # the RepoDigest of trivy_data.report()
+_IMAGE_ID = "sha256:" + "5b" * 32
+
+
+@pytest.mark.parametrize(
+    ("image", "status"),
+    [
+        (f"regulensai/api@{_PINNED}", Status.PASS),
+        (f"docker.io/regulensai/api:v1.2.0@{_PINNED}", Status.PASS),
+        (f"regulensai/api@{_IMAGE_ID}", Status.PASS),
+        ("regulensai/api@sha256:" + "00" * 32, Status.FAIL),  # a digest with no report
+        ("regulensai/api:v1.2.0@sha256:" + "00" * 32, Status.FAIL),  # the tag does not count
+        ("docker.io/regulensai/api:v1.2.0", Status.PASS),
+        ("index.docker.io/regulensai/api:v1.2.0", Status.PASS),
+        ("regulensai/api", Status.FAIL),  # implicit :latest
+        ("ghcr.io/regulensai/api:v1.2.0", Status.FAIL),
+    ],
+)
+def test_deployed_images_match_reports_by_digest_else_by_name_and_tag(
+    image: str, status: Status
+) -> None:
+    s = snap(report(created=FRESH), images=(),
+             deployed=(_workload("Pod", "initContainers", image),))  # fmt: skip
+    results = evaluate([pack()["scan-report-fresh"]], s, EvalContext(now=NOW))
+    (extra,) = [r for r in results if "Pod app/api initContainer extra" in r.details["deployed_in"]]
+    assert extra.status is status
+
+
+def test_one_image_deployed_twice_is_one_finding_naming_both_places() -> None:
+    s = snap(images=("docker.io/regulensai/api:v9",), deployed=(
+        _workload("Deployment", "containers", "regulensai/api:v9", name="a"),
+        _workload("CronJob", "containers", "regulensai/api:v9", name="b"),
+    ))  # fmt: skip
+    results = evaluate([pack()["scan-report-fresh"]], s, EvalContext(now=NOW))
+    (bad,) = [r for r in results if r.details["image"] == "regulensai/api:v9"]
+    assert bad.status is Status.FAIL
+    assert bad.details["deployed_in"] == [
+        "Deployment app/a container extra",
+        "CronJob app/b container extra",
+        "ChangeRequest CHG-1 spec.images",
+    ]
+
+
+@pytest.mark.parametrize("image", ["", "   ", None, 123, ["regulensai/api:v1.2.0"]])
+def test_a_container_without_an_image_fails(image: Any) -> None:
+    s = snap(report(created=FRESH), images=(),
+             deployed=(_workload("Deployment", "containers", image),))  # fmt: skip
+    results = evaluate([pack()["scan-report-fresh"]], s, EvalContext(now=NOW))
+    assert [r.status for r in results] == [Status.PASS, Status.FAIL]
+    assert "has no image" in results[1].message
+
+
+def test_unreadable_workloads_are_an_error_not_a_pass() -> None:
+    s = snap(report(created=FRESH), gaps=(CoverageGap(kind="CronJob", reason="403"),))
+    ((status, message),) = run("scan-report-fresh", s)
+    assert status is Status.ERROR and "CronJob" in message
 
 
 def test_max_age_is_a_parameter() -> None:
@@ -206,13 +341,14 @@ def test_ignored_misconfiguration_ids_match_in_any_form() -> None:
 
 
 def test_scan_policies_without_scan_input_error_naming_the_flag() -> None:
-    results = evaluate(list(pack().values()), Snapshot(change=change("a:1")), EvalContext(now=NOW))
+    bare = snap(images=("a:1",))
+    s = Snapshot(kubernetes=bare.kubernetes, change=bare.change)
+    results = evaluate(list(pack().values()), s, EvalContext(now=NOW))
     assert {r.status for r in results} == {Status.ERROR}
     assert all("--trivy-report FILE or --trivy-scan" in r.message for r in results)
 
 
 def test_misconfigurations_name_the_manifest_object_at_their_line() -> None:
-    from regulens.snapshot import KubernetesState, Provenance, Resource, SourceLocation
     from tests.engine.helpers import deployment
 
     objs = [
@@ -229,3 +365,47 @@ def test_misconfigurations_name_the_manifest_object_at_their_line() -> None:
     s = Snapshot(kubernetes=state, scans=base.scans, change=base.change)
     results = evaluate([pack()["scan-no-high-misconfig"]], s, EvalContext(now=NOW))
     assert [r.resource.name for r in results if r.resource] == ["second", "first"]
+
+
+def _target(name: str, *vulns: dict[str, Any]) -> dict[str, Any]:
+    return {"Target": name, "Class": "lang-pkgs", "Type": "gomod", "Vulnerabilities": list(vulns)}
+
+
+def test_a_fixable_critical_after_an_unfixed_medium_duplicate_still_fails() -> None:
+    # same (id, package, version) in two targets: the first is unfixed MEDIUM, the second
+    # fixable CRITICAL; merging before filtering kept the first and allowed
+    doc = report(results=[
+        _target("a/go.mod", vuln("CVE-D", "MEDIUM", fixed=None)),
+        _target("b/go.mod", vuln("CVE-D", "CRITICAL")),
+    ])  # fmt: skip
+    results = evaluate([pack()["scan-no-fixable-critical"]], snap(doc), EvalContext(now=NOW))
+    assert [(r.status, r.details["cve"], r.details["targets"]) for r in results] == [
+        (Status.FAIL, "CVE-D", ["b/go.mod"])
+    ]
+    assert decide(results).exit_code is ExitCode.DENY
+
+
+def test_duplicates_across_targets_are_one_finding_naming_every_target() -> None:
+    doc = report(results=[
+        _target("go.mod", vuln("GMS-1", "UNKNOWN")),
+        _target("submod/go.mod", vuln("GMS-1", "UNKNOWN")),
+        _target("submod2/go.mod", vuln("GMS-1", "UNKNOWN"), vuln("CVE-H", "HIGH")),
+    ])  # fmt: skip
+    results = evaluate([pack()["scan-no-fixable-critical"]], snap(doc), EvalContext(now=NOW))
+    assert [(r.status, r.details["cve"], r.details["targets"]) for r in results] == [
+        (Status.FAIL, "GMS-1", ["go.mod", "submod/go.mod", "submod2/go.mod"]),
+        (Status.WARN, "CVE-H", ["submod2/go.mod"]),
+    ]
+    assert "[in go.mod, submod/go.mod, submod2/go.mod]" in results[0].message
+
+
+def test_the_worst_duplicate_speaks_for_the_merged_finding() -> None:
+    # HIGH (warn) first, CRITICAL (fail) second: one finding, a fail, with both targets
+    doc = report(results=[
+        _target("x/go.mod", vuln("CVE-W", "HIGH")),
+        _target("y/go.mod", vuln("CVE-W", "CRITICAL")),
+    ])  # fmt: skip
+    results = evaluate([pack()["scan-no-fixable-critical"]], snap(doc), EvalContext(now=NOW))
+    assert [(r.status, r.details["severity"], r.details["targets"]) for r in results] == [
+        (Status.FAIL, "critical", ["y/go.mod", "x/go.mod"])
+    ]

@@ -87,7 +87,7 @@ exceptions:
     reason: Hotfix images are rebuilt under latest until the release pipeline is fixed.
     ticket: PLAT-912
     approver: carol@example.com
-    created: 2026-11-05T09:00:00Z
+    created: 2026-11-05T01:00:00Z
     expires: 2026-12-20T00:00:00Z
 """
 

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from regulens.snapshot.scans import ScanReport, ScanSeverity, normalise_check_id, normalise_image
+from regulens.snapshot.images import ImageName
+from regulens.snapshot.scans import ScanReport, ScanSeverity, normalise_check_id
 
 
 @pytest.mark.parametrize(
@@ -23,27 +26,102 @@ def test_check_id_forms(raw: str, want: str) -> None:
     assert normalise_check_id(raw) == want
 
 
-def test_image_names_ignore_the_implicit_docker_hub_registry() -> None:
-    assert normalise_image("docker.io/library/nginx:1.27") == "nginx:1.27"
-    assert normalise_image("index.docker.io/regulensai/api:v1") == "regulensai/api:v1"
-    assert normalise_image("ghcr.io/regulensai/api:v1") == "ghcr.io/regulensai/api:v1"
+@pytest.mark.parametrize(
+    ("ref", "canonical"),
+    [
+        ("nginx", "docker.io/library/nginx:latest"),
+        ("nginx:1.27", "docker.io/library/nginx:1.27"),
+        ("docker.io/nginx", "docker.io/library/nginx:latest"),
+        ("docker.io/library/nginx:1.27", "docker.io/library/nginx:1.27"),
+        ("index.docker.io/regulensai/api:v1", "docker.io/regulensai/api:v1"),
+        ("registry-1.docker.io/library/nginx", "docker.io/library/nginx:latest"),
+        ("regulensai/api:v1", "docker.io/regulensai/api:v1"),
+        ("ghcr.io/regulensai/api:v1", "ghcr.io/regulensai/api:v1"),
+        ("ghcr.io/api", "ghcr.io/api:latest"),  # no library/ outside Docker Hub
+        ("localhost/api", "localhost/api:latest"),
+        ("localhost:5000/team/api:v2", "localhost:5000/team/api:v2"),
+        ("registry:5000/api", "registry:5000/api:latest"),
+        ("team/api", "docker.io/team/api:latest"),  # `team` has no . or :: not a registry
+        (" nginx:1.27 ", "docker.io/library/nginx:1.27"),
+        ("nginx@sha256:" + "AB" * 32, "docker.io/library/nginx@sha256:" + "ab" * 32),
+        # with tag and digest the runtime pulls the digest: the tag is not part of the identity
+        ("nginx:1.27@sha256:" + "ab" * 32, "docker.io/library/nginx@sha256:" + "ab" * 32),
+    ],
+)
+def test_image_references_normalise_as_container_runtimes_resolve_them(
+    ref: str, canonical: str
+) -> None:
+    assert ImageName.parse(ref).canonical == canonical
+
+
+def test_a_malformed_digest_is_not_a_digest() -> None:
+    name = ImageName.parse("api@sha256:short")
+    assert name.digest is None
+    assert name.canonical != ImageName.parse("api").canonical
+
+
+_PART = st.text(alphabet="abcz09._-", min_size=1, max_size=8)
+_REFS = st.one_of(
+    st.text(max_size=40),
+    st.builds(
+        lambda reg, path, tag, digest: f"{reg}{path}{tag}{digest}",
+        st.sampled_from(["", "docker.io/", "index.docker.io/", "ghcr.io/", "localhost:5000/"]),
+        st.lists(_PART, min_size=1, max_size=3).map("/".join),
+        st.one_of(st.just(""), _PART.map(lambda t: f":{t}")),
+        st.one_of(st.just(""), st.just("@sha256:" + "ab" * 32)),
+    ),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_REFS)
+def test_parsing_any_reference_never_raises_and_the_canonical_form_is_a_fixed_point(
+    ref: str,
+) -> None:
+    name = ImageName.parse(ref)
+    assert ImageName.parse(name.canonical).canonical == name.canonical
+    assert ImageName.parse(ref) == name  # deterministic
+
+
+def _report(**fields: object) -> ScanReport:
+    base: dict[str, object] = {
+        "source": "r.json",
+        "digest": "sha256:x",
+        "artifact_name": "api.tar",
+        "artifact_type": "container_image",
+    }
+    return ScanReport.model_validate({**base, **fields})
 
 
 def test_report_names_image_by_tag_or_digest_and_never_another() -> None:
     digest = "sha256:" + "9c" * 32
-    rep = ScanReport(
-        source="r.json",
-        digest="sha256:x",
-        artifact_name="api.tar",
-        artifact_type="container_image",
+    rep = _report(
         repo_tags=("regulensai/api:v1.2.0",),
         repo_digests=(f"regulensai/api@{digest}",),
+        image_id="sha256:" + "5b" * 32,
     )
     assert rep.image == "regulensai/api:v1.2.0"
     assert rep.names_image("docker.io/regulensai/api:v1.2.0")
+    assert rep.names_image("index.docker.io/regulensai/api:v1.2.0")
     assert rep.names_image(f"regulensai/api@{digest}")
+    assert rep.names_image(f"regulensai/api:v9@{digest}")  # the digest decides
+    assert rep.names_image("regulensai/api@sha256:" + "5b" * 32)  # the ImageID
     assert not rep.names_image("regulensai/api:v1.2.1")
+    assert not rep.names_image("regulensai/api")  # implicit :latest is another tag
+    assert not rep.names_image("ghcr.io/regulensai/api:v1.2.0")  # another registry
     assert not rep.names_image("regulensai/api@sha256:" + "00" * 32)
+    # a digest pin is never satisfied by a tag: the tag may have moved since the scan
+    assert not rep.names_image("regulensai/api:v1.2.0@sha256:" + "00" * 32)
+
+
+def test_implicit_latest_matches_an_explicit_latest() -> None:
+    rep = _report(repo_tags=("docker.io/library/nginx:latest",))
+    assert rep.names_image("nginx") and rep.names_image("library/nginx:latest")
+
+
+def test_reports_of_other_artifacts_never_cover_an_image() -> None:
+    rep = _report(artifact_name="regulensai/api:v1.2.0", artifact_type="filesystem")
+    assert not rep.names_image("regulensai/api:v1.2.0")
 
 
 def test_unknown_severity_is_critical() -> None:

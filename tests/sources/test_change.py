@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -12,13 +13,14 @@ from regulens.sources.exceptions import read_exceptions
 from tests.conftest import EXAMPLES
 
 GOOD = (EXAMPLES / "changes" / "allowed.yaml").read_text()
+NOW = datetime(2026, 11, 30, 1, 30, tzinfo=UTC)
 
 
 def test_examples_load() -> None:
     for path in sorted((EXAMPLES / "changes").glob("*.yaml")):
         assert read_change(str(path)).metadata.id.startswith("CHG-")
     known = {"change-rollback-plan", "workload-no-latest-tag"}
-    waivers = read_exceptions([str(EXAMPLES / "exceptions" / "change-waivers.yaml")], known)
+    waivers = read_exceptions([str(EXAMPLES / "exceptions" / "change-waivers.yaml")], known, NOW)
     assert [w.id for w in waivers] == ["EXC-2026-011", "EXC-2026-014"]
 
 
@@ -51,6 +53,45 @@ def test_exception_files_reject_unknown_policies_and_duplicate_ids(tmp_path: Pat
     path = tmp_path / "e.yaml"
     path.write_text(text.replace("policy: change-rollback-plan", "policy: change-rollback-plans"))
     with pytest.raises(DocumentError, match="did you mean 'change-rollback-plan'"):
-        read_exceptions([str(path)], {"change-rollback-plan", "workload-no-latest-tag"})
+        read_exceptions([str(path)], {"change-rollback-plan", "workload-no-latest-tag"}, NOW)
     with pytest.raises(DocumentError, match="duplicate exception id 'EXC-2026-011'"):
-        read_exceptions([str(path), str(path)], {"change-rollback-plans", "workload-no-latest-tag"})
+        known = {"change-rollback-plans", "workload-no-latest-tag"}
+        read_exceptions([str(path), str(path)], known, NOW)
+
+
+WAIVER = """apiVersion: regulens/v1
+kind: ExceptionSet
+metadata: {{name: w}}
+exceptions:
+  - id: EXC-1
+    policy: change-rollback-plan
+    reason: r
+    ticket: T-1
+    approver: carol@example.com
+    created: {created}
+    expires: {expires}
+"""
+
+
+@pytest.mark.parametrize(
+    ("created", "expires", "loads"),
+    [
+        ("2099-01-01T00:00:00Z", "2099-02-01T00:00:00Z", False),  # the waiver "dated 2099"
+        ("2026-11-30T01:36:00Z", "2026-12-30T00:00:00Z", False),  # 6 min ahead: past the skew
+        ("2026-11-30T01:35:00Z", "2026-12-30T00:00:00Z", True),  # 5 min ahead: clock skew
+        ("2026-11-30T01:30:00Z", "2026-12-30T00:00:00Z", True),
+    ],
+)
+def test_an_exception_created_in_the_future_is_an_error(
+    tmp_path: Path, created: str, expires: str, loads: bool
+) -> None:
+    path = tmp_path / "w.yaml"
+    path.write_text(WAIVER.format(created=created, expires=expires))
+    if loads:
+        assert [w.id for w in read_exceptions([str(path)], {"change-rollback-plan"}, NOW)]
+        return
+    with pytest.raises(DocumentError) as info:
+        read_exceptions([str(path)], {"change-rollback-plan"}, NOW)
+    rendered = info.value.render()
+    assert rendered.startswith(f"{path}:10:14: exceptions[0].created"), rendered
+    assert "lies in the future" in rendered and "clock skew 5 min" in rendered

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,8 +19,10 @@ from regulens.sources.kubernetes import (
     read_cluster,
     replay_gaps,
 )
+from tests.cli.test_cli import run_main
 from tests.support.fake_apiserver import (
     KUBE_SYSTEM_UID,
+    MALFORMED,
     FakeApiServer,
     FakeCluster,
     example_objects,
@@ -243,3 +246,38 @@ def test_slow_discovery_is_a_gap_or_unreachable_never_a_crash(
     fake.delays["/api"] = 5.0
     with pytest.raises(InputDataError, match="cannot reach"):
         collect(kubeconfig, frozenset(), timeout=0.3)
+
+
+@pytest.mark.parametrize("fault", MALFORMED)
+def test_an_answer_that_is_not_a_page_of_the_list_is_a_gap_never_zero_objects(
+    apiserver: FakeApiServer, kubeconfig: Path, fake: FakeCluster, fault: str
+) -> None:
+    fake.malformed["Deployment"] = fault
+    state = collect(kubeconfig, frozenset({"Deployment"}), deadline=10.0)
+    assert ("Deployment", None, "malformed") in gaps(state)
+    assert "Deployment" not in state.provenance.collected
+    assert state.of_kind("Deployment") == []
+    # the other lists are unaffected
+    assert state.of_kind("ClusterRole") and ("ClusterRole", None, "malformed") not in gaps(state)
+
+
+def test_a_malformed_list_denies_the_gate_with_exit_2(
+    apiserver: FakeApiServer,
+    kubeconfig: Path,
+    fake: FakeCluster,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    fake.malformed["ClusterRole"] = "empty-object"
+    code, out, err = run_main(
+        ["evaluate", "--policies", "builtin:ops-baseline", "--select", "rbac-no-wildcards",
+         "--cluster", "--kubeconfig", str(kubeconfig), "--now", "2026-11-30T02:10:00Z",
+         "--format", "json"],
+        capsys,
+    )  # fmt: skip
+    doc = json.loads(out)
+    assert code == 2, err
+    assert [r["status"] for r in doc["results"]] == ["error"]
+    assert doc["coverage"]["complete"] is False
+    assert {"kind": "ClusterRole", "namespace": None, "reason": "malformed"} in doc["coverage"][
+        "gaps"
+    ]

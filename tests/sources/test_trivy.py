@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -52,7 +53,12 @@ def test_clean_reports_parse_to_no_findings(doc: dict[str, object]) -> None:
         (b'{"SchemaVersion": 2, "SchemaVersion": 2, "ArtifactName": "x"}', "duplicate JSON key"),
         (dumps(report(SchemaVersion=1)), "SchemaVersion is 1"),
         (dumps(report(SchemaVersion=True)), "SchemaVersion is True"),
-        (dumps({k: v for k, v in report().items() if k != "SchemaVersion"}), "SchemaVersion is"),
+        (dumps({k: v for k, v in report().items() if k != "SchemaVersion"}), "old Trivy JSON"),
+        (
+            dumps({k: v for k, v in report().items() if k not in ("SchemaVersion", "Results")}),
+            "SchemaVersion is None",
+        ),
+        (dumps(report(SchemaVersion="2")), "SchemaVersion is '2' (a string)"),
         (b"[1, 2]", "expected an object"),
         (dumps(report(results=None, Results={"a": 1})), "Results: expected a list"),
         (dumps(report(results=[os_result({"PkgName": "x"})])), "VulnerabilityID"),
@@ -100,12 +106,57 @@ def test_unknown_severity_counts_as_critical_and_keeps_what_trivy_said() -> None
     assert vulns["CVE-3"].severity is ScanSeverity.MEDIUM
 
 
-def test_vulnerabilities_normalised_and_deduplicated_per_target() -> None:
+def test_vulnerabilities_are_normalised_and_every_entry_is_kept() -> None:
+    # merging duplicates is the checks' job, after their filters (see test_trivy_checks)
     doc = report(
         results=[os_result(vuln("CVE-1", "HIGH", fixed=None), vuln("CVE-1", "HIGH", fixed=None))]
     )
-    (v,) = parse_report(dumps(doc), "r.json").vulnerabilities
+    v, again = parse_report(dumps(doc), "r.json").vulnerabilities
     assert (v.id, v.pkg, v.installed, v.fixed, v.fixable) == ("CVE-1", "libx", "1.0.0", None, False)
+    assert again == v
+
+
+def test_schema_version_two_point_zero_is_not_two() -> None:
+    data = dumps(report()).replace(b'"SchemaVersion": 2,', b'"SchemaVersion": 2.0,')
+    assert b"2.0" in data
+    with pytest.raises(TrivyReportError, match=r"SchemaVersion is 2\.0 \(float\)") as info:
+        parse_report(data, "r.json")
+    assert "expected the integer 2" in info.value.message
+
+
+@pytest.mark.parametrize(
+    ("doc", "named", "hint"),
+    [
+        ({"bomFormat": "CycloneDX", "specVersion": "1.6", "components": []},
+         "a CycloneDX SBOM", "trivy sbom"),
+        ({"spdxVersion": "SPDX-2.3", "SPDXID": "SPDXRef-DOCUMENT", "packages": []},
+         "an SPDX SBOM", "trivy sbom"),
+        ({"SPDXID": "SPDXRef-DOCUMENT"}, "an SPDX SBOM", "trivy sbom"),
+        ({"ClusterName": "kind", "Resources": []}, "`trivy k8s` cluster summary", "trivy image"),
+        ({"vulnerabilities": ["CVE-1"], "misconfigurations": ["KSV001"]},
+         "`trivy k8s` cluster summary", "trivy image"),
+        ([{"Target": "img (alpine 3.9)", "Vulnerabilities": None}],
+         "pre-0.20 Trivy JSON list format", "old Trivy JSON format"),
+        ({"ImageID": "sha256:" + "1" * 64, "Results": []}, "without SchemaVersion",
+         "old Trivy JSON format"),
+    ],
+    ids=["cyclonedx", "spdx", "spdx-id-only", "k8s-cluster", "k8s-summary-ids", "old-list",
+         "old-object"],
+)  # fmt: skip
+def test_other_formats_are_rejected_naming_what_the_file_is(
+    doc: object, named: str, hint: str
+) -> None:
+    with pytest.raises(TrivyReportError) as info:
+        parse_report(json.dumps(doc).encode(), "r.json")
+    assert named in info.value.message and info.value.message.startswith("r.json: ")
+    assert info.value.hint is not None and hint in info.value.hint
+    assert info.value.exit_code is ExitCode.INCOMPLETE
+
+
+@pytest.mark.parametrize("doc", [[], [1, 2], [{"Vulnerabilities": []}], {}, {"vulnerabilities": 1}])
+def test_near_misses_of_other_formats_are_plain_schema_errors(doc: object) -> None:
+    with pytest.raises(TrivyReportError, match=r"expected an object|SchemaVersion is None"):
+        parse_report(json.dumps(doc).encode(), "r.json")
 
 
 @pytest.mark.parametrize(

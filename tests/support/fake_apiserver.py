@@ -8,6 +8,10 @@ core, apps, rbac, batch, autoscaling, networking, policy and velero.io with
 the resourceVersion moved between pages, 403 per kind (or kind and
 namespace), 404 for a missing API group, 503 for an unavailable aggregated
 API, 429 with Retry-After, configurable delays, and bearer-token auth.
+Faults for answers that are not lists (`malformed`: `200 {}`, a Status object,
+a List of another kind, items not a list or of the wrong kind, a bad or
+repeated `metadata.continue`, a body that is not JSON) and for slow bodies
+(`trickle`: one byte per interval after the headers, which stops by itself).
 Its data is a list of plain objects (by default the `examples/platform`
 manifests plus a kube-system namespace and a kube-apiserver Pod).
 """
@@ -63,6 +67,21 @@ RESOURCES: tuple[tuple[str, str, str, str, bool], ...] = (
 )
 BY_PLURAL = {(g, v, p): (k, ns) for k, g, v, p, ns in RESOURCES}
 KIND_GROUP = {k: g for k, g, _, _, _ in RESOURCES}
+TRICKLE_LIMIT = 30.0  # a trickling answer ends by itself after this many seconds
+# 200 answers to a list that are not a page of that list (FakeCluster.malformed)
+MALFORMED = (
+    "empty-object",  # 200 {}
+    "status",  # a Status object with code 200
+    "other-kind",  # a ConfigMapList where another list was asked for
+    "other-version",  # the right kind of another apiVersion
+    "items-not-list",  # items: {}
+    "items-missing",  # no items at all
+    "item-wrong-kind",  # an item that says it is a Secret
+    "item-not-object",  # an item that is a string
+    "continue-not-string",  # metadata.continue: 5
+    "continue-repeated",  # the same continue token, page after page
+    "not-json",  # a body that is not JSON
+)
 
 
 def example_objects(directory: Path = EXAMPLE_PLATFORM) -> list[dict[str, Any]]:
@@ -133,6 +152,9 @@ class FakeCluster:
     throttle: dict[str, int] = field(default_factory=dict)  # kind -> number of 429 answers
     retry_after: str = "0"
     hang_up: dict[str, int] = field(default_factory=dict)  # path part -> connections to drop
+    malformed: dict[str, str] = field(default_factory=dict)  # kind -> a MALFORMED fault
+    trickle: dict[str, float] = field(default_factory=dict)  # path part -> seconds per byte
+    padding: dict[str, int] = field(default_factory=dict)  # kind -> bytes of filler per answer
     requests: list[tuple[str, str, int]] = field(default_factory=list)  # answered
     arrivals: list[str] = field(default_factory=list)  # every request path, on arrival
     resource_version: int = 1000
@@ -204,7 +226,8 @@ class _Handler(BaseHTTPRequestHandler):
         status, body, headers = self._answer(fake)
         with fake.lock:
             fake.requests.append(("GET", self.path, status))
-        data = orjson.dumps(body)
+        data = body if isinstance(body, bytes) else orjson.dumps(body)
+        interval = next((s for p, s in fake.trickle.items() if p in self.path), None)
         try:
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
@@ -212,9 +235,27 @@ class _Handler(BaseHTTPRequestHandler):
             for k, v in headers.items():
                 self.send_header(k, v)
             self.end_headers()
-            self.wfile.write(data)
+            if interval is None:
+                self.wfile.write(data)
+            else:
+                self._trickle(data, interval)
         except OSError:
             pass  # the client gave up (a timeout test)
+
+    def _trickle(self, data: bytes, interval: float) -> None:
+        """Send one byte per interval, for at most TRICKLE_LIMIT seconds (then hang up)."""
+        ends = threading.Event()
+        timer = threading.Timer(TRICKLE_LIMIT, ends.set)
+        timer.start()
+        try:
+            for i in range(len(data)):
+                if ends.is_set() or self.server.stopping.wait(interval):
+                    break
+                self.wfile.write(data[i : i + 1])
+                self.wfile.flush()
+        finally:
+            timer.cancel()
+            self.close_connection = True
 
     def _wait(self, seconds: float) -> None:
         if seconds > 0:
@@ -333,6 +374,8 @@ class _Handler(BaseHTTPRequestHandler):
             limit = int(query.get("limit", "0") or 0)
             start = 0
             token = query.get("continue")
+            if token and fake.malformed.get(kind) == "continue-repeated":
+                token = None  # the faulty server ignores the token it handed out
             if token:
                 state = orjson.loads(base64.urlsafe_b64decode(token.encode()))
                 if state["rv"] != fake.resource_version:
@@ -365,7 +408,33 @@ class _Handler(BaseHTTPRequestHandler):
             body_items.append(item)
         gv = f"{group}/{version}" if group else version
         body = {"kind": f"{kind}List", "apiVersion": gv, "metadata": meta, "items": body_items}
-        return 200, body, {}
+        if kind in fake.padding:
+            body["metadata"] = {**meta, "annotations": {"pad": "x" * fake.padding[kind]}}
+        fault = fake.malformed.get(kind)
+        return (200, _malformed(fault, body), {}) if fault is not None else (200, body, {})
+
+
+def _malformed(fault: str, body: dict[str, Any]) -> Any:
+    """Turn a good List page into the named MALFORMED answer."""
+    items = list(body["items"]) or [{"metadata": {"name": "only", "namespace": "default"}}]
+    changes: dict[str, Any] = {
+        "other-kind": {"kind": "ConfigMapList"},
+        "other-version": {"apiVersion": "v0"},
+        "items-not-list": {"items": {}},
+        "item-wrong-kind": {"items": [{**items[0], "kind": "Secret"}, *items[1:]]},
+        "item-not-object": {"items": ["not an object"]},
+        "continue-not-string": {"metadata": {**body["metadata"], "continue": 5}},
+        "continue-repeated": {"metadata": {**body["metadata"], "continue": "c2FtZQ"}},
+    }
+    if fault == "empty-object":
+        return {}
+    if fault == "status":
+        return _status(200, "", "")  # some proxies answer 200 with a Status
+    if fault == "items-missing":
+        return {k: v for k, v in body.items() if k != "items"}
+    if fault == "not-json":
+        return b"<html>login</html>"
+    return {**body, **changes[fault]}
 
 
 class _Server(ThreadingHTTPServer):

@@ -2,26 +2,63 @@
 
 from __future__ import annotations
 
+import errno
 import gc
+import io
 import logging
 import sys
+from dataclasses import dataclass
+from typing import Any
 
 import click
 
 from regulens import __version__
-from regulens.errors import ExitCode, RegulensError
+from regulens.display import printable
+from regulens.errors import ConfigError, ExitCode, RegulensError
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@dataclass
+class Invocation:
+    """What the top-level error handler needs to know about this one run."""
+
+    verbose: bool = False
+
+
+class _PrintableFormatter(logging.Formatter):
+    """Log lines never carry raw control characters from inputs."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return printable(super().format(record), keep_newlines=True)
+
+
+class _Root(click.Group):
+    """The command group; a closed standard output is an error, never click's exit 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except OSError as exc:
+            if exc.errno != errno.EPIPE:
+                raise
+            from regulens.cli.output import silence_stdout
+
+            silence_stdout()
+            raise ConfigError("standard output: cannot write: Broken pipe") from None
+
+
+@click.group(
+    cls=_Root,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.version_option(__version__, prog_name="regulens")
 @click.option("-v", "--verbose", is_flag=True, help="Log each step (never secret values).")
-def cli(verbose: bool) -> None:
+@click.pass_context
+def cli(ctx: click.Context, verbose: bool) -> None:
     """Policy-driven compliance and change engine for Kubernetes platforms."""
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    ctx.ensure_object(Invocation).verbose = verbose
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_PrintableFormatter("%(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, handlers=[handler])
 
 
 def _register() -> None:
@@ -45,7 +82,11 @@ _register()
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Run the CLI, mapping every user error to its documented exit code (no tracebacks)."""
+    """Run the CLI, mapping every error to its documented exit code (no tracebacks).
+
+    User errors exit with their own code; any other exception is a bug and exits 5
+    (`ExitCode.INTERNAL`), never 0 or 1, with the traceback in a private file.
+    """
     # One run builds objects that all live until it ends (parsed manifests, results);
     # the cyclic collector would re-scan them again and again, a third of a big run.
     collecting = gc.isenabled()
@@ -58,8 +99,9 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _main(argv: list[str] | None) -> None:
+    invocation = Invocation()
     try:
-        code = cli.main(args=argv, prog_name="regulens", standalone_mode=False)
+        code = cli.main(args=argv, prog_name="regulens", standalone_mode=False, obj=invocation)
     except RegulensError as exc:
         click.echo(f"error: {exc.render()}", err=True)
         sys.exit(int(exc.exit_code))
@@ -68,7 +110,14 @@ def _main(argv: list[str] | None) -> None:
     except click.Abort:
         click.echo("aborted", err=True)
         sys.exit(int(ExitCode.USAGE))
-    except click.ClickException as exc:
-        exc.show()
+    except click.ClickException as exc:  # click's usage errors (its own code 2) exit 3
+        shown = io.StringIO()
+        exc.show(file=shown)
+        click.echo(printable(shown.getvalue(), keep_newlines=True), err=True, nl=False)
         sys.exit(int(ExitCode.USAGE))
+    except Exception as exc:  # noqa: BLE001 - the one place an unexpected exception ends
+        from regulens.cli.crash import crash_report
+
+        click.echo(crash_report(exc, verbose=invocation.verbose), err=True)
+        sys.exit(int(ExitCode.INTERNAL))
     sys.exit(int(code) if isinstance(code, int) else 0)

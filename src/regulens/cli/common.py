@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sysconfig
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -47,6 +48,26 @@ class Timestamp(click.ParamType):  # type: ignore[type-arg]
         return parsed.astimezone(UTC)
 
 
+STREAM_GRAMMAR = "1 to 128 ASCII letters, digits and . _ - / :, starting with a letter or digit"
+_STREAM_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/:-]{0,127}", re.ASCII)
+
+
+class StreamName(click.ParamType):  # type: ignore[type-arg]
+    """An evidence stream name (`STREAM_GRAMMAR`): checked before anything is read."""
+
+    name = "NAME"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        """Accept the name or fail with a usage error (exit 3)."""
+        text = str(value)
+        if _STREAM_NAME.fullmatch(text) is None:
+            self.fail(f"{text!r} is not a stream name: {STREAM_GRAMMAR}", param, ctx)
+        return text
+
+
+STREAM_NAME = StreamName()
+
+
 def policy_options(func: F) -> F:
     """Add --policies, --select and --skip."""
     func = click.option(
@@ -66,12 +87,27 @@ def policy_options(func: F) -> F:
 
 
 def input_options(func: F) -> F:
-    """Add the input flags (each supplies one snapshot section)."""
+    """Add the input flags (each supplies one snapshot section) and -n/--namespace."""
+    return _NAMESPACE_OPTION(input_options_without_namespace(func))
+
+
+def input_options_without_namespace(func: F) -> F:
+    """Add the input flags for a command whose own -n/--namespace also places manifests."""
     func = trivy_options(func)
     func = _recovery_options(func)
     for option in reversed(_INPUT_OPTIONS):
         func = option(func)
     return func
+
+
+_NAMESPACE_OPTION = click.option(
+    "-n",
+    "--namespace",
+    "manifest_namespace",
+    metavar="NS",
+    help="Namespace for namespaced --manifests objects without one, like kubectl apply -n "
+    "[default: default].",
+)
 
 
 _INPUT_OPTIONS: list[Callable[[F], F]] = [
@@ -103,7 +139,7 @@ _INPUT_OPTIONS: list[Callable[[F], F]] = [
         default=DEFAULT_TIMEOUT,
         show_default=True,
         metavar="SECONDS",
-        help="--cluster: timeout of each API request.",
+        help="--cluster: bound on each API request, its whole answer included.",
     ),
     click.option(
         "--deadline",
@@ -112,7 +148,8 @@ _INPUT_OPTIONS: list[Callable[[F], F]] = [
         default=DEFAULT_DEADLINE,
         show_default=True,
         metavar="SECONDS",
-        help="--cluster: deadline of the whole collection (unread kinds become gaps).",
+        help="--cluster: deadline of the whole collection, exec credential plugins included "
+        "(unread kinds become gaps).",
     ),
     click.option(
         "--snapshot",
@@ -185,9 +222,11 @@ def exception_options(func: F) -> F:
     )(func)
 
 
-def load_exceptions(paths: tuple[str, ...], loaded: LoadedPolicies) -> list[PolicyException]:
-    """Load the exception files; every exception must name a loaded policy."""
-    return read_exceptions(paths, {p.id for p in loaded.policies}) if paths else []
+def load_exceptions(
+    paths: tuple[str, ...], loaded: LoadedPolicies, now: datetime
+) -> list[PolicyException]:
+    """Load the exception files; every exception must name a loaded policy, none lie ahead."""
+    return read_exceptions(paths, {p.id for p in loaded.policies}, now) if paths else []
 
 
 def _recovery_options(func: F) -> F:
@@ -237,7 +276,7 @@ def _recovery_options(func: F) -> F:
             default=10.0,
             show_default=True,
             metavar="SECONDS",
-            help="Timeout of each Prometheus query.",
+            help="Bound on all Prometheus queries of the run together, whole answers included.",
         ),
     ]
     for option in reversed(options):
@@ -320,6 +359,7 @@ def input_request(options: dict[str, Any]) -> InputRequest:
         metrics=options.get("metrics"),
         prometheus=prometheus,
         trivy=_trivy_request(options),
+        namespace=options.get("manifest_namespace"),
     )
 
 

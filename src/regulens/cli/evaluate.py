@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
 from typing import Any
 
 import click
 
-from regulens.cli.render import render_outcome
-from regulens.cli.run import judge, load, record, run_options
+from regulens.cli.evidence import check_recording, in_ci
+from regulens.cli.render import stage_outcome
+from regulens.cli.run import finish, judge, load, record, run_options
 
 
 @click.command("evaluate")
@@ -28,14 +30,30 @@ def evaluate_cmd(
     evidence: str | None,
     stream: str,
     signing_key: str | None,
+    allow_unsigned: bool,
     **inputs: Any,
 ) -> int:
     """Evaluate policies against manifests or cluster state; exit 0 allow, 1 deny, 2 incomplete."""
+    if record_run:
+        check_recording(
+            evidence=evidence,
+            signing_key=signing_key,
+            allow_unsigned=allow_unsigned,
+            ci=in_ci(os.environ),
+        )
     run = load(policies, select, skip, exceptions, inputs, now)
     outcome = judge(run)
-    if record_run:
-        record("evaluate", run, outcome, evidence=evidence, stream=stream, signing_key=signing_key)
-    render_outcome(outcome, fmt, output, force=force, show_passed=show_passed)
+    staged = stage_outcome(outcome, fmt, output, force=force, show_passed=show_passed)
+    finish(
+        staged,
+        lambda: (
+            record(
+                "evaluate", run, outcome, evidence=evidence, stream=stream, signing_key=signing_key
+            )
+            if record_run
+            else None
+        ),
+    )
     return int(outcome.decision.exit_code)
 
 

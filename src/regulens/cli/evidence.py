@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -14,7 +14,8 @@ import orjson
 import platformdirs
 
 from regulens import clock
-from regulens.cli.common import Timestamp
+from regulens.cli.common import STREAM_NAME, Timestamp
+from regulens.display import printable
 from regulens.engine.exceptions import PolicyException
 from regulens.engine.outcome import Outcome
 from regulens.errors import ConfigError, ExitCode
@@ -32,6 +33,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 EVIDENCE_ENV = "REGULENS_EVIDENCE"
 SIGNING_KEY_ENV = "REGULENS_SIGNING_KEY"
+ALLOW_UNSIGNED_ENV = "REGULENS_ALLOW_UNSIGNED"
 
 
 def default_evidence_url() -> str:
@@ -67,6 +69,7 @@ def stream_option(func: F) -> F:
     return click.option(
         "--stream",
         "stream",
+        type=STREAM_NAME,
         default=DEFAULT_STREAM,
         show_default=True,
         metavar="NAME",
@@ -75,8 +78,46 @@ def stream_option(func: F) -> F:
 
 
 def record_options(func: F) -> F:
-    """Add --evidence, --stream and --signing-key (used by `gate` and `evaluate --record`)."""
+    """Add --evidence, --stream, --signing-key and --allow-unsigned (`gate`, `evaluate`)."""
+    func = click.option(
+        "--allow-unsigned",
+        "allow_unsigned",
+        is_flag=True,
+        envvar=ALLOW_UNSIGNED_ENV,
+        help=f"Under CI=true, record without --signing-key anyway (env {ALLOW_UNSIGNED_ENV}).",
+    )(func)
     return evidence_option(stream_option(signing_key_option(func)))
+
+
+def in_ci(environ: Mapping[str, str]) -> bool:
+    """True when the environment says this is a CI job (`CI=true`, as CI services set it)."""
+    return environ.get("CI", "").strip().lower() in {"true", "1"}
+
+
+def check_recording(
+    *, evidence: str | None, signing_key: str | None, allow_unsigned: bool, ci: bool
+) -> None:
+    """Under CI, refuse (exit 3) to record into the implicit store or unsigned by default.
+
+    A CI runner's home directory is thrown away with the job: a record in the
+    default per-user store would be lost, and an unsigned record proves less than
+    the user may think. Both are fine when asked for explicitly.
+    """
+    if not ci:
+        return
+    if not evidence:  # unset, or set to "" (an empty CI secret): the default store
+        raise ConfigError(
+            "CI=true: refusing to record into the default per-user evidence store "
+            f"({default_evidence_url()}), which is lost with the runner",
+            hint=f"pass --evidence URL (or set {EVIDENCE_ENV}) naming a store that outlives "
+            "the job",
+        )
+    if signing_key is None and not allow_unsigned:
+        raise ConfigError(
+            "CI=true: refusing to record an unsigned decision",
+            hint=f"pass --signing-key FILE (or set {SIGNING_KEY_ENV}), or --allow-unsigned "
+            f"(or set {ALLOW_UNSIGNED_ENV}=1) to record unsigned on purpose",
+        )
 
 
 def open_evidence(url: str | None, *, create: bool = False) -> EvidenceStore:
@@ -148,15 +189,17 @@ def _print_reports(reports: list[StreamReport], fmt: str, extra: dict[str, Any])
     if fmt == "json":
         doc = {"status": status.value, "streams": [r.to_json() for r in reports], **extra}
         click.echo(orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode())
-    else:
+    else:  # stream names and messages come from the store: shown inert
         for r in reports:
             if r.status.value == "OK" and r.head is not None:
                 head = r.head.hex()[:16]
-                click.echo(f"stream {r.stream}: OK ({r.records} records, head {head})")
+                click.echo(printable(f"stream {r.stream}: OK ({r.records} records, head {head})"))
             elif r.seq is not None:
-                click.echo(f"stream {r.stream}: {r.status.value} at seq {r.seq}: {r.message}")
+                click.echo(
+                    printable(f"stream {r.stream}: {r.status.value} at seq {r.seq}: {r.message}")
+                )
             else:
-                click.echo(f"stream {r.stream}: {r.status.value}: {r.message}")
+                click.echo(printable(f"stream {r.stream}: {r.status.value}: {r.message}"))
         click.echo(status.value)
     return int(ExitCode.ALLOW) if status.value == "OK" else int(ExitCode.INCOMPLETE)
 
@@ -168,7 +211,7 @@ def evidence_group() -> None:
 
 @evidence_group.command("verify")
 @evidence_option
-@click.option("--stream", "stream", metavar="NAME", help="Verify one stream (default: all).")
+@click.option("--stream", "stream", type=STREAM_NAME, help="Verify one stream (default: all).")
 @click.option(
     "--public-key", "public_keys", multiple=True, metavar="FILE", help="Trusted key (repeatable)."
 )
@@ -197,7 +240,7 @@ def verify_cmd(
 
 @evidence_group.command("checkpoint")
 @evidence_option
-@click.option("--stream", "stream", metavar="NAME", help="Checkpoint one stream (default: all).")
+@click.option("--stream", "stream", type=STREAM_NAME, help="Checkpoint one stream (default: all).")
 @signing_key_option
 @click.option("--output", "-o", "output", metavar="FILE", help="Also write the checkpoints here.")
 @click.option("--force", is_flag=True, help="Overwrite an existing --output file.")
@@ -237,7 +280,7 @@ def checkpoint_cmd(
 
 @evidence_group.command("log")
 @evidence_option
-@click.option("--stream", "stream", metavar="NAME", help="One stream only.")
+@click.option("--stream", "stream", type=STREAM_NAME, help="One stream only.")
 @click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
 def log_cmd(evidence: str | None, stream: str | None, limit: int) -> int:
     """List the newest recorded runs (stream, seq, run id, command, decision)."""
@@ -256,7 +299,10 @@ def log_cmd(evidence: str | None, stream: str | None, limit: int) -> int:
         except (KeyError, TypeError, ValueError, ConfigError):
             decision = "?"
         click.echo(
-            f"{rec.recorded_at}  {rec.stream}#{rec.seq}  {rec.run_id}  {rec.command}  {decision}"
+            printable(
+                f"{rec.recorded_at}  {rec.stream}#{rec.seq}  {rec.run_id}  {rec.command}  "
+                f"{decision}"
+            )
         )
     return 0
 
@@ -310,7 +356,7 @@ def replay_cmd(evidence: str | None, run_id: str) -> int:
 
 @evidence_group.command("export")
 @evidence_option
-@click.option("--stream", "stream", metavar="NAME", help="Export one stream (default: all).")
+@click.option("--stream", "stream", type=STREAM_NAME, help="Export one stream (default: all).")
 @click.option("--since", type=Timestamp(), help="Records recorded at or after this time.")
 @click.option("--until", type=Timestamp(), help="Records recorded before this time.")
 @signing_key_option

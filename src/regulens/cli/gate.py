@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
 from typing import Any
 
 import click
 
-from regulens.cli.render import render_outcome
-from regulens.cli.run import judge, load, record, run_options
+from regulens.cli.evidence import check_recording, in_ci
+from regulens.cli.render import stage_outcome
+from regulens.cli.run import finish, judge, load, record, run_options
 from regulens.errors import ConfigError
 
 
@@ -27,20 +29,33 @@ def gate_cmd(
     evidence: str | None,
     stream: str,
     signing_key: str | None,
+    allow_unsigned: bool,
     **inputs: Any,
 ) -> int:
     """Gate a change (--change): exit 0 allow, 1 deny, 2 incomplete, 3 bad input, 4 no record.
 
-    Every decision is recorded in the evidence store before anything is printed:
-    when the store cannot be written the gate exits 4 and never says allow.
+    The output is rendered and staged, then the decision is recorded, then the output
+    is published: when the store cannot be written the gate exits 4 and never says
+    allow, and an output that cannot be written (exit 3) leaves no record behind.
     """
     if not inputs.get("change"):
         raise ConfigError("regulens gate needs --change FILE (a ChangeRequest document)")
+    check_recording(
+        evidence=evidence,
+        signing_key=signing_key,
+        allow_unsigned=allow_unsigned,
+        ci=in_ci(os.environ),
+    )
     run = load(policies, select, skip, exceptions, inputs, now)
     outcome = judge(run)
-    record("gate", run, outcome, evidence=evidence, stream=stream, signing_key=signing_key)
-    render_outcome(
+    staged = stage_outcome(
         outcome, fmt, output, force=force, show_passed=show_passed, source_file=inputs["change"]
+    )
+    finish(
+        staged,
+        lambda: record(
+            "gate", run, outcome, evidence=evidence, stream=stream, signing_key=signing_key
+        ),
     )
     return int(outcome.decision.exit_code)
 

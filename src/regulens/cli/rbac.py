@@ -7,7 +7,7 @@ from typing import Any
 import click
 import orjson
 
-from regulens.cli.common import build_snapshot, input_options, resolve_now
+from regulens.cli.common import build_snapshot, input_options_without_namespace, resolve_now
 from regulens.engine.rbac import (
     Identity,
     NonResourceRequest,
@@ -27,13 +27,20 @@ def rbac() -> None:
     """Answer who can do what, from manifests or cluster state (like kubectl auth can-i)."""
 
 
-def _index(inputs: dict[str, Any]) -> RbacIndex:
+def _index(inputs: dict[str, Any], namespace: str | None) -> tuple[RbacIndex, list[str]]:
+    """The RBAC index of the inputs, and their coverage notes.
+
+    As with `kubectl apply -n NS` and `kubectl auth can-i -n NS`, the request's
+    namespace is also where namespaced manifest objects without one are placed.
+    """
+    if inputs.get("manifests") or inputs.get("baseline_manifests"):
+        inputs = {**inputs, "manifest_namespace": namespace}
     snapshot = build_snapshot(inputs, [], resolve_now(None))
     if snapshot.kubernetes is None:
         raise ConfigError(
             "no Kubernetes input was given", hint="pass --manifests, --snapshot or --cluster"
         )
-    return rbac_index(snapshot.kubernetes)
+    return rbac_index(snapshot.kubernetes), [n.message for n in snapshot.kubernetes.notes]
 
 
 def _request(
@@ -62,9 +69,13 @@ def _options(func: Any) -> Any:
         func
     )
     func = click.option(
-        "-n", "--namespace", default=None, help="Namespace of the request (default: cluster-wide)."
+        "-n",
+        "--namespace",
+        default=None,
+        help="Namespace of the request (default: cluster-wide); also where namespaced "
+        "--manifests objects without one are placed (default: default), like kubectl -n.",
     )(func)
-    return input_options(func)
+    return input_options_without_namespace(func)
 
 
 @rbac.command("who-can")
@@ -76,7 +87,7 @@ def who_can(
 ) -> None:
     """List every subject that may VERB RESOURCE (get secrets, create pods/exec, get /metrics)."""
     req = _request(verb, resource, namespace, name)
-    index = _index(inputs)
+    index, notes = _index(inputs, namespace)
     grants = index.who_can(req)
     missing = index.missing_roles
     if fmt == "json":
@@ -84,22 +95,32 @@ def who_can(
             "request": _describe(req),
             "subjects": [g.to_json() for g in grants],
             "bindings_to_missing_roles": missing_role_details(missing),
+            "notes": notes,
         }
         click.echo(orjson.dumps(out, option=orjson.OPT_INDENT_2).decode())
         return
     from rich.console import Console
     from rich.table import Table
 
+    named = any(g.names for g in grants)  # the column only when someone is limited to names
     table = Table(title=f"who can {_describe(req)}")
-    for col in ("kind", "name", "namespace", "via"):
+    for col in ("kind", "name", "namespace", *(["only named"] if named else []), "via"):
         table.add_column(col, overflow="fold")
     for g in grants:
         via = "\n".join(str(v) for v in g.via)
-        table.add_row(g.subject.kind, g.subject.name, g.subject.namespace or "", via)
+        only = [", ".join(g.names)] if named else []
+        table.add_row(g.subject.kind, g.subject.name, g.subject.namespace or "", *only, via)
     console = Console()
     console.print(table)
+    if named:
+        console.print(
+            "note: subjects with names under 'only named' may act only on those objects "
+            "(resourceNames); kubectl auth can-i without a name answers no for them"
+        )
     for b in missing:
         console.print(f"note: {b.key} refers to missing {b.role_key}: it grants nothing")
+    for note in notes:
+        console.print(f"note: {note}")
 
 
 @rbac.command("can-i")
@@ -130,19 +151,23 @@ def can_i(
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
     req = _request(verb, resource, namespace, name)
-    via = _index(inputs).can(Identity.of(who, groups), req)
+    index, notes = _index(inputs, namespace)
+    via = index.can(Identity.of(who, groups), req)
     if fmt == "json":
         out = {
             "allowed": bool(via),
             "subject": who.to_json(),
             "request": _describe(req),
             "via": [v.to_json() for v in via],
+            "notes": notes,
         }
         click.echo(orjson.dumps(out, option=orjson.OPT_INDENT_2).decode())
     else:
         click.echo("yes" if via else "no")
         for v in via:
             click.echo(f"  via {v}")
+        for note in notes:
+            click.echo(f"note: {note}", err=True)
     return int(ExitCode.ALLOW if via else ExitCode.DENY)
 
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from regulens import __version__, clock
-from regulens.cli.common import Timestamp
+from regulens.cli.common import STREAM_NAME, Timestamp
 from regulens.cli.evidence import evidence_option, extra_checkpoints, open_evidence, trusted_keys
 from regulens.cli.output import emit
 from regulens.errors import InputDataError
@@ -48,7 +48,7 @@ def verification_options(func: F) -> F:
         help="Trusted public key: records must be signed by it (repeatable).",
     )(func)
     return click.option(
-        "--stream", "stream", metavar="NAME", help="One evidence stream (default: all)."
+        "--stream", "stream", type=STREAM_NAME, help="One evidence stream (default: all)."
     )(func)
 
 

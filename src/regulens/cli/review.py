@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from regulens import __version__, clock
+from regulens.cli.common import STREAM_NAME
 from regulens.cli.evidence import (
     evidence_option,
     open_evidence,
@@ -86,6 +87,7 @@ def review_group(
 @click.option(
     "--stream",
     "stream",
+    type=STREAM_NAME,
     default=DEFAULT_STREAM,
     show_default=True,
     metavar="NAME",

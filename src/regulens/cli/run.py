@@ -1,8 +1,11 @@
-"""One evaluation run, shared by `evaluate` and `gate`: load, judge, record, render.
+"""One evaluation run, shared by `evaluate` and `gate`: load, judge, render, record, publish.
 
-Every I/O happens in `load` (and `record`); `judge` is pure. A run that is
-recorded is recorded before anything is printed, so a store failure (exit 4)
-never follows a printed allow.
+Every input is read in `load`; `judge` is pure. `finish` orders the rest so that
+no failure leaves a recorded decision behind a failed output and no store
+failure (exit 4) follows a printed allow: the output is rendered in memory and
+staged (an `--output` file fully written to a temp file beside it, a device
+written in place), then the decision is recorded, then the output is published
+(the temp file linked into place, or standard output written).
 """
 
 from __future__ import annotations
@@ -25,11 +28,13 @@ from regulens.cli.common import (
     resolve_now,
 )
 from regulens.cli.evidence import record_options, record_outcome
+from regulens.cli.output import Staged
 from regulens.cli.render import FORMATS
 from regulens.engine import EvalContext, decide, evaluate
 from regulens.engine.exceptions import PolicyException, apply_exceptions
 from regulens.engine.outcome import Outcome
 from regulens.engine.policy import Policy
+from regulens.errors import RegulensError
 from regulens.evidence.statement import Command
 from regulens.policies import LoadedPolicies
 from regulens.snapshot import Snapshot
@@ -69,8 +74,8 @@ def load(
 ) -> Run:
     """Load policies and exceptions, then collect the snapshot (every input is read here)."""
     loaded, chosen = load_selected(policies, select, skip)
-    waivers = load_exceptions(exceptions, loaded)
     at = resolve_now(now)
+    waivers = load_exceptions(exceptions, loaded, at)
     return Run(loaded, chosen, waivers, build_snapshot(inputs, chosen, at), at)
 
 
@@ -89,7 +94,7 @@ def record(
     evidence: str | None,
     stream: str,
     signing_key: str | None,
-) -> None:
+) -> str:
     """Record the decision in the evidence store (EvidenceError: exit 4, nothing printed)."""
     stored = record_outcome(
         command=command,
@@ -102,4 +107,26 @@ def record(
         stream=stream,
         signing_key=signing_key,
     )
-    click.echo(f"recorded run {stored.run_id} as {stored.stream}#{stored.seq}", err=True)
+    where = f"run {stored.run_id} as {stored.stream}#{stored.seq}"
+    click.echo(f"recorded {where}", err=True)
+    return where
+
+
+def finish(staged: Staged, recording: Callable[[], str | None]) -> None:
+    """Record (when `recording` does), then publish the staged output; discard it on failure.
+
+    Only publishing can fail after a record is committed (standard output closed or
+    full, or a file created at --output meanwhile): the error then names the run.
+    """
+    try:
+        recorded = recording()
+        try:
+            staged.publish()
+        except RegulensError as exc:
+            if recorded is not None:
+                exc.hint = (
+                    f"the decision was recorded as {recorded}, but its output was not written"
+                )
+            raise
+    finally:
+        staged.discard()

@@ -4,8 +4,13 @@ The step sits between evaluate and decide. A matching, unexpired exception
 turns a fail, warn or error result into `skip` with `Result.exception` set:
 in PolicyReport terms the resource was not judged by that policy (Kyverno
 reports policy exceptions the same way). The original status and message stay
-in the result's details. Expired exceptions are never applied; they and the
-exceptions that matched nothing are reported.
+in the result's details. An exception is in force from `created` (inclusive)
+until `expires` (exclusive): one not yet in force or expired is never applied;
+expired ones and those that matched nothing (including the not yet in force,
+marked `not_before`) are reported. The approver must be a valid identity and
+the ticket and reason non-blank (see `regulens.snapshot.identity`); that
+`created` is not in the future at load time is checked by the loader, against
+the run's `now` (`sources.exceptions.CLOCK_SKEW`).
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validato
 from regulens.engine.policy import SLUG
 from regulens.engine.results import Result
 from regulens.engine.types import Status
+from regulens.snapshot.identity import Identity, Label, Text
 
 MAX_LIFETIME = timedelta(days=90)
 EXCEPTION_ID = r"^[A-Za-z][A-Za-z0-9_.-]{0,63}$"
@@ -53,10 +59,10 @@ class PolicyException(_Strict):
     resource: ResourceSelector | None = None
     cve: str | None = Field(default=None, pattern=r"^[A-Za-z]+-[0-9]{4}-[0-9]+$")
     image: str | None = Field(default=None, min_length=1)
-    reason: str = Field(min_length=1)
-    ticket: str = Field(min_length=1)
-    approver: str = Field(min_length=1)
-    created: AwareDatetime
+    reason: Text = Field(min_length=1)
+    ticket: Label = Field(min_length=1)
+    approver: Identity = Field(min_length=1)
+    created: AwareDatetime = Field(description="In force from here; not in the future")
     expires: AwareDatetime = Field(description="At most 90 days after created")
 
     @model_validator(mode="after")
@@ -69,6 +75,10 @@ class PolicyException(_Strict):
                 f"at most {MAX_LIFETIME.days} days are allowed"
             )
         return self
+
+    def in_force(self, now: datetime) -> bool:
+        """Return True when `now` lies in [created, expires)."""
+        return self.created <= now < self.expires
 
     def matches(self, result: Result) -> bool:
         """Return True when this exception's scope covers `result` (expiry aside)."""
@@ -140,9 +150,10 @@ def _iso(value: datetime) -> str:
 def apply_exceptions(
     results: Sequence[Result], exceptions: Sequence[PolicyException], now: datetime
 ) -> tuple[list[Result], ExceptionReport]:
-    """Waive the results that an unexpired exception covers; report expired and unused ones."""
-    active = [e for e in exceptions if e.expires > now]
+    """Waive the results that an exception in force covers; report expired and unused ones."""
+    active = [e for e in exceptions if e.in_force(now)]
     expired = [e for e in exceptions if e.expires <= now]
+    pending = [e for e in exceptions if now < e.created]
     used: set[str] = set()
     out: list[Result] = []
     applied: list[dict[str, Any]] = []
@@ -179,4 +190,5 @@ def apply_exceptions(
         would = sum(1 for r in results if r.status in WAIVABLE and e.matches(r))
         expired_report.append({**_summary(e), "would_match": would})
     unused = [_summary(e) for e in active if e.id not in used]
+    unused += [{**_summary(e), "not_before": _iso(e.created)} for e in pending]
     return out, ExceptionReport(tuple(applied), tuple(expired_report), tuple(unused))

@@ -9,7 +9,7 @@ from typing import Any
 from regulens.engine.decide import Decision
 from regulens.engine.exceptions import ExceptionReport
 from regulens.engine.results import Result
-from regulens.snapshot import CoverageGap, Snapshot
+from regulens.snapshot import CoverageGap, CoverageNote, Snapshot
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +22,7 @@ class Outcome:
     now: datetime
     exceptions: ExceptionReport = field(default_factory=ExceptionReport)
     change_id: str | None = None  # the change request under review (gate)
+    notes: tuple[CoverageNote, ...] = ()  # what the inputs left out and was filled in
 
     @classmethod
     def of(
@@ -37,14 +38,24 @@ class Outcome:
         if snap.baseline is not None:
             gaps = (*gaps, *(g for g in snap.baseline.gaps if g not in gaps))
         change_id = snap.change.metadata.id if snap.change is not None else None
-        return cls(decision, results, gaps, now, exceptions or ExceptionReport(), change_id)
+        notes = snap.kubernetes.notes if snap.kubernetes is not None else ()
+        if snap.baseline is not None:
+            notes = (*notes, *(n for n in snap.baseline.notes if n not in notes))
+        return cls(decision, results, gaps, now, exceptions or ExceptionReport(), change_id, notes)
 
     def coverage_json(self) -> dict[str, Any]:
-        """Return `{"complete": bool, "gaps": [{"kind", "namespace", "reason"}]}`."""
-        return {
+        """Return `{"complete": bool, "gaps": [{"kind", "namespace", "reason"}]}` (and notes).
+
+        `notes` (only when there are some) say what was filled in as Kubernetes
+        would, such as namespaces given to manifest objects; they never deny.
+        """
+        out: dict[str, Any] = {
             "complete": not self.gaps,
             "gaps": [g.model_dump() for g in self.gaps],
         }
+        if self.notes:
+            out["notes"] = [{**n.model_dump(), "message": n.message} for n in self.notes]
+        return out
 
     def to_json(self) -> dict[str, Any]:
         """Return the documented JSON output contract."""

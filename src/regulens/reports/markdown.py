@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+from regulens.display import markdown_text as _cell
 from regulens.engine.outcome import Outcome
 from regulens.engine.results import Result
 from regulens.engine.types import Status
@@ -16,15 +19,8 @@ _ICON = {
 _ORDER = {Status.FAIL: 0, Status.ERROR: 1, Status.WARN: 2, Status.SKIP: 3, Status.PASS: 4}
 
 
-def _cell(text: str) -> str:
-    """Escape a table cell: pipes, newlines and HTML-ish brackets."""
-    return (
-        text.replace("\\", "\\\\")
-        .replace("|", "\\|")
-        .replace("<", "&lt;")
-        .replace(">", "&gt;")
-        .replace("\n", " ")
-    )
+def _field(entry: Mapping[str, object], key: str) -> str:
+    return _cell(str(entry[key]))
 
 
 def _where(r: Result) -> str:
@@ -36,7 +32,7 @@ def _where(r: Result) -> str:
 def _row(r: Result) -> str:
     resource = str(r.resource) if r.resource is not None else "-"
     return (
-        f"| {_ICON[r.status]} | `{r.policy}` | {r.severity.value} | {_cell(resource)} "
+        f"| {_ICON[r.status]} | `{_cell(r.policy)}` | {r.severity.value} | {_cell(resource)} "
         f"| {_cell(r.message)} | {_cell(_where(r))} |"
     )
 
@@ -44,7 +40,7 @@ def _row(r: Result) -> str:
 def render_markdown(outcome: Outcome) -> bytes:
     """Render the decision, the summary, the findings and the exception report."""
     d = outcome.decision
-    subject = f" for change `{outcome.change_id}`" if outcome.change_id else ""
+    subject = f" for change `{_cell(outcome.change_id)}`" if outcome.change_id else ""
     verdict = "✅ **ALLOW**" if d.allowed else "❌ **DENY**"
     lines = [
         f"## regulens{subject}: {verdict} (exit {int(d.exit_code)})",
@@ -71,24 +67,29 @@ def render_markdown(outcome: Outcome) -> bytes:
     if outcome.gaps:
         lines += ["### Coverage gaps", ""]
         lines += [
-            f"- {g.kind}{' in ' + g.namespace if g.namespace else ''}: {_cell(g.reason)}"
+            "- " + _cell(f"{g.kind}{' in ' + g.namespace if g.namespace else ''}: {g.reason}")
             for g in outcome.gaps
         ]
         lines.append("")
+    if outcome.notes:
+        lines += ["### Coverage notes", "", *(f"- {_cell(n.message)}" for n in outcome.notes), ""]
     ex = outcome.exceptions
     if ex.applied or ex.expired or ex.unused:
         lines += ["### Exceptions", ""]
         lines += [
-            f"- applied `{a['id']}` ({a['ticket']}, approved by {a['approver']}, "
-            f"expires {a['expires']}) to `{a['policy']}`"
+            f"- applied `{_field(a, 'id')}` ({_field(a, 'ticket')}, approved by "
+            f"{_field(a, 'approver')}, expires {_field(a, 'expires')}) to `{_field(a, 'policy')}`"
             for a in ex.applied
         ]
         lines += [
-            f"- **expired** `{e['id']}` ({e['ticket']}) on {e['expires']}: not applied "
-            f"({e['would_match']} result(s) it would cover)"
+            f"- **expired** `{_field(e, 'id')}` ({_field(e, 'ticket')}) on {_field(e, 'expires')}"
+            f": not applied ({_field(e, 'would_match')} result(s) it would cover)"
             for e in ex.expired
         ]
-        lines += [f"- unused `{u['id']}` ({u['ticket']}): matched no result" for u in ex.unused]
+        lines += [
+            f"- unused `{_field(u, 'id')}` ({_field(u, 'ticket')}): matched no result"
+            for u in ex.unused
+        ]
         lines.append("")
     passed = [r for r in outcome.results if r.status is Status.PASS]
     if passed:

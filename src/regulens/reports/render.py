@@ -11,8 +11,10 @@ from typing import Any
 
 import orjson
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
-from markupsafe import Markup, escape
+from markupsafe import Markup
+from markupsafe import escape as _html_escape
 
+from regulens.display import markdown_text, printable
 from regulens.reports.formats import COMPLIANCE_FORMATS, REVIEW_FORMATS
 from regulens.reports.runs import Period, parse_time
 from regulens.reports.svg import Point, Series, anchor, time_series
@@ -54,6 +56,11 @@ def short(run: str) -> str:
     return run[:8] if len(run) > 12 else run
 
 
+def escape(value: Any) -> Markup:
+    """HTML-escape a value from inputs, control characters made visible."""
+    return value if isinstance(value, Markup) else _html_escape(printable(str(value)))
+
+
 def _link_text(run: str) -> str:
     # Plain string building: these links are the bulk of a big report.
     return (
@@ -76,17 +83,35 @@ def _html_runs(runs: Iterable[str], limit: int = 6) -> Markup:
     )
 
 
-def _md_cell(value: Any) -> str:
-    text = "" if value is None else str(value)
-    return text.replace("|", "\\|").replace("\n", " ")
+def _md_cell(value: Any) -> Markup:
+    return (
+        value
+        if isinstance(value, Markup)
+        else _md(markdown_text("" if value is None else str(value)))
+    )
 
 
-def _md_runs(runs: Iterable[str], limit: int = 4) -> str:
+def _md(text: str) -> Markup:
+    # In the Markdown environment `Markup` only marks text as already escaped for Markdown.
+    return Markup(text)  # noqa: S704 - built from escaped parts
+
+
+def _md_finalize(value: Any) -> Any:
+    """Escape every value a Markdown template prints, unless a filter already did."""
+    return value if isinstance(value, Markup) else markdown_text(str(value))
+
+
+def _html_finalize(value: Any) -> Any:
+    """Make control characters visible in every value an HTML template prints."""
+    return value if isinstance(value, Markup) else printable(str(value))
+
+
+def _md_runs(runs: Iterable[str], limit: int = 4) -> Markup:
     ids = list(dict.fromkeys(runs))
-    link = [f"[{r}](#{anchor(r)})" for r in ids]
+    link = [f"[{markdown_text(r)}](#{anchor(r)})" for r in ids]
     if len(link) <= limit:
-        return ", ".join(link)
-    return f"{len(link)} runs: {link[0]}, {link[1]} … {link[-2]}, {link[-1]}"
+        return _md(", ".join(link))
+    return _md(f"{len(link)} runs: {link[0]}, {link[1]} … {link[-2]}, {link[-1]}")
 
 
 def _run_link_html(run: Any) -> Markup:
@@ -95,8 +120,8 @@ def _run_link_html(run: Any) -> Markup:
     return _html_link(str(run))
 
 
-def _run_link_md(run: Any) -> str:
-    return f"[{run}](#{anchor(str(run))})" if run else DASH
+def _run_link_md(run: Any) -> Markup:
+    return _md(f"[{markdown_text(str(run))}](#{anchor(str(run))})" if run else DASH)
 
 
 def _json_dumps(value: Any) -> str:
@@ -108,8 +133,10 @@ def _environment(kind: str) -> Environment:
     html = kind == "html"
     env = Environment(
         loader=PackageLoader("regulens.reports", "templates"),
-        # Markdown is not HTML: escaping it would corrupt the text (cells are escaped by `cell`).
+        # Markdown is not HTML: HTML autoescaping would corrupt it, so every printed value
+        # goes through `markdown_text` instead (filters that build Markdown return Markup).
         autoescape=select_autoescape(["html", "j2"]) if html else False,  # noqa: S701
+        finalize=_html_finalize if html else _md_finalize,
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,

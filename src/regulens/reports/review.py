@@ -65,14 +65,9 @@ def _meta(obj: Mapping[str, Any]) -> Mapping[str, Any]:
     return meta if isinstance(meta, Mapping) else {}
 
 
-def _key(obj: Mapping[str, Any]) -> tuple[str, str, str]:
+def _key(obj: Mapping[str, Any]) -> ObjectKey:
     meta = _meta(obj)
-    return (str(obj.get("kind")), str(meta.get("namespace") or ""), str(meta.get("name", "")))
-
-
-def _label(key: tuple[str, str, str]) -> str:
-    kind, ns, name = key
-    return f"{kind}/{ns + '/' if ns else ''}{name}"
+    return ObjectKey(str(obj.get("kind")), meta.get("namespace") or None, str(meta.get("name", "")))
 
 
 # -- effective permissions --------------------------------------------------------------
@@ -109,7 +104,7 @@ class RbacView:
         self.permissions: dict[str, set[str]] = defaultdict(set)
         self.via: dict[str, list[dict[str, str]]] = defaultdict(list)
         for binding in self.index.bindings:
-            scope = binding.scope or "cluster"
+            scope = "cluster" if binding.cluster else binding.scope or "no-namespace"
             perms: set[str] = set()
             for rule in binding.role.rules if binding.role is not None else ():
                 perms |= _rule_permissions(rule, scope)
@@ -249,7 +244,7 @@ def audit_policy_objects(objects: Sequence[Mapping[str, Any]]) -> dict[str, str]
         if is_audit:
             body = {k: v for k, v in obj.items() if k not in ("metadata", "status")}
             canonical = orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
-            out[_label(_key(obj))] = "sha256:" + hashlib.sha256(canonical).hexdigest()
+            out[str(_key(obj))] = "sha256:" + hashlib.sha256(canonical).hexdigest()
     return out
 
 

@@ -9,16 +9,22 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from html import escape
+from html import escape as _html_escape
 
 from markupsafe import Markup
 
+from regulens.display import printable
 from regulens.reports.runs import Period, iso
 
 WIDTH, HEIGHT = 720, 240
 LEFT, RIGHT, TOP, BOTTOM = 64, 16, 16, 36
 PALETTE = ("#1f5fa8", "#c0392b", "#d68910", "#7d3c98", "#117a65", "#5d6d7e")
 OK_COLOUR, BAD_COLOUR = "#1f5fa8", "#c0392b"
+
+
+def escape(text: str) -> str:
+    """HTML-escape text from inputs, control characters made visible."""
+    return _html_escape(printable(text))
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from regulens.display import printable
 from regulens.engine.outcome import Outcome
 from regulens.engine.types import Status
 
@@ -30,17 +31,19 @@ def render_table(outcome: Outcome, console: Console, *, show_passed: bool = Fals
         for r in rows:
             table.add_row(
                 Text(r.status.value, style=_STYLE[r.status]),
-                r.policy,
+                _plain(r.policy),
                 r.severity.value,
-                str(r.resource) if r.resource is not None else "-",
-                r.message + (f" [exception {r.exception}]" if r.exception else ""),
+                _plain(str(r.resource) if r.resource is not None else "-"),
+                _plain(r.message + (f" [exception {r.exception}]" if r.exception else "")),
             )
         console.print(table)
     if outcome.gaps:
         console.print("[bold magenta]coverage gaps:[/]")
         for gap in outcome.gaps:
             ns = f" in {gap.namespace}" if gap.namespace else ""
-            console.print(f"  {gap.kind}{ns}: {gap.reason}")
+            console.print(_plain(f"  {gap.kind}{ns}: {gap.reason}"))
+    for note in outcome.notes:
+        console.print(_plain(f"note: {note.message}"))
     s = outcome.decision.summary
     counts = " · ".join(f"{k} {v}" for k, v in s.to_json().items())
     style = "bold green" if outcome.decision.allowed else "bold red"
@@ -48,3 +51,8 @@ def render_table(outcome: Outcome, console: Console, *, show_passed: bool = Fals
         Text(f"decision: {outcome.decision.decision.upper()}", style=style),
         Text(f"(exit {int(outcome.decision.exit_code)}) — {counts}"),
     )
+
+
+def _plain(text: str) -> Text:
+    """Text from inputs: never rich markup, never a raw control character."""
+    return Text(printable(text))

@@ -3,17 +3,20 @@
 from regulens.snapshot.kubernetes import (
     ClusterIdentity,
     CoverageGap,
+    CoverageNote,
     KubernetesState,
     Provenance,
     content_digest,
 )
 from regulens.snapshot.model import Snapshot
-from regulens.snapshot.resources import Resource, ResourceRef, SourceLocation
+from regulens.snapshot.resources import ObjectKey, Resource, ResourceRef, SourceLocation
 
 __all__ = [
     "ClusterIdentity",
     "CoverageGap",
+    "CoverageNote",
     "KubernetesState",
+    "ObjectKey",
     "Provenance",
     "Resource",
     "ResourceRef",

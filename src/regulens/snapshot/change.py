@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
+from regulens.snapshot.identity import Identity
+
 CHANGE_ID = r"^[A-Za-z][A-Za-z0-9_.-]{0,63}$"
 
 
@@ -44,7 +46,7 @@ class Schedule(_Strict):
 class Approval(_Strict):
     """One approval: who, in which role, when."""
 
-    approver: str = Field(min_length=1)
+    approver: Identity = Field(min_length=1)
     role: str = Field(min_length=1, description="e.g. cab (normal) or eca (emergency)")
     at: AwareDatetime
 
@@ -57,7 +59,7 @@ class ChangeSpec(_Strict):
 
     title: str = Field(min_length=1)
     category: Category
-    requester: str = Field(min_length=1)
+    requester: Identity = Field(min_length=1)
     environment: str = Field(min_length=1)
     namespace: str | None = None
     scheduled: Schedule

@@ -6,12 +6,12 @@ import hashlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from functools import cached_property
-from typing import Any
+from typing import Any, Literal
 
 import orjson
 from pydantic import BaseModel, ConfigDict, field_serializer, field_validator
 
-from regulens.snapshot.resources import Resource, SourceLocation
+from regulens.snapshot.resources import ObjectKey, Resource, SourceLocation
 
 # Why a kind could not be read: HTTP 403/404 (missing API group)/503 (aggregated API down)/
 # 410 (continue tokens kept expiring), a timeout, an exhausted --deadline, a connection that
@@ -46,6 +46,8 @@ class Provenance(BaseModel):
     collected: dict[str, str | None] = {}
     digest: str = ""  # sha256:<hex> of the section's canonical JSON (`content_digest`)
     inputs: tuple[str, ...] = ()  # files, URLs or "-" that were read
+    # manifests: the namespace given to namespaced objects without one (--namespace)
+    namespace: str | None = None
 
 
 class CoverageGap(BaseModel):
@@ -64,6 +66,30 @@ class CoverageGap(BaseModel):
         return f"{self.kind}{' in ' + self.namespace if self.namespace else ''} ({self.reason})"
 
 
+class CoverageNote(BaseModel):
+    """Something the inputs left out and was filled in as Kubernetes would (never a gap)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    reason: Literal["namespace-defaulted"]
+    namespace: str
+    count: int  # objects placed in `namespace`
+    unknown_scope: int = 0  # of them, kinds neither built in nor declared by a CRD in the inputs
+
+    @property
+    def message(self) -> str:
+        """One line for people: how many objects were placed where, and on what assumption."""
+        assumed = (
+            f" ({self.unknown_scope} of kinds of unknown scope, assumed namespaced)"
+            if self.unknown_scope
+            else ""
+        )
+        return (
+            f"{self.count} namespaced object(s) without metadata.namespace placed in namespace "
+            f"{self.namespace} (--namespace){assumed}"
+        )
+
+
 class KubernetesState(BaseModel):
     """All Kubernetes objects of one snapshot, indexed by kind and by identity."""
 
@@ -72,6 +98,7 @@ class KubernetesState(BaseModel):
     provenance: Provenance
     resources: tuple[Resource, ...]
     gaps: tuple[CoverageGap, ...] = ()
+    notes: tuple[CoverageNote, ...] = ()
 
     @field_validator("resources", mode="before")
     @classmethod
@@ -92,8 +119,8 @@ class KubernetesState(BaseModel):
         return index
 
     @cached_property
-    def _by_id(self) -> dict[tuple[str, str | None, str], Resource]:
-        return {(r.kind, r.namespace, r.name): r for r in self.resources}
+    def _by_id(self) -> dict[ObjectKey, Resource]:
+        return {r.key: r for r in self.resources}
 
     def of_kind(self, kind: str) -> Sequence[Resource]:
         """Return the objects of one kind, in input order."""
@@ -106,7 +133,7 @@ class KubernetesState(BaseModel):
 
     def get(self, kind: str, namespace: str | None, name: str) -> Resource | None:
         """Return one object by kind, namespace and name."""
-        return self._by_id.get((kind, namespace, name))
+        return self._by_id.get(ObjectKey(kind, namespace, name))
 
     def kinds(self) -> list[str]:
         """Return the kinds present, sorted."""

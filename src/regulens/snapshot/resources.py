@@ -20,6 +20,49 @@ class SourceLocation:
     line: int | None = None
 
 
+def namespace_order(namespace: str | None) -> tuple[bool, str]:
+    """Sort key of a namespace: cluster-scoped (None) first, then by name; never None vs str."""
+    return (namespace is not None, namespace or "")
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectKey:
+    """The identity of one object: kind, namespace (None: cluster-scoped or unset) and name.
+
+    Every place that identifies or sorts objects uses this key: its order is total
+    (a cluster-scoped or namespace-less object sorts before namespaced ones of the same
+    kind), so comparing a key without a namespace with one that has one never fails.
+    """
+
+    kind: str
+    namespace: str | None
+    name: str
+
+    @property
+    def order(self) -> tuple[str, bool, str, str]:
+        """The sort key: (kind, has a namespace, namespace, name)."""
+        return (self.kind, *namespace_order(self.namespace), self.name)
+
+    def __lt__(self, other: ObjectKey) -> bool:
+        return self.order < other.order
+
+    def __le__(self, other: ObjectKey) -> bool:
+        return self.order <= other.order
+
+    def __gt__(self, other: ObjectKey) -> bool:
+        return self.order > other.order
+
+    def __ge__(self, other: ObjectKey) -> bool:
+        return self.order >= other.order
+
+    def __str__(self) -> str:
+        return (
+            f"{self.kind}/{self.namespace}/{self.name}"
+            if self.namespace
+            else f"{self.kind}/{self.name}"
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class ResourceRef:
     """The identity of one Kubernetes object."""
@@ -37,6 +80,11 @@ class ResourceRef:
             "namespace": self.namespace,
             "name": self.name,
         }
+
+    @property
+    def key(self) -> ObjectKey:
+        """The object's identity key (comparable and sortable)."""
+        return ObjectKey(self.kind, self.namespace, self.name)
 
     def __str__(self) -> str:
         ns = f"{self.namespace}/" if self.namespace else ""
@@ -67,6 +115,11 @@ class Resource:
     def kind(self) -> str:
         """The object's kind."""
         return self.ref.kind
+
+    @property
+    def key(self) -> ObjectKey:
+        """The object's identity key (comparable and sortable)."""
+        return ObjectKey(self.ref.kind, self.ref.namespace, self.ref.name)
 
     @property
     def namespace(self) -> str | None:

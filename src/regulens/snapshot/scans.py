@@ -12,10 +12,10 @@ from enum import StrEnum
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from regulens.snapshot.images import ImageName
 from regulens.snapshot.resources import ResourceRef, SourceLocation
 
 _CHECK_ID = re.compile(r"^(?:AVD-)?([A-Z]+)-?(\d+)$")
-_DEFAULT_REGISTRIES = ("docker.io/", "index.docker.io/", "registry-1.docker.io/")
 
 
 class ScanSeverity(StrEnum):
@@ -62,18 +62,6 @@ def normalise_check_id(raw: str) -> str:
 def image_ref(name: str) -> ResourceRef:
     """Return the resource reference results use for a container image."""
     return ResourceRef(api_version="", kind="Image", namespace=None, name=name)
-
-
-def normalise_image(ref: str) -> str:
-    """Return an image reference without the implicit Docker Hub registry and `library/`."""
-    out = ref.strip()
-    for prefix in _DEFAULT_REGISTRIES:
-        if out.startswith(prefix):
-            out = out[len(prefix) :]
-            break
-    if out.startswith("library/"):
-        out = out[len("library/") :]
-    return out
 
 
 class _Strict(BaseModel):
@@ -162,15 +150,39 @@ class ScanReport(_Strict):
         """Where the report came from (its file, or the trivy command)."""
         return SourceLocation(file=self.source)
 
+    def covers(self, image: ImageName) -> bool:
+        """True when this image report scanned `image`.
+
+        A pinned digest matches only a digest the report records (`RepoDigests`,
+        `ImageID`, or a digest in `ArtifactName`): a tag can move, a digest cannot.
+        Otherwise the normalised `repo:tag` must equal the report's `ArtifactName`
+        or one of its `RepoTags`. Reports of other artifacts (filesystems,
+        repositories, SBOMs) never cover an image.
+        """
+        if not self.is_image:
+            return False
+        if image.digest is not None:
+            return image.digest in self.digests
+        return image.canonical in self.tags
+
+    @property
+    def digests(self) -> frozenset[str]:
+        """Every digest the report records for its image."""
+        refs = (self.artifact_name, *self.repo_digests)
+        found = {d for d in (ImageName.parse(r).digest for r in refs) if d is not None}
+        if self.image_id:
+            found.add(self.image_id.strip().lower())
+        return frozenset(found)
+
+    @property
+    def tags(self) -> frozenset[str]:
+        """Every normalised `repo:tag` the report names (its artifact name and repo tags)."""
+        names = (ImageName.parse(r) for r in (self.artifact_name, *self.repo_tags))
+        return frozenset(n.canonical for n in names if n.digest is None)
+
     def names_image(self, ref: str) -> bool:
-        """True when this report is about image `ref` (tag, or digest for `name@sha256:...`)."""
-        wanted = normalise_image(ref)
-        if "@" in wanted:
-            digest = wanted.split("@", 1)[1]
-            known = {normalise_image(d) for d in self.repo_digests}
-            return wanted in known or any(d.endswith("@" + digest) for d in known)
-        names = {normalise_image(self.artifact_name)} | {normalise_image(t) for t in self.repo_tags}
-        return wanted in names
+        """True when this report is about image `ref` (see `covers`)."""
+        return self.covers(ImageName.parse(ref))
 
 
 class ScanSet(_Strict):
@@ -192,5 +204,4 @@ __all__ = [
     "Vulnerability",
     "image_ref",
     "normalise_check_id",
-    "normalise_image",
 ]

@@ -39,8 +39,9 @@ class Container:
 
     @property
     def image(self) -> str:
-        """The container image reference ("" when unset)."""
-        return str(self.spec.get("image", ""))
+        """The container image reference ("" when unset, null or not a string)."""
+        value = self.spec.get("image")
+        return value if isinstance(value, str) else ""
 
 
 def pod_spec(resource: Resource) -> Mapping[str, Any] | None:

@@ -1,16 +1,26 @@
-"""Read `kind: ExceptionSet` documents strictly; ids are unique and name loaded policies."""
+"""Read `kind: ExceptionSet` documents strictly; ids are unique and name loaded policies.
+
+An exception's `created` may lie at most `CLOCK_SKEW` after the run's `now`
+(the clocks of whoever wrote it and of this run may differ a little); one
+dated later is an error, never a waiver that is merely "not yet" in force.
+"""
 
 from __future__ import annotations
 
 import difflib
 from collections.abc import Collection, Sequence
+from datetime import datetime, timedelta
 
 from regulens.documents import load_documents, validate_document
 from regulens.engine.exceptions import ExceptionSet, PolicyException
 from regulens.errors import DocumentError, Problem
 
+CLOCK_SKEW = timedelta(minutes=5)
 
-def read_exceptions(paths: Sequence[str], known_policies: Collection[str]) -> list[PolicyException]:
+
+def read_exceptions(
+    paths: Sequence[str], known_policies: Collection[str], now: datetime
+) -> list[PolicyException]:
     """Load every exception of every file; collect all problems before failing (exit 3)."""
     problems: list[Problem] = []
     out: list[PolicyException] = []
@@ -54,7 +64,24 @@ def read_exceptions(paths: Sequence[str], known_policies: Collection[str]) -> li
                         )
                     )
                     continue
+                if exc_.created > now + CLOCK_SKEW:
+                    problems.append(
+                        doc.problem(
+                            ("exceptions", i, "created"),
+                            f"created {_iso(exc_.created)} lies in the future (now is "
+                            f"{_iso(now)}, allowed clock skew {_minutes(CLOCK_SKEW)})",
+                        )
+                    )
+                    continue
                 out.append(exc_)
     if problems:
         raise DocumentError(problems)
     return out
+
+
+def _iso(value: datetime) -> str:
+    return value.isoformat().replace("+00:00", "Z")
+
+
+def _minutes(value: timedelta) -> str:
+    return f"{int(value.total_seconds() // 60)} min"

@@ -31,6 +31,7 @@ from regulens.sources.drills import read_drills
 from regulens.sources.kubernetes import ClusterOptions, ListProgress, replay_gaps
 from regulens.sources.manifests import STDIN, read_manifests
 from regulens.sources.metrics_file import read_metrics_file
+from regulens.sources.namespaces import DEFAULT_NAMESPACE, check_namespace
 from regulens.sources.trivy import TrivyRunner, collect_scans
 
 
@@ -68,9 +69,21 @@ class InputRequest:
     metrics: str | None = None
     prometheus: PrometheusRequest | None = None
     trivy: TrivyRequest | None = None
+    namespace: str | None = None  # for manifest objects without one (None: "default")
+
+    @property
+    def manifest_namespace(self) -> str:
+        """The namespace namespaced manifest objects without one are placed in."""
+        return self.namespace if self.namespace is not None else DEFAULT_NAMESPACE
 
     def check(self) -> None:
         """Refuse contradictory or impossible combinations before anything is read."""
+        if self.namespace is not None:
+            check_namespace(self.namespace)
+            if not (self.manifests or self.baseline_manifests):
+                raise ConfigError(
+                    "--namespace places manifest objects without a namespace: give --manifests"
+                )
         if list(self.manifests).count(STDIN) > 1:
             raise ConfigError("--manifests - (stdin) can be given only once")
         if STDIN in self.baseline_manifests:
@@ -124,7 +137,7 @@ def collect(
         # the rendered change (--manifests) against the current state (--cluster/--snapshot):
         # the live or saved state becomes the baseline the change is classified against
         sections["baseline"] = _current_state(request, policies, saved_state, clock, progress)
-        sections["kubernetes"] = read_manifests(request.manifests)
+        sections["kubernetes"] = read_manifests(request.manifests, request.manifest_namespace)
     else:
         if request.manifests and live:
             other = "--cluster" if request.cluster is not None else "--snapshot"
@@ -134,12 +147,14 @@ def collect(
                 f"{other} its baseline; with it, give only one of them",
             )
         sections["kubernetes"] = (
-            read_manifests(request.manifests)
+            read_manifests(request.manifests, request.manifest_namespace)
             if request.manifests
             else _current_state(request, policies, saved_state, clock, progress)
         )
         baseline = (
-            read_manifests(request.baseline_manifests) if request.baseline_manifests else None
+            read_manifests(request.baseline_manifests, request.manifest_namespace)
+            if request.baseline_manifests
+            else None
         )
         _put(sections, "baseline", "--baseline-manifests", baseline)
     _put(sections, "change", "--change", read_change(request.change) if request.change else None)

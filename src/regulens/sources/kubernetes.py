@@ -2,7 +2,10 @@
 
 Lists are raw JSON (`_preload_content=False` style: the client's model
 deserialisation is far slower than orjson), paginated with `limit`/`continue`,
-with a timeout on every request and an overall deadline. The client's own
+with a timeout on every request and an overall deadline, both bounding the
+whole exchange (connect, headers and body, read in small pieces: a server
+that trickles bytes cannot stretch them), and a size limit per answer. The
+client's own
 urllib3 retries are disabled: a hidden retry would multiply the timeout, so
 retries are ours, bounded, jittered, and honour `Retry-After` on 429/5xx.
 A 410 Gone on a continue token restarts that list from scratch, so a list is
@@ -21,6 +24,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any, Protocol
 from urllib.parse import urlencode
 
@@ -32,10 +36,13 @@ from regulens.snapshot import (
     ClusterIdentity,
     CoverageGap,
     KubernetesState,
+    ObjectKey,
     Provenance,
     Resource,
     content_digest,
 )
+from regulens.sources.deadline import Deadline, DeadlineExceeded, MiB, TooLarge, run_within
+from regulens.sources.kube_exec import quiet_exec_plugins
 from regulens.sources.redact import redact
 
 log = logging.getLogger(__name__)
@@ -43,6 +50,8 @@ log = logging.getLogger(__name__)
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_DEADLINE = 120.0
 PAGE_SIZE = 500
+MAX_RESPONSE_BYTES = 64 * MiB  # one answer (a page of 500 objects is far smaller)
+READ_CHUNK = 64 * 1024
 MAX_ATTEMPTS = 4  # first try + 3 retries on 429/5xx
 MAX_RESTARTS = 3  # 410 Gone restarts of one list
 RETRYABLE = frozenset({429, 500, 502, 503, 504})
@@ -193,6 +202,7 @@ class ClusterOptions:
     in_cluster_env: Mapping[str, str] = field(default_factory=dict)  # KUBERNETES_SERVICE_*
     timeout: float = DEFAULT_TIMEOUT
     deadline: float = DEFAULT_DEADLINE
+    max_response_bytes: int = MAX_RESPONSE_BYTES
 
 
 class _Gap(Exception):
@@ -210,8 +220,12 @@ def _cause(exc: Exception) -> str:
     return type(reason if isinstance(reason, Exception) else exc).__name__
 
 
-def connect(options: ClusterOptions) -> tuple[Any, ClusterIdentity]:
-    """Build a `kubernetes` ApiClient from a kubeconfig (with --context) or in-cluster config."""
+def connect(options: ClusterOptions, ends: float | None = None) -> tuple[Any, ClusterIdentity]:
+    """Build a `kubernetes` ApiClient from a kubeconfig (with --context) or in-cluster config.
+
+    Exec credential plugins run quietly (stderr only with -v) and until `ends`
+    (monotonic time; default: `options.deadline` from now).
+    """
     import kubernetes.client
     import kubernetes.config
     from kubernetes.config.config_exception import ConfigException
@@ -221,26 +235,13 @@ def connect(options: ClusterOptions) -> tuple[Any, ClusterIdentity]:
 
     cfg = client.Configuration()
     context = options.context
+    until = time.monotonic() + options.deadline if ends is None else ends
     try:
-        if options.kubeconfig is not None:
-            if context is None:
-                _, active = config.list_kube_config_contexts(config_file=options.kubeconfig)
-                context = active.get("name") if isinstance(active, dict) else None
-            config.load_kube_config(
-                config_file=options.kubeconfig, context=context, client_configuration=cfg
-            )
-        elif options.in_cluster_env.get("KUBERNETES_SERVICE_HOST"):
-            loader = config.incluster_config.InClusterConfigLoader(
-                token_filename=IN_CLUSTER_TOKEN,
-                cert_filename=IN_CLUSTER_CA,
-                environ=dict(options.in_cluster_env),
-            )
-            loader.load_and_set(cfg)
-        else:
-            raise ConfigError(
-                "--cluster: no kubeconfig found and not running inside a cluster",
-                hint="pass --kubeconfig FILE (or set KUBECONFIG), optionally with --context",
-            )
+        if options.kubeconfig is not None and context is None:
+            _, active = config.list_kube_config_contexts(config_file=options.kubeconfig)
+            context = active.get("name") if isinstance(active, dict) else None
+        with quiet_exec_plugins(lambda: until - time.monotonic()):
+            _load_config(config, cfg, options, context)
     except ConfigException as exc:
         # first line only: later lines of exec-plugin failures echo its command and stderr
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
@@ -259,6 +260,26 @@ def connect(options: ClusterOptions) -> tuple[Any, ClusterIdentity]:
     return api, ClusterIdentity(server=str(cfg.host), context=context)
 
 
+def _load_config(config: Any, cfg: Any, options: ClusterOptions, context: str | None) -> None:
+    """Fill `cfg` from the kubeconfig (this may run an exec plugin) or the in-cluster files."""
+    if options.kubeconfig is not None:
+        config.load_kube_config(
+            config_file=options.kubeconfig, context=context, client_configuration=cfg
+        )
+    elif options.in_cluster_env.get("KUBERNETES_SERVICE_HOST"):
+        loader = config.incluster_config.InClusterConfigLoader(
+            token_filename=IN_CLUSTER_TOKEN,
+            cert_filename=IN_CLUSTER_CA,
+            environ=dict(options.in_cluster_env),
+        )
+        loader.load_and_set(cfg)
+    else:
+        raise ConfigError(
+            "--cluster: no kubeconfig found and not running inside a cluster",
+            hint="pass --kubeconfig FILE (or set KUBECONFIG), optionally with --context",
+        )
+
+
 class Collector:
     """Runs the list plans against one API server within a deadline."""
 
@@ -269,6 +290,7 @@ class Collector:
         timeout: float = DEFAULT_TIMEOUT,
         deadline: float = DEFAULT_DEADLINE,
         page_size: int = PAGE_SIZE,
+        max_response_bytes: int = MAX_RESPONSE_BYTES,
         max_attempts: int = MAX_ATTEMPTS,
         backoff: float = 0.25,
         progress: ListProgress | None = None,
@@ -278,6 +300,7 @@ class Collector:
         self._api = api
         self._timeout = timeout
         self._page_size = page_size
+        self._max_bytes = max_response_bytes
         self._max_attempts = max_attempts
         self._backoff = backoff
         self._progress = progress or NoProgress()
@@ -311,10 +334,9 @@ class Collector:
             self.requests += 1
             started = self._monotonic()
             try:
-                response = self._api.call_api(
-                    method, url, header_params=headers, _request_timeout=(budget, budget)
+                status, response_headers, body = self._attempt(
+                    partial(self._exchange, method, url, headers), shown, started, budget
                 )
-                body = response.read()
             except urllib3.exceptions.HTTPError as exc:
                 elapsed = self._monotonic() - started
                 timed_out = isinstance(exc, urllib3.exceptions.TimeoutError) or isinstance(
@@ -335,10 +357,9 @@ class Collector:
                 what = "TLS error" if exc.status == 0 else f"HTTP {exc.status}"
                 log.info("GET %s -> %s", shown, what)
                 raise _Gap("error", what) from None
-            status = int(response.status)
             log.info("GET %s -> %d (%.2fs)", shown, status, self._monotonic() - started)
             if status in RETRYABLE and attempt < self._max_attempts:
-                wait = self._retry_wait(response.headers, attempt)
+                wait = self._retry_wait(response_headers, attempt)
                 if wait < self._ends - self._monotonic():
                     log.info("retrying %s in %.2fs (HTTP %d)", shown, wait, status)
                     self._sleep(wait)
@@ -349,7 +370,49 @@ class Collector:
                     parsed = orjson.loads(body)
                 except orjson.JSONDecodeError:
                     parsed = None
-            return status, parsed, response.headers
+            return status, parsed, response_headers
+
+    def _attempt(
+        self,
+        exchange: Callable[[Deadline], tuple[int, Any, bytes]],
+        shown: str,
+        started: float,
+        budget: float,
+    ) -> tuple[int, Any, bytes]:
+        """Run one exchange within `budget` seconds; a late or oversized answer is a _Gap."""
+        try:
+            return run_within(exchange, Deadline(started + budget, self._monotonic))
+        except DeadlineExceeded:
+            log.info("GET %s -> no whole answer within %.2fs", shown, budget)
+            raise _Gap("deadline" if budget < self._timeout else "timeout") from None
+        except TooLarge as exc:
+            log.info("GET %s -> %s", shown, exc)
+            raise _Gap("oversized", str(exc)) from None
+
+    def _exchange(
+        self, method: str, url: str, headers: Any, deadline: Deadline
+    ) -> tuple[int, Any, bytes]:
+        """One request and its whole body, read in small pieces within `deadline` (a worker)."""
+        budget = max(deadline.remaining(), 0.001)
+        response = self._api.call_api(
+            method, url, header_params=headers, _request_timeout=(budget, budget)
+        )
+        raw = response.response  # urllib3, not preloaded: we read it ourselves
+        try:
+            length = raw.headers.get("Content-Length")
+            if length is not None and length.isdigit() and int(length) > self._max_bytes:
+                raise TooLarge(self._max_bytes)
+            body = bytearray()
+            while chunk := raw.read1(READ_CHUNK):
+                body += chunk
+                if len(body) > self._max_bytes:
+                    raise TooLarge(self._max_bytes)
+                deadline.check()
+        except BaseException:
+            raw.close()  # a half-read connection is never reused
+            raise
+        raw.release_conn()
+        return int(response.status), response.headers, bytes(body)
 
     def _retry_wait(self, headers: Any, attempt: int) -> float:
         after = headers.get("Retry-After") if headers is not None else None
@@ -436,6 +499,7 @@ class Collector:
             items: list[dict[str, Any]] = []
             version = ""
             token: str | None = None
+            tokens: set[str] = set()
             expired = False
             while True:
                 query = [("limit", str(self._page_size))]
@@ -446,21 +510,19 @@ class Collector:
                     log.info("%s: continue token expired (410 Gone); restarting", plan.label)
                     expired = True
                     break
-                if status != 200 or not isinstance(body, dict):
-                    raise _Gap(str(status) if status != 200 else "error")
-                meta = body.get("metadata") or {}
+                if status != 200:
+                    raise _Gap(str(status))
+                page = list_page(body, info)
                 if not version:
-                    version = str(meta.get("resourceVersion") or "")
-                for item in body.get("items") or []:
-                    if isinstance(item, dict):
-                        items.append(item)
-                remaining = meta.get("remainingItemCount")
-                self._progress.page(
-                    plan.label, len(items), remaining if isinstance(remaining, int) else None
-                )
-                token = meta.get("continue") or None
-                if not token:
+                    version = page.resource_version
+                items.extend(page.items)
+                self._progress.page(plan.label, len(items), page.remaining)
+                if page.token is not None and page.token in tokens:
+                    raise _Gap("malformed", "the server repeated a continue token")
+                token = page.token
+                if token is None:
                     break
+                tokens.add(token)
             if not expired:
                 for item in items:
                     item.setdefault("apiVersion", info.api_version)
@@ -492,6 +554,8 @@ class Collector:
                     )
                 except _Gap as gap:
                     reason = gap.reason
+                    if gap.detail != gap.reason:
+                        log.info("%s: %s", plan.label, gap.detail)
             if reason is not None:
                 log.info("%s: not read (%s)", plan.label, reason)
                 gaps.append(CoverageGap(kind=plan.kind, namespace=plan.namespace, reason=reason))
@@ -516,9 +580,71 @@ class Collector:
         )
 
 
-def _identity(item: Mapping[str, Any]) -> tuple[str, str]:
-    meta = item.get("metadata") or {}
-    return str(meta.get("namespace") or ""), str(meta.get("name") or "")
+@dataclass(frozen=True, slots=True)
+class ListPage:
+    """One page of a List answer, checked: its items, version, continue token and estimate."""
+
+    items: list[dict[str, Any]]
+    resource_version: str
+    token: str | None
+    remaining: int | None
+
+
+def list_page(body: Any, info: KindInfo) -> ListPage:
+    """Check that a 200 answer is a page of a `<Kind>List`; anything else raises _Gap.
+
+    `200 {}`, a `Status` object, a List of another kind or version, `items` that
+    is not a list or holds other objects, and a `metadata.continue` that is not a
+    string are not "zero objects": they are coverage gaps (reason `malformed`).
+    """
+    if not isinstance(body, dict):
+        raise _Gap("malformed", "the answer is not a JSON object")
+    kind, api_version = body.get("kind"), body.get("apiVersion")
+    if kind != f"{info.kind}List" or api_version != info.api_version:
+        raise _Gap(
+            "malformed",
+            f"expected a {info.kind}List of {info.api_version}, got kind {_shown(kind)} "
+            f"apiVersion {_shown(api_version)}",
+        )
+    meta, raw = body.get("metadata"), body.get("items")
+    if not isinstance(meta, dict):
+        raise _Gap("malformed", "the List has no metadata object")
+    if not isinstance(raw, list):
+        raise _Gap("malformed", f"the List's items is {type(raw).__name__}, not a list")
+    token = meta.get("continue", "")
+    version = meta.get("resourceVersion", "")
+    remaining = meta.get("remainingItemCount")
+    if not isinstance(token, str) or not isinstance(version, str):
+        raise _Gap("malformed", "metadata.continue and metadata.resourceVersion must be strings")
+    if remaining is not None and (type(remaining) is not int or remaining < 0):
+        raise _Gap("malformed", "metadata.remainingItemCount is not a count")
+    for item in raw:
+        item_meta = item.get("metadata") if isinstance(item, dict) else None
+        if not isinstance(item_meta, dict) or not isinstance(item_meta.get("name"), str):
+            raise _Gap("malformed", "an item is not an object with metadata.name")
+        # typed lists leave kind and apiVersion out of their items; CRD lists set them
+        item_kind = item.get("kind", info.kind)
+        item_version = item.get("apiVersion", info.api_version)
+        if item_kind != info.kind or item_version != info.api_version:
+            raise _Gap("malformed", f"an item is a {_shown(item_kind)} of {_shown(item_version)}")
+    return ListPage(raw, version, token or None, remaining)
+
+
+def _shown(value: Any) -> str:
+    """Name a value from the server briefly and safely (no control characters, bounded)."""
+    text = value if isinstance(value, str) else type(value).__name__
+    return ascii(text[:60])
+
+
+def _identity(item: Mapping[str, Any]) -> ObjectKey:
+    meta = item.get("metadata")
+    meta = meta if isinstance(meta, Mapping) else {}
+    ns = meta.get("namespace")
+    return ObjectKey(
+        str(item.get("kind") or ""),
+        ns if isinstance(ns, str) and ns else None,
+        str(meta.get("name") or ""),
+    )
 
 
 def read_cluster(
@@ -528,10 +654,15 @@ def read_cluster(
     progress: ListProgress | None = None,
 ) -> KubernetesState:
     """Connect and collect the kinds the policies need (None: all known) plus the fixed set."""
-    api, base = connect(options)
+    ends = time.monotonic() + options.deadline  # --deadline covers exec plugins too
+    api, base = connect(options, ends)
     try:
         collector = Collector(
-            api, timeout=options.timeout, deadline=options.deadline, progress=progress
+            api,
+            timeout=options.timeout,
+            deadline=max(0.0, ends - time.monotonic()),
+            max_response_bytes=options.max_response_bytes,
+            progress=progress,
         )
         state = collector.collect(plan_lists(needed), base, collected_at)
     finally:

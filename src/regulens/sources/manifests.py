@@ -40,6 +40,7 @@ from regulens.snapshot import (
     content_digest,
 )
 from regulens.snapshot.kubernetes import ANY_KIND, UNREADABLE, CoverageGap
+from regulens.sources.namespaces import DEFAULT_NAMESPACE, place_in_namespace
 from regulens.sources.redact import redact
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
@@ -243,8 +244,12 @@ def unreadable_gap(unreadable: Unreadable) -> CoverageGap:
     return CoverageGap(kind=ANY_KIND, reason=f"{UNREADABLE}{unreadable}")
 
 
-def read_manifests(specs: Sequence[str]) -> KubernetesState:
-    """Read every object from files, directories and stdin into one Kubernetes section."""
+def read_manifests(specs: Sequence[str], namespace: str = DEFAULT_NAMESPACE) -> KubernetesState:
+    """Read every object from files, directories and stdin into one Kubernetes section.
+
+    Namespaced objects without a namespace are placed in `namespace`, as
+    `kubectl apply -n` does (see `regulens.sources.namespaces`).
+    """
     resources: list[Resource] = []
     found = expand_manifests(specs)
     unreadable = list(found.unreadable)
@@ -257,10 +262,16 @@ def read_manifests(specs: Sequence[str]) -> KubernetesState:
             continue
         inputs.append(name)
         resources.extend(objects_of(name, _decode(name, data)))
+    placed = place_in_namespace(resources, namespace)
     gaps = tuple(unreadable_gap(u) for u in unreadable)
     # the digest covers the redacted objects (never a secret value) and where they came from
-    digest = content_digest(resources, gaps)
-    provenance = Provenance(source="manifests", digest=digest, inputs=tuple(inputs))
+    digest = content_digest(placed.resources, gaps)
+    provenance = Provenance(
+        source="manifests", digest=digest, inputs=tuple(inputs), namespace=namespace
+    )
     return KubernetesState.model_construct(
-        provenance=provenance, resources=tuple(resources), gaps=gaps
+        provenance=provenance,
+        resources=placed.resources,
+        gaps=gaps,
+        notes=() if placed.note is None else (placed.note,),
     )

@@ -4,7 +4,9 @@ Exit codes: a report path that does not exist or cannot be read is a usage
 error (`ConfigError`, exit 3); a report that exists but is empty, truncated,
 not JSON, has duplicate keys, is too big or has the wrong schema is unusable
 input data (`InputDataError`, exit 2), and so is a trivy run that fails or
-times out. None of these ever becomes "no findings".
+times out. None of these ever becomes "no findings". JSON that is another
+format (a CycloneDX or SPDX SBOM, a `trivy k8s` summary, Trivy's pre-0.20
+formats) is refused with a message naming what it is.
 
 Secret findings keep rule, category, severity, file and line only: Trivy's
 `Match` and `Code` (the secret text) are dropped while parsing.
@@ -165,20 +167,17 @@ def parse_report(data: bytes, source: str, *, target_prefix: str = "") -> ScanRe
     if len(data) > MAX_REPORT_BYTES:
         raise TrivyReportError(f"{source}: larger than {MAX_REPORT_BYTES} bytes")
     r = _Reader(source)
-    doc = r.obj(_loads(data, source), "(top level)")
-    version = doc.get("SchemaVersion")
-    if isinstance(version, bool) or version != SCHEMA_VERSION:
-        raise TrivyReportError(
-            f"{source}: SchemaVersion is {version!r}, expected {SCHEMA_VERSION}: "
-            "not a Trivy JSON report regulens can read",
-            hint="use trivy --format json (Trivy 0.20 or later)",
-        )
+    parsed = _loads(data, source)
+    _reject_other_formats(parsed, source)
+    doc = r.obj(parsed, "(top level)")
     artifact = r.text(doc, "ArtifactName", "(top level)")
     meta = doc.get("Metadata")
     meta = r.obj(meta, "Metadata") if meta is not None else {}
     trivy = doc.get("Trivy")
     trivy_version = r.opt_text(r.obj(trivy, "Trivy"), "Version", "Trivy") if trivy else None
-    vulns: dict[tuple[str, str, str, str], Vulnerability] = {}
+    # every entry is kept: duplicates across targets are merged by the checks only after
+    # their filters, so a fixable duplicate can never hide behind an unfixed one
+    vulns: list[Vulnerability] = []
     misconfigs: list[Misconfiguration] = []
     secrets: list[SecretFinding] = []
     for i, raw in enumerate(r.items(doc, "Results", "(top level)")):
@@ -186,8 +185,9 @@ def parse_report(data: bytes, source: str, *, target_prefix: str = "") -> ScanRe
         res = r.obj(raw, path)
         target = r.opt_text(res, "Target", path) or ""
         for j, item in enumerate(r.items(res, "Vulnerabilities", path)):
-            v = _vulnerability(r, r.obj(item, f"{path}.Vulnerabilities[{j}]"), target, path, j)
-            vulns.setdefault((v.id, v.pkg, v.installed, v.target), v)
+            vulns.append(
+                _vulnerability(r, r.obj(item, f"{path}.Vulnerabilities[{j}]"), target, path, j)
+            )
         shown = _join(target_prefix, target)
         for j, item in enumerate(r.items(res, "Misconfigurations", path)):
             m = _misconfiguration(r, r.obj(item, f"{path}.Misconfigurations[{j}]"), shown, j, path)
@@ -205,9 +205,67 @@ def parse_report(data: bytes, source: str, *, target_prefix: str = "") -> ScanRe
         repo_digests=r.strings(meta, "RepoDigests", "Metadata"),
         created_at=_created_at(r, doc),
         trivy_version=trivy_version,
-        vulnerabilities=tuple(vulns.values()),
+        vulnerabilities=tuple(vulns),
         misconfigurations=tuple(misconfigs),
         secrets=tuple(secrets),
+    )
+
+
+_OLD_FORMAT_HINT = (
+    "this is an old Trivy JSON format (before Trivy 0.20, without SchemaVersion 2): "
+    "rescan with a current Trivy (trivy image --format json)"
+)
+_SBOM_HINT = "scan the SBOM and pass the report: trivy sbom --format json FILE"
+
+
+def _reject_other_formats(doc: Any, source: str) -> None:
+    """Name what the file is when it is JSON but not a Trivy JSON report (SchemaVersion 2)."""
+    if isinstance(doc, list):
+        if doc and all(isinstance(item, dict) and "Target" in item for item in doc):
+            raise TrivyReportError(
+                f"{source}: a list of Trivy results without SchemaVersion: "
+                "the pre-0.20 Trivy JSON list format, which regulens does not read",
+                hint=_OLD_FORMAT_HINT,
+            )
+        return  # the reader says "expected an object"
+    if not isinstance(doc, dict):
+        return
+    if doc.get("bomFormat") == "CycloneDX":
+        raise TrivyReportError(
+            f"{source}: a CycloneDX SBOM, not a Trivy vulnerability report", hint=_SBOM_HINT
+        )
+    if "spdxVersion" in doc or "SPDXID" in doc:
+        raise TrivyReportError(
+            f"{source}: an SPDX SBOM, not a Trivy vulnerability report", hint=_SBOM_HINT
+        )
+    if "ClusterName" in doc or _is_id_summary(doc):
+        raise TrivyReportError(
+            f"{source}: a `trivy k8s` cluster summary, not a per-artifact Trivy JSON report",
+            hint="scan each image with trivy image --format json and pass those reports",
+        )
+    version = doc.get("SchemaVersion")
+    if version is None and "Results" in doc:
+        raise TrivyReportError(
+            f"{source}: a Trivy report without SchemaVersion: an old Trivy JSON format",
+            hint=_OLD_FORMAT_HINT,
+        )
+    # `type(...) is int`: JSON 2.0 and true are not the integer 2
+    if type(version) is not int or version != SCHEMA_VERSION:
+        shown = f"{version!r} ({_kind(version)})" if type(version) is not int else repr(version)
+        raise TrivyReportError(
+            f"{source}: SchemaVersion is {shown}, expected the integer {SCHEMA_VERSION}: "
+            "not a Trivy JSON report regulens can read",
+            hint="use trivy --format json (Trivy 0.20 or later)",
+        )
+
+
+def _is_id_summary(doc: Mapping[str, Any]) -> bool:
+    """The `trivy k8s` summary of finding ids: lower-case lists of ids and nothing else."""
+    keys = set(doc)
+    return (
+        bool(keys)
+        and keys <= {"vulnerabilities", "misconfigurations", "secrets"}
+        and all(isinstance(v, list) and all(isinstance(i, str) for i in v) for v in doc.values())
     )
 
 

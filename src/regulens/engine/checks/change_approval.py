@@ -15,6 +15,7 @@ from regulens.engine.results import Finding
 from regulens.engine.types import Status
 from regulens.snapshot import Snapshot
 from regulens.snapshot.change import Category
+from regulens.snapshot.identity import identity_key
 
 
 class ApprovalRule(BaseModel):
@@ -46,10 +47,12 @@ class ChangeApproval(Check):
         counted: list[dict[str, Any]] = []
         ignored: list[dict[str, Any]] = []
         people: set[str] = set()
+        requester = identity_key(spec.requester)
         for approval in spec.approvals:
-            who = approval.approver.strip().casefold()
+            # NFKC + case folding: a full-width or differently cased requester is the requester
+            who = identity_key(approval.approver)
             reason = None
-            if who == spec.requester.strip().casefold():
+            if who == requester:
                 reason = "the requester cannot approve their own change"
             elif rule.roles and approval.role not in rule.roles:
                 reason = f"role {approval.role!r} does not count (needs {', '.join(rule.roles)})"

@@ -87,7 +87,7 @@ class RbacEscalation(GrantAllowList, Check):
             caps = memo.get(binding.role.key)
             if caps is None:
                 caps = memo[binding.role.key] = self._capabilities(binding.role.rules)
-            caps = caps if binding.scope is None else caps - {"read-secrets-cluster-wide"}
+            caps = caps if binding.cluster else caps - {"read-secrets-cluster-wide"}
             if binding.role_key.kind == "ClusterRole" and binding.role_key.name == "cluster-admin":
                 caps = caps | ({"cluster-admin"} if "cluster-admin" in self.capabilities else set())
             if not caps:

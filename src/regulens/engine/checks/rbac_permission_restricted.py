@@ -49,7 +49,7 @@ class RbacPermissionRestricted(GrantAllowList, Check):
         for binding in index.bindings:
             if binding.role is None:
                 continue
-            if scope and binding.scope is not None and binding.scope not in scope:
+            if scope and not binding.cluster and binding.scope not in scope:
                 continue
             key = binding.role.key
             if key not in granted:
@@ -67,9 +67,7 @@ class RbacPermissionRestricted(GrantAllowList, Check):
                     continue  # bound to an allowed role wherever this grant applies
                 offenders.setdefault(subject, []).append(binding)
         where = f" in namespace(s) {', '.join(self.namespaces)}" if self.namespaces else ""
-        missing = [
-            b for b in index.missing_roles if not scope or b.scope is None or b.scope in scope
-        ]
+        missing = [b for b in index.missing_roles if not scope or b.cluster or b.scope in scope]
         for subject, bindings in sorted(offenders.items()):
             via = [b.via for b in bindings]
             perms = [p for b in bindings for p in granted[b.role_key]]

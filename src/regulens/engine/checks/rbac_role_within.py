@@ -22,7 +22,9 @@ class RbacRoleWithin(Check):
     type: Literal["rbac-role-within"]
     role: RoleRef
     allow: tuple[AllowRule, ...] = Field(
-        min_length=1, description="Allowed (apiGroups, resources, verbs); aggregation expanded"
+        min_length=1,
+        description="Allowed (apiGroups, resources, resourceNames, verbs, nonResourceURLs), "
+        "judged like Kubernetes' rule coverage; aggregation expanded",
     )
 
     def kinds(self) -> frozenset[str] | None:
@@ -46,11 +48,17 @@ class RbacRoleWithin(Check):
                 for verb in sorted(rule.verbs):
                     if not any(a.covers_url(url, verb) for a in self.allow):
                         excess.append({"nonResourceURL": url, "verb": verb})
+            names: list[str | None] = [*sorted(rule.resource_names)] or [None]
             for group in sorted(rule.api_groups):
                 for res in sorted(rule.resources):
                     for verb in sorted(rule.verbs):
-                        if not any(a.covers(group, res, verb) for a in self.allow):
-                            excess.append({"apiGroup": group, "resource": res, "verb": verb})
+                        for named in names:
+                            if any(a.covers(group, res, verb, named) for a in self.allow):
+                                continue
+                            item = {"apiGroup": group, "resource": res, "verb": verb}
+                            if named is not None:
+                                item["resourceName"] = named
+                            excess.append(item)
         ref, where = role.resource.ref, role.resource.source
         if not excess:
             yield Finding(Status.PASS, f"{name} grants only what is allowed", ref, where)
@@ -70,4 +78,5 @@ def _grant_text(item: dict[str, str]) -> str:
     if "nonResourceURL" in item:
         return f"{item['verb']} {item['nonResourceURL']}"
     group = f".{item['apiGroup']}" if item["apiGroup"] else ""
-    return f"{item['verb']} {item['resource']}{group}"
+    named = f" named {item['resourceName']}" if "resourceName" in item else ""
+    return f"{item['verb']} {item['resource']}{group}{named}"

@@ -45,17 +45,10 @@ class TrivyVulnerabilities(Check):
         """Yield a fail (or warn) per offending vulnerability, else one pass per report."""
         assert snap.scans is not None
         for report in snap.scans.reports:
-            judged = False
-            for vuln in _unique(report):
-                if self.fixable_only and not vuln.fixable:
-                    continue
-                if vuln.severity in self.fail_on:
-                    yield _finding(Status.FAIL, report, vuln)
-                    judged = True
-                elif vuln.severity in self.warn_on:
-                    yield _finding(Status.WARN, report, vuln)
-                    judged = True
-            if not judged:
+            merged = self._judged(report)
+            for status, entries in merged:
+                yield _finding(status, report, entries)
+            if not merged:
                 levels = ", ".join(s.value for s in (*self.fail_on, *self.warn_on))
                 fixable = "fixable " if self.fixable_only else ""
                 yield Finding(
@@ -66,24 +59,50 @@ class TrivyVulnerabilities(Check):
                     details={"report": report.source, "report_digest": report.digest},
                 )
 
+    def _status(self, vuln: Vulnerability) -> Status | None:
+        if self.fixable_only and not vuln.fixable:
+            return None
+        if vuln.severity in self.fail_on:
+            return Status.FAIL
+        if vuln.severity in self.warn_on:
+            return Status.WARN
+        return None
 
-def _unique(report: ScanReport) -> list[Vulnerability]:
-    """The report's vulnerabilities once each (Trivy repeats them per target), worst first."""
-    seen: dict[tuple[str, str, str], Vulnerability] = {}
-    for v in report.vulnerabilities:
-        seen.setdefault((v.id, v.pkg, v.installed), v)
-    return sorted(seen.values(), key=lambda v: (-v.severity.rank, v.id, v.pkg))
+    def _judged(self, report: ScanReport) -> list[tuple[Status, list[Vulnerability]]]:
+        """Filter every entry first, then merge what is left by (id, package, version).
+
+        Trivy repeats a vulnerability once per target (each go.mod, each lock file);
+        merging only the entries that passed the filters keeps every target they
+        were found in, and lets no filtered-out duplicate hide one that fails.
+        """
+        groups: dict[tuple[str, str, str], list[tuple[Status, Vulnerability]]] = {}
+        for vuln in report.vulnerabilities:
+            status = self._status(vuln)
+            if status is not None:
+                groups.setdefault((vuln.id, vuln.pkg, vuln.installed), []).append((status, vuln))
+        out: list[tuple[Status, list[Vulnerability]]] = []
+        for entries in groups.values():
+            # the worst entry speaks for the group (fail over warn, then severity); the
+            # others only add the targets they were found in
+            ordered = sorted(entries, key=lambda e: (e[0] is not Status.FAIL, -e[1].severity.rank))
+            out.append((ordered[0][0], [v for _, v in ordered]))
+        out.sort(key=lambda item: (item[0] is not Status.FAIL, -item[1][0].severity.rank,
+                                   item[1][0].id, item[1][0].pkg))  # fmt: skip
+        return out
 
 
-def _finding(status: Status, report: ScanReport, v: Vulnerability) -> Finding:
+def _finding(status: Status, report: ScanReport, entries: list[Vulnerability]) -> Finding:
+    v = entries[0]
+    targets = list(dict.fromkeys(e.target for e in entries if e.target))
     fix = f"fixed in {v.fixed}" if v.fixed else "no fixed version"
     title = f": {v.title}" if v.title else ""
     shown = v.reported_severity.upper()
     if shown != v.severity.value.upper():
         shown += " (counted as CRITICAL)"
+    where = f" [in {', '.join(targets)}]" if targets else ""
     return Finding(
         status,
-        f"{v.id} in {v.pkg} {v.installed} ({shown}, {fix}){title}",
+        f"{v.id} in {v.pkg} {v.installed} ({shown}, {fix}){title}{where}",
         report.ref,
         report.location,
         details={
@@ -94,7 +113,7 @@ def _finding(status: Status, report: ScanReport, v: Vulnerability) -> Finding:
             "severity": v.severity.value,
             "reported_severity": v.reported_severity,
             "image": report.image,
-            "target": v.target,
+            "targets": targets,
             "report": report.source,
             "report_digest": report.digest,
         },

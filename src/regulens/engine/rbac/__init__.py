@@ -12,7 +12,6 @@ from regulens.engine.rbac.index import (
 from regulens.engine.rbac.model import (
     Identity,
     NonResourceRequest,
-    ObjectKey,
     Request,
     Rule,
     Subject,
@@ -20,6 +19,7 @@ from regulens.engine.rbac.model import (
     rule_allows,
     rule_allows_path,
 )
+from regulens.snapshot import ObjectKey
 
 __all__ = [
     "RBAC_KINDS",

@@ -18,15 +18,15 @@ from regulens.engine.rbac.model import (
     BOOTSTRAP_VALUE,
     Identity,
     NonResourceRequest,
-    ObjectKey,
     Request,
     Rule,
     Subject,
     Via,
     rule_allows,
     rule_allows_path,
+    rule_touches,
 )
-from regulens.snapshot import KubernetesState, Resource
+from regulens.snapshot import KubernetesState, ObjectKey, Resource
 
 ROLE_KINDS = ("Role", "ClusterRole")
 BINDING_KINDS = ("RoleBinding", "ClusterRoleBinding")
@@ -56,9 +56,12 @@ class BindingEntry:
     key: ObjectKey
     resource: Resource
     role_key: ObjectKey
-    scope: str | None  # the namespace a RoleBinding grants in; None: cluster-wide
+    # the namespace a RoleBinding grants in (None: a RoleBinding without one, which
+    # grants nowhere); a ClusterRoleBinding has scope None and `cluster` True
+    scope: str | None
     subjects: tuple[Subject, ...]
     role: RoleEntry | None
+    cluster: bool = False
 
     @property
     def via(self) -> Via:
@@ -66,20 +69,40 @@ class BindingEntry:
         return Via(self.key, self.role_key)
 
     def covers(self, namespace: str | None) -> bool:
-        """True when the binding's grants apply to a request in `namespace` (None: cluster-wide)."""
-        return self.scope is None or self.scope == namespace
+        """True when the binding's grants apply to a request in `namespace` (None: cluster-wide).
+
+        A RoleBinding never grants outside its own namespace (and one without a
+        namespace grants nowhere); a ClusterRoleBinding grants everywhere.
+        """
+        return self.cluster or (self.scope is not None and self.scope == namespace)
 
 
 @dataclass(frozen=True, slots=True)
 class Grant:
-    """A subject that holds a permission, and every binding → role path that gives it."""
+    """A subject that holds a permission, and every binding → role path that gives it.
+
+    `names` is empty when the subject may act on every object; otherwise the
+    subject may act only on the objects named (rules limited by resourceNames).
+    """
 
     subject: Subject
     via: tuple[Via, ...]
+    names: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        """Return `{"kind", "name", "namespace", "via": [{"binding", "role"}]}`."""
-        return {**self.subject.to_json(), "via": [v.to_json() for v in self.via]}
+        """Return `{"kind", "name", "namespace", "via": [...]}`, plus `resourceNames` if limited."""
+        out = {**self.subject.to_json(), "via": [v.to_json() for v in self.via]}
+        if self.names:
+            out["resourceNames"] = list(self.names)
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Reach:
+    """What a role lets a request touch: every object, or only the objects named."""
+
+    every: bool
+    names: frozenset[str] = frozenset()
 
 
 @dataclass(eq=False, slots=True)
@@ -101,8 +124,41 @@ class RbacIndex:
         return self.roles.get(ObjectKey(kind, namespace if kind == "Role" else None, name))
 
     def who_can(self, req: Request | NonResourceRequest) -> list[Grant]:
-        """Every binding subject that may make the request, like `kubectl auth can-i --as`."""
-        return self.holders(_allows(req), _namespace_of(req))
+        """Every binding subject that may make the request, like `kubectl auth can-i --as`.
+
+        For a resource request without a name, subjects whose rules are limited by
+        resourceNames are listed too, with the names they may act on (`Grant.names`):
+        Kubernetes answers no for them, but they can reach those objects.
+        """
+        if isinstance(req, NonResourceRequest) or req.name:
+            return self.holders(_allows(req), _namespace_of(req))
+        return self._reach_holders(req)
+
+    def _reach_holders(self, req: Request) -> list[Grant]:
+        memo: dict[ObjectKey, Reach | None] = {}
+        full: dict[Subject, list[Via]] = {}
+        named: dict[Subject, tuple[list[Via], set[str]]] = {}
+        for binding in self.bindings:
+            if binding.role is None or not binding.covers(req.namespace):
+                continue
+            key = binding.role.key
+            if key not in memo:
+                memo[key] = _reach(binding.role.rules, req)
+            reach = memo[key]
+            if reach is None:
+                continue
+            for subject in binding.subjects:
+                if reach.every:
+                    full.setdefault(subject, []).append(binding.via)
+                else:
+                    paths, names = named.setdefault(subject, ([], set()))
+                    paths.append(binding.via)
+                    names |= reach.names
+        grants = [Grant(s, tuple(v)) for s, v in full.items()]
+        grants += [
+            Grant(s, tuple(v), tuple(sorted(n))) for s, (v, n) in named.items() if s not in full
+        ]
+        return sorted(grants, key=lambda g: g.subject.order)
 
     def holders(
         self, judge: Callable[[Rule], bool], namespace: str | None, *, any_namespace: bool = False
@@ -161,6 +217,18 @@ def _allows(req: Request | NonResourceRequest) -> Callable[[Rule], bool]:
     return lambda rule: rule_allows_path(rule, req)
 
 
+def _reach(rules: Iterable[Rule], req: Request) -> Reach | None:
+    """Whether the rules grant `req` on every object, on named objects only, or not at all."""
+    names: set[str] = set()
+    for rule in rules:
+        if not rule_touches(rule, req):
+            continue
+        if not rule.resource_names:
+            return Reach(every=True)
+        names |= rule.resource_names
+    return Reach(every=False, names=frozenset(names)) if names else None
+
+
 def _role_matches(
     role: RoleEntry, judge: Callable[[Rule], bool], memo: dict[ObjectKey, bool]
 ) -> bool:
@@ -214,7 +282,7 @@ def _binding(resource: Resource, index: RbacIndex) -> BindingEntry | None:
     if not isinstance(ref, dict) or not isinstance(ref.get("name"), str):
         return None
     cluster = resource.kind == "ClusterRoleBinding"
-    scope = None if cluster else resource.namespace
+    scope = None if cluster else resource.namespace  # None for a RoleBinding: grants nowhere
     role_kind = "ClusterRole" if cluster or ref.get("kind") != "Role" else "Role"
     role_key = ObjectKey(role_kind, scope if role_kind == "Role" else None, ref["name"])
     subjects: list[Subject] = []
@@ -225,7 +293,13 @@ def _binding(resource: Resource, index: RbacIndex) -> BindingEntry | None:
             subjects.append(subject)
     key = ObjectKey(resource.kind, scope, resource.name)
     return BindingEntry(
-        key, resource, role_key, scope, tuple(dict.fromkeys(subjects)), index.roles.get(role_key)
+        key,
+        resource,
+        role_key,
+        scope,
+        tuple(dict.fromkeys(subjects)),
+        index.roles.get(role_key),
+        cluster,
     )
 
 
@@ -246,10 +320,19 @@ def _subject(item: Any, binding_namespace: str | None) -> Subject | None:
 
 
 def _expand_aggregation(index: RbacIndex, cluster_roles: Iterable[Resource]) -> None:
-    """Give each aggregated ClusterRole the rules of the ClusterRoles its selectors pick.
+    """Give each aggregated ClusterRole the rules the aggregation controller writes into it.
 
-    The selected roles are found through an index of labels, so the work is
-    linear in the roles selected, not in aggregated times all roles.
+    The controller *replaces* an aggregated role's rules with the union of the
+    rules of the ClusterRoles its selectors pick (never itself), so the role's
+    own (stale) rules do not count. Roles that are themselves aggregated
+    contribute their aggregated rules: aggregated roles are resolved in
+    dependency order (strongly connected components, sinks first). In a cycle of
+    aggregated roles the controller's result depends on the order it syncs them
+    and stale rules can keep circulating, so every member of the cycle gets the
+    union of the cycle's own rules and of everything it selects (never fewer
+    permissions than the cluster may end up with). Selected roles are found
+    through an index of labels and merged in name order, so the result is
+    deterministic and linear in the roles selected.
     """
     by_label: dict[tuple[str, str], list[ObjectKey]] = {}
     every: list[ObjectKey] = []
@@ -260,45 +343,104 @@ def _expand_aggregation(index: RbacIndex, cluster_roles: Iterable[Resource]) -> 
         for pair in resource.labels.items():
             by_label.setdefault(pair, []).append(key)
         agg = resource.obj.get("aggregationRule")
-        if isinstance(agg, Mapping) and isinstance(agg.get("clusterRoleSelectors"), list):
-            selectors[key] = [s for s in agg["clusterRoleSelectors"] if isinstance(s, Mapping)]
+        if isinstance(agg, Mapping):
+            raw = agg.get("clusterRoleSelectors")
+            items = raw if isinstance(raw, list) else []
+            selectors[key] = [s for s in items if isinstance(s, Mapping)]
     for entry in index.roles.values():
         entry.rules = entry.own_rules
-    done: set[ObjectKey] = set()
-    for key in selectors:
-        _aggregate(key, index, selectors, (by_label, every), done, set())
+    edges = {key: _selected(key, sels, index, by_label, every) for key, sels in selectors.items()}
+    for component in _components(edges):
+        members = set(component)
+        rules: dict[Rule, None] = {}
+        if len(component) > 1:
+            for member in component:
+                rules.update(dict.fromkeys(index.roles[member].own_rules))
+        sources: set[str] = set()
+        for member in component:
+            for other in edges[member]:
+                sources.add(other.name)
+                if other not in members:
+                    rules.update(dict.fromkeys(index.roles[other].rules))
+        merged = tuple(rules)
+        for member in component:
+            entry = index.roles[member]
+            entry.rules = merged
+            entry.aggregated_from = tuple(sorted(sources - {member.name}))
 
 
-def _aggregate(
+def _selected(
     key: ObjectKey,
+    selectors: list[Mapping[str, Any]],
     index: RbacIndex,
-    selectors: dict[ObjectKey, list[Mapping[str, Any]]],
-    labels_index: tuple[dict[tuple[str, str], list[ObjectKey]], list[ObjectKey]],
-    done: set[ObjectKey],
-    visiting: set[ObjectKey],
-) -> tuple[Rule, ...]:
-    entry = index.roles[key]
-    if key not in selectors or key in done or key in visiting:
-        return entry.rules
-    visiting.add(key)
-    by_label, every = labels_index
-    rules: dict[Rule, None] = dict.fromkeys(entry.own_rules)
-    sources: list[str] = []
-    for selector in selectors[key]:
+    by_label: dict[tuple[str, str], list[ObjectKey]],
+    every: list[ObjectKey],
+) -> list[ObjectKey]:
+    """The ClusterRoles (other than `key`) any of the selectors picks, sorted by name."""
+    picked: set[ObjectKey] = set()
+    for selector in selectors:
         labels = selector.get("matchLabels")
         pairs = list(labels.items()) if isinstance(labels, Mapping) else []
-        candidates = by_label.get(pairs[0], []) if pairs else every
+        candidates = by_label.get(pairs[0], []) if pairs and _hashable(pairs[0]) else every
         for other in candidates:
-            if other == key or not _selects(selector, index.roles[other].resource.labels):
+            if other != key and _selects(selector, index.roles[other].resource.labels):
+                picked.add(other)
+    return sorted(picked)
+
+
+def _hashable(pair: tuple[Any, Any]) -> bool:
+    return isinstance(pair[0], str) and isinstance(pair[1], str)
+
+
+def _components(edges: Mapping[ObjectKey, list[ObjectKey]]) -> list[list[ObjectKey]]:
+    """Strongly connected components of the aggregated roles, sinks first (Tarjan, iterative).
+
+    Only aggregated roles are nodes: a selected plain ClusterRole has no edges
+    and its rules are final. Each component is sorted by key.
+    """
+    order: dict[ObjectKey, int] = {}
+    low: dict[ObjectKey, int] = {}
+    stack: list[ObjectKey] = []
+    on_stack: set[ObjectKey] = set()
+    out: list[list[ObjectKey]] = []
+    work: list[tuple[ObjectKey, Iterator[ObjectKey]]] = []
+
+    def visit(node: ObjectKey) -> None:
+        order[node] = low[node] = len(order)
+        stack.append(node)
+        on_stack.add(node)
+        work.append((node, iter([n for n in edges[node] if n in edges])))
+
+    for root in sorted(edges):
+        if root in order:
+            continue
+        visit(root)
+        while work:
+            node, successors = work[-1]
+            advanced = False
+            for nxt in successors:
+                if nxt not in order:
+                    visit(nxt)
+                    advanced = True
+                    break
+                if nxt in on_stack:
+                    low[node] = min(low[node], order[nxt])
+            if advanced:
                 continue
-            sources.append(other.name)
-            selected = _aggregate(other, index, selectors, labels_index, done, visiting)
-            rules.update(dict.fromkeys(selected))
-    visiting.discard(key)
-    done.add(key)
-    entry.rules = tuple(rules)
-    entry.aggregated_from = tuple(sorted(set(sources)))
-    return entry.rules
+            work.pop()
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+            if low[node] == order[node]:
+                component: list[ObjectKey] = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                out.append(sorted(component))
+    return out
 
 
 def _selects(selector: Mapping[str, Any], labels: Mapping[str, str]) -> bool:

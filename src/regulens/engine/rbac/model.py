@@ -6,6 +6,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from regulens.snapshot.resources import ObjectKey, namespace_order
+
 _EMPTY: frozenset[str] = frozenset()
 SubjectKind = Literal["User", "Group", "ServiceAccount"]
 SUBJECT_KINDS: tuple[SubjectKind, ...] = ("User", "Group", "ServiceAccount")
@@ -16,6 +18,7 @@ BOOTSTRAP_VALUE = "rbac-defaults"
 
 AUTHENTICATED = "system:authenticated"
 UNAUTHENTICATED = "system:unauthenticated"
+ANONYMOUS = "system:anonymous"
 ALL_SERVICE_ACCOUNTS = "system:serviceaccounts"
 SA_USER_PREFIX = "system:serviceaccount:"
 
@@ -27,13 +30,30 @@ def is_broad_group(name: str) -> bool:
     )
 
 
-@dataclass(frozen=True, slots=True, order=True)
+@dataclass(frozen=True, slots=True)
 class Subject:
     """A User, Group or ServiceAccount as written in a binding (namespace only for SAs)."""
 
     kind: SubjectKind
     name: str
     namespace: str | None = None
+
+    @property
+    def order(self) -> tuple[str, str, bool, str]:
+        """The sort key (total: a subject without a namespace never compares None with str)."""
+        return (self.kind, self.name, *namespace_order(self.namespace))
+
+    def __lt__(self, other: Subject) -> bool:
+        return self.order < other.order
+
+    def __le__(self, other: Subject) -> bool:
+        return self.order <= other.order
+
+    def __gt__(self, other: Subject) -> bool:
+        return self.order > other.order
+
+    def __ge__(self, other: Subject) -> bool:
+        return self.order >= other.order
 
     def to_json(self) -> dict[str, Any]:
         """Return `{"kind", "name", "namespace"}`."""
@@ -83,7 +103,8 @@ class Identity:
     def of(cls, subject: Subject, extra_groups: Iterable[str] = ()) -> Identity:
         """The identity a request by `subject` carries (implicit groups included).
 
-        A User is in `system:authenticated`; a ServiceAccount is user
+        A User is in `system:authenticated` (`system:anonymous` only in
+        `system:unauthenticated`); a ServiceAccount is user
         `system:serviceaccount:NS:NAME` in `system:serviceaccounts`,
         `system:serviceaccounts:NS` and `system:authenticated`. A Group stands for
         a member known only by that group (and `system:authenticated`, unless the
@@ -91,7 +112,8 @@ class Identity:
         """
         groups = set(extra_groups)
         if subject.kind == "User":
-            groups.add(AUTHENTICATED)
+            # the anonymous user is unauthenticated, never authenticated (as the API server sets)
+            groups.add(UNAUTHENTICATED if subject.name == ANONYMOUS else AUTHENTICATED)
             return cls(subject.name, frozenset(groups))
         if subject.kind == "ServiceAccount":
             groups |= {
@@ -261,22 +283,6 @@ def rule_allows_path(rule: Rule, req: NonResourceRequest) -> bool:
         if url.endswith("*") and req.path.startswith(url.rstrip("*")):
             return True
     return False
-
-
-@dataclass(frozen=True, slots=True, order=True)
-class ObjectKey:
-    """Kind, namespace (None for cluster-scoped) and name of a Role, binding or ClusterRole."""
-
-    kind: str
-    namespace: str | None
-    name: str
-
-    def __str__(self) -> str:
-        return (
-            f"{self.kind}/{self.namespace}/{self.name}"
-            if self.namespace
-            else f"{self.kind}/{self.name}"
-        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,13 +9,14 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from regulens.engine.rbac.model import (
+    ALL,
     ALL_SERVICE_ACCOUNTS,
     AUTHENTICATED,
     UNAUTHENTICATED,
-    ObjectKey,
     Request,
     Subject,
 )
+from regulens.snapshot import ObjectKey
 
 
 class _Strict(BaseModel):
@@ -119,28 +120,58 @@ class PermissionRule(_Strict):
 
 
 class AllowRule(_Strict):
-    """An allowed slice of permissions; `*` here only covers a literal `*` in the role."""
+    """An allowed slice of permissions, judged like Kubernetes' rule-coverage check.
+
+    `*` covers anything (a `*` in the role only by `*`), `*/SUB` any resource's
+    subresource SUB, a non-resource URL ending in `*` every path it prefixes, and
+    `resourceNames` only the objects named (a role rule without names is not covered).
+    """
 
     apiGroups: tuple[str, ...] = ()
     resources: tuple[str, ...] = ()
+    resourceNames: tuple[str, ...] = Field(
+        default=(), description="Only these objects (empty: any object)"
+    )
     verbs: tuple[str, ...] = Field(min_length=1)
     nonResourceURLs: tuple[str, ...] = ()
 
-    def covers(self, group: str, resource: str, verb: str) -> bool:
-        """The allow-list entry includes this (group, resource, verb)."""
+    @model_validator(mode="after")
+    def _names_need_resources(self) -> AllowRule:
+        if self.resourceNames and not self.resources:
+            raise ValueError("resourceNames limits resources: give resources too")
+        return self
+
+    def covers(self, group: str, resource: str, verb: str, name: str | None = None) -> bool:
+        """The entry covers one (group, resource, verb[, resource name]) of a role rule."""
+        if name is None:
+            names_ok = not self.resourceNames
+        else:
+            names_ok = not self.resourceNames or name in self.resourceNames
         return (
-            _listed(self.apiGroups, group)
-            and _listed(self.resources, resource)
+            names_ok
+            and _listed(self.apiGroups, group)
+            and _resource_covered(self.resources, resource)
             and _listed(self.verbs, verb)
         )
 
     def covers_url(self, url: str, verb: str) -> bool:
-        """The allow-list entry includes this non-resource URL and verb."""
-        return _listed(self.nonResourceURLs, url) and _listed(self.verbs, verb)
+        """The entry covers this non-resource URL (exact, `*`, or a `prefix*`) and verb."""
+        return _listed(self.verbs, verb) and any(
+            allowed in (ALL, url) or (allowed.endswith(ALL) and url.startswith(allowed.rstrip(ALL)))
+            for allowed in self.nonResourceURLs
+        )
 
 
 def _listed(values: tuple[str, ...], value: str) -> bool:
-    return value in values or "*" in values
+    return value in values or ALL in values
+
+
+def _resource_covered(allowed: tuple[str, ...], resource: str) -> bool:
+    """`*`, the exact `resource[/sub]`, or `*/sub` for any resource's subresource `sub`."""
+    if _listed(allowed, resource):
+        return True
+    _, sep, sub = resource.partition("/")
+    return bool(sep) and f"{ALL}/{sub}" in allowed
 
 
 def subject_allowed(
