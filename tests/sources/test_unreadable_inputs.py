@@ -160,3 +160,23 @@ def test_unreadable_manifest_denies_the_run_with_exit_2(
         "symbolic link loop"
         for r in doc["results"]
     )
+
+
+@pytest.mark.parametrize("command", [["who-can", "get", "secrets"],
+                                     ["can-i", "user:alice", "get", "secrets"]])  # fmt: skip
+def test_rbac_answers_refuse_unreadable_manifests(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    # a RoleBinding in the unreadable file could be the grant: "no" would be a guess
+    tree = tmp_path / "platform"
+    shutil.copytree(EXAMPLES / "platform", tree)
+    (tree / "zz-loop.yaml").symlink_to(tree / "zz-loop.yaml")
+    with pytest.raises(SystemExit) as info:
+        main(["rbac", *command, "-n", "regulensai", "--manifests", str(tree)])
+    err = capsys.readouterr().err
+    assert info.value.code == 2
+    assert f"could not be read completely: {tree}/zz-loop.yaml: symbolic link loop" in err
+    (tree / "zz-loop.yaml").unlink()
+    with pytest.raises(SystemExit) as info:
+        main(["rbac", *command, "-n", "regulensai", "--manifests", str(tree)])
+    assert info.value.code in (0, 1)  # answered: yes or no

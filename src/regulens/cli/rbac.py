@@ -9,6 +9,7 @@ import orjson
 
 from regulens.cli.common import build_snapshot, input_options_without_namespace, resolve_now
 from regulens.engine.rbac import (
+    RBAC_KINDS,
     Identity,
     NonResourceRequest,
     RbacIndex,
@@ -17,7 +18,7 @@ from regulens.engine.rbac import (
     rbac_index,
 )
 from regulens.engine.rbac.findings import missing_role_details
-from regulens.errors import ConfigError, ExitCode
+from regulens.errors import ConfigError, ExitCode, InputDataError
 
 FORMATS = ("table", "json")
 
@@ -40,6 +41,10 @@ def _index(inputs: dict[str, Any], namespace: str | None) -> tuple[RbacIndex, li
         raise ConfigError(
             "no Kubernetes input was given", hint="pass --manifests, --snapshot or --cluster"
         )
+    gaps = snapshot.kubernetes.gaps_for(RBAC_KINDS, None)
+    if gaps:  # an answer from part of the roles and bindings could be a wrong "no"
+        listed = "; ".join(g.describe() for g in gaps)
+        raise InputDataError(f"cannot answer: the inputs could not be read completely: {listed}")
     return rbac_index(snapshot.kubernetes), [n.message for n in snapshot.kubernetes.notes]
 
 
