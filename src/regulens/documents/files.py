@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from regulens.documents.text import unreadable_reason
 from regulens.errors import ConfigError
 
 
@@ -40,11 +41,8 @@ class Expansion:
 
 def why(exc: OSError) -> str:
     """Say in words why a path could not be read."""
-    if exc.errno == errno.ELOOP:
-        return "symbolic link loop"
-    if exc.errno == errno.ENOENT and exc.filename and Path(exc.filename).is_symlink():
-        return "broken symbolic link (its target does not exist)"
-    return f"cannot read: {exc.strerror or exc}"
+    broken = exc.errno == errno.ENOENT and bool(exc.filename) and Path(exc.filename).is_symlink()
+    return unreadable_reason(exc, broken_link=broken)
 
 
 def expand(

@@ -25,7 +25,7 @@ from typing import Any
 
 import yaml
 
-from regulens.documents.text import INT_MAX, INT_MIN, check_text, decode_text
+from regulens.documents.text import INT_MAX, INT_MIN, check_text, decode_text, unreadable_reason
 from regulens.errors import DocumentError, Problem
 
 try:  # the libyaml parser is much faster; events and marks are identical
@@ -414,9 +414,7 @@ def load_documents(path: str, text: str | None = None) -> list[Document]:
             with open(path, "rb") as fh:  # noqa: PTH123 - a plain read, size-capped
                 raw = fh.read(MAX_BYTES + 1)
         except OSError as exc:
-            from regulens.documents.files import why  # os/pathlib: not for the pure engine
-
-            problem = Problem(path, None, None, "", why(exc))
+            problem = Problem(path, None, None, "", unreadable_reason(exc))
             raise DocumentError([problem]) from None
         if len(raw) > MAX_BYTES:
             raise DocumentError([Problem(path, None, None, "", f"larger than {MAX_BYTES} bytes")])

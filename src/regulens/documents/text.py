@@ -9,6 +9,7 @@ that names the file and its byte offset.
 
 from __future__ import annotations
 
+import errno
 import re
 
 from regulens.errors import DocumentError, Problem
@@ -18,6 +19,15 @@ INT_MIN, INT_MAX = -(2**63), 2**64 - 1  # the integers JSON tools (orjson, Go) c
 # C0 controls other than tab, LF and CR, and DEL: not printable in YAML 1.2 (5.1)
 _YAML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _NUL = re.compile("\x00")
+
+
+def unreadable_reason(exc: OSError, *, broken_link: bool = False) -> str:
+    """Say in words why a path could not be read (the caller knows if it is a dangling link)."""
+    if exc.errno == errno.ELOOP:
+        return "symbolic link loop"
+    if exc.errno == errno.ENOENT and broken_link:
+        return "broken symbolic link (its target does not exist)"
+    return f"cannot read: {exc.strerror or exc}"
 
 
 def decode_text(raw: bytes, file: str, *, yaml: bool = True) -> str:
