@@ -395,3 +395,50 @@ def test_no_wildcards_on_mixed_roles_reports_instead_of_crashing(
     )  # fmt: skip
     assert code == 1, err
     assert [r["details"]["role"] for r in json.loads(out)["results"]] == ["Role/w/a", "Role/x/a"]
+
+
+def test_who_can_and_can_i_show_hostile_names_inert(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    hostile = "evil\x1b[2J[bold]x[/bold]"
+    (tmp_path / "rbac.json").write_text(
+        json.dumps(
+            {
+                "apiVersion": "v1",
+                "kind": "List",
+                "items": [
+                    {
+                        "apiVersion": "rbac.authorization.k8s.io/v1",
+                        "kind": "ClusterRole",
+                        "metadata": {"name": "reader"},
+                        "rules": [{"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"]}],
+                    },
+                    {
+                        "apiVersion": "rbac.authorization.k8s.io/v1",
+                        "kind": "ClusterRoleBinding",
+                        "metadata": {"name": hostile.replace("[", "")},
+                        "roleRef": {
+                            "apiGroup": "rbac.authorization.k8s.io",
+                            "kind": "ClusterRole",
+                            "name": "reader",
+                        },
+                        "subjects": [
+                            {
+                                "apiGroup": "rbac.authorization.k8s.io",
+                                "kind": "User",
+                                "name": hostile,
+                            }
+                        ],
+                    },
+                ],
+            }
+        )
+    )
+    manifests = str(tmp_path / "rbac.json")
+    code, out, _ = cli(capsys, "rbac", "who-can", "get", "secrets", "--manifests", manifests)
+    assert code == 0
+    assert "\x1b" not in out and "\\x1b[2J[bold]x[/bold]" in out
+    code, out, _ = cli(
+        capsys, "rbac", "can-i", f"user:{hostile}", "get", "secrets", "--manifests", manifests
+    )
+    assert code == 0 and "\x1b" not in out and "via" in out

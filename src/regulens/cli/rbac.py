@@ -8,6 +8,7 @@ import click
 import orjson
 
 from regulens.cli.common import build_snapshot, input_options_without_namespace, resolve_now
+from regulens.display import printable
 from regulens.engine.rbac import (
     RBAC_KINDS,
     Identity,
@@ -106,15 +107,20 @@ def who_can(
         return
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
+
+    def plain(text: str) -> Text:  # names from inputs: never rich markup, never a control char
+        return Text(printable(text))
 
     named = any(g.names for g in grants)  # the column only when someone is limited to names
-    table = Table(title=f"who can {_describe(req)}")
+    table = Table(title=plain(f"who can {_describe(req)}"))
     for col in ("kind", "name", "namespace", *(["only named"] if named else []), "via"):
         table.add_column(col, overflow="fold")
     for g in grants:
         via = "\n".join(str(v) for v in g.via)
         only = [", ".join(g.names)] if named else []
-        table.add_row(g.subject.kind, g.subject.name, g.subject.namespace or "", *only, via)
+        cells = (g.subject.kind, g.subject.name, g.subject.namespace or "", *only, via)
+        table.add_row(*(plain(c) for c in cells))
     console = Console()
     console.print(table)
     if named:
@@ -123,9 +129,9 @@ def who_can(
             "(resourceNames); kubectl auth can-i without a name answers no for them"
         )
     for b in missing:
-        console.print(f"note: {b.key} refers to missing {b.role_key}: it grants nothing")
+        console.print(plain(f"note: {b.key} refers to missing {b.role_key}: it grants nothing"))
     for note in notes:
-        console.print(f"note: {note}")
+        console.print(plain(f"note: {note}"))
 
 
 @rbac.command("can-i")
@@ -170,9 +176,9 @@ def can_i(
     else:
         click.echo("yes" if via else "no")
         for v in via:
-            click.echo(f"  via {v}")
+            click.echo(printable(f"  via {v}"))
         for note in notes:
-            click.echo(f"note: {note}", err=True)
+            click.echo(printable(f"note: {note}"), err=True)
     return int(ExitCode.ALLOW if via else ExitCode.DENY)
 
 
