@@ -1,0 +1,238 @@
+"""A CEL tokenizer and the three source rewrites the Rust parser needs from us.
+
+The `cel` package parses and evaluates, but gives no syntax tree and no cost
+hook, and its parser rejects the optional-selection syntax. The token stream
+is enough to do three things honestly:
+
+* name every function and method call (for the load-time "unknown function"
+  check, with its line and column);
+* rewrite `x.?f` and `x[?k]` into calls of a library function, so optional
+  selection works with cel-go's meaning;
+* wrap the body of every comprehension macro (`all`, `exists`, `exists_one`,
+  `map`, `filter`) in a call that charges one unit of the cost budget per
+  iteration, so evaluation cost is bounded.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+MACROS = frozenset({"all", "exists", "exists_one", "existsOne", "map", "filter"})
+TICK = "__regulens_tick"
+OPT_GET = "__regulens_opt_get"
+
+
+class CelSyntaxError(ValueError):
+    """The expression is not CEL, or uses syntax this runtime does not support."""
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    kind: str  # ident, number, string, punct
+    text: str
+    line: int
+    col: int
+
+
+_TOKEN = re.compile(
+    r"""
+    (?P<space>\s+|//[^\n]*)
+  | (?P<string>(?:[rR][bB]?|[bB][rR]?)?(?:'''(?:\\.|[^\\])*?'''|\"\"\"(?:\\.|[^\\])*?\"\"\"
+        |'(?:\\.|[^\\'\n])*'|"(?:\\.|[^\\"\n])*"))
+  | (?P<number>0[xX][0-9a-fA-F]+[uU]?|(?:\d+\.\d*|\.\d+|\d+)(?:[eE][+-]?\d+)?[uU]?)
+  | (?P<ident>[A-Za-z_][A-Za-z0-9_]*)
+  | (?P<punct>==|!=|<=|>=|&&|\|\||[-+*/%!<>?:,.()\[\]{}])
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+
+
+def tokenize(source: str) -> list[Token]:
+    """Split CEL source into tokens (comments and whitespace dropped)."""
+    out: list[Token] = []
+    pos, line, line_start = 0, 1, 0
+    while pos < len(source):
+        m = _TOKEN.match(source, pos)
+        if m is None:
+            raise CelSyntaxError(
+                f"unexpected character {source[pos]!r} at {line}:{pos - line_start + 1}"
+            )
+        kind = m.lastgroup or "space"
+        text = m.group(0)
+        if kind != "space":
+            out.append(Token(kind, text, line, pos - line_start + 1))
+        newlines = text.count("\n")
+        if newlines:
+            line += newlines
+            line_start = pos + text.rindex("\n") + 1
+        pos = m.end()
+    return out
+
+
+_OPEN = {"(": ")", "[": "]", "{": "}"}
+_CLOSE = {v: k for k, v in _OPEN.items()}
+
+
+def _matching(tokens: list[str], i: int) -> int:
+    """Index of the bracket closing the one opened at `i`."""
+    depth = 0
+    for j in range(i, len(tokens)):
+        if tokens[j] in _OPEN:
+            depth += 1
+        elif tokens[j] in _CLOSE:
+            depth -= 1
+            if depth == 0:
+                return j
+    raise CelSyntaxError("unbalanced brackets")
+
+
+def _opening(tokens: list[str], j: int) -> int:
+    depth = 0
+    for i in range(j, -1, -1):
+        if tokens[i] in _CLOSE:
+            depth += 1
+        elif tokens[i] in _OPEN:
+            depth -= 1
+            if depth == 0:
+                return i
+    raise CelSyntaxError("unbalanced brackets")
+
+
+def _operand_start(tokens: list[str], end: int) -> int:
+    """Index where the member/call/index chain ending at `end` starts."""
+    i = end
+    while True:
+        tok = tokens[i]
+        if tok in _CLOSE:
+            j = _opening(tokens, i)
+            before = tokens[j - 1] if j > 0 else ""
+            if tok == ")" and before and _is_word(before):
+                i = j - 1  # a call: continue with the function name
+                continue
+            if tok != ")" and before and (before in _CLOSE or _is_word(before)):
+                i = j - 1  # indexing or a message literal: continue with what is indexed
+                continue
+            start = j
+        else:
+            start = i
+        if start >= 2 and tokens[start - 1] == ".":
+            i = start - 2
+            continue
+        return start
+
+
+_KEYWORDS = frozenset({"true", "false", "null", "in"})
+
+
+def _is_word(tok: str) -> bool:
+    return (tok[0].isalpha() or tok[0] == "_") and tok not in _KEYWORDS
+
+
+def rewrite_optionals(tokens: list[str]) -> list[str]:
+    """Turn `x.?f` into `OPT_GET(x, "f")` and `x[?k]` into `OPT_GET(x, k)`."""
+    out = list(tokens)
+    i = 0
+    while i < len(out) - 1:
+        if out[i] == "." and out[i + 1] == "?":
+            if i + 2 >= len(out) or not _is_word(out[i + 2]) or i == 0:
+                raise CelSyntaxError("'.?' must be followed by a field name")
+            start = _operand_start(out, i - 1)
+            field = out[i + 2]
+            out[start : i + 3] = [OPT_GET, "(", *out[start:i], ",", f'"{field}"', ")"]
+            i = start
+            continue
+        if out[i] == "[" and out[i + 1] == "?":
+            if i == 0 or not (
+                out[i - 1] in _CLOSE or _is_word(out[i - 1]) or out[i - 1][0] in "'\""
+            ):
+                raise CelSyntaxError(
+                    "optional list elements ('[?x]') are not supported; "
+                    "use x.hasValue() ? [x.value()] : []"
+                )
+            close = _matching(out, i)
+            start = _operand_start(out, i - 1)
+            out[start : close + 1] = [OPT_GET, "(", *out[start:i], ",", *out[i + 2 : close], ")"]
+            i = start
+            continue
+        if out[i] in ("{", ",") and out[i + 1] == "?":
+            raise CelSyntaxError(
+                "optional map or message entries ('{?k: v}') are not supported; "
+                "build the map with a conditional instead"
+            )
+        i += 1
+    return out
+
+
+def _top_level_commas(tokens: list[str], open_idx: int, close_idx: int) -> list[int]:
+    commas, depth = [], 0
+    for j in range(open_idx + 1, close_idx):
+        if tokens[j] in _OPEN:
+            depth += 1
+        elif tokens[j] in _CLOSE:
+            depth -= 1
+        elif tokens[j] == "," and depth == 0:
+            commas.append(j)
+    return commas
+
+
+def instrument_macros(tokens: list[str]) -> tuple[list[str], set[str]]:
+    """Wrap each comprehension body in `(TICK() ? (body) : false)`; return bound variables.
+
+    The tick charges one unit per iteration and answers false once the budget
+    is spent, so no further nested work starts; the caller then reports the
+    evaluation as an error whatever value it produced.
+    """
+    before: dict[int, list[str]] = {}
+    after: dict[int, list[str]] = {}
+    bound: set[str] = set()
+    for i in range(1, len(tokens) - 1):
+        if tokens[i - 1] != "." or tokens[i] not in MACROS or tokens[i + 1] != "(":
+            continue
+        close = _matching(tokens, i + 1)
+        commas = _top_level_commas(tokens, i + 1, close)
+        if len(commas) not in (1, 2):
+            continue  # not a macro call; the runtime reports the bad arity
+        bound.add(tokens[i + 2])
+        # map(x, p, t) charges in the predicate; every other body is the last argument
+        body_start = commas[0] + 1
+        body_end = commas[1] if len(commas) == 2 else close
+        before.setdefault(body_start, []).extend(["(", TICK, "(", ")", "?", "("])
+        after.setdefault(body_end, []).extend([")", ":", "false", ")"])
+    out: list[str] = []
+    for j, tok in enumerate(tokens):
+        out.extend(after.get(j, []))
+        out.extend(before.get(j, []))
+        out.append(tok)
+    out.extend(after.get(len(tokens), []))
+    return out, bound
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    name: str  # "f" (global), "ns.f" (namespaced) or "f" as a method
+    method: bool
+    line: int
+    col: int
+    qualified: str | None = None  # `ns.f` when the receiver is a bare name (maybe a namespace)
+
+
+def calls(tokens: list[Token], namespaces: frozenset[str]) -> list[Call]:
+    """Every function and method call in the source, with its position."""
+    out = []
+    for i, tok in enumerate(tokens[:-1]):
+        if tok.kind != "ident" or tokens[i + 1].text != "(" or tok.text in _KEYWORDS:
+            continue
+        if i > 0 and tokens[i - 1].text == ".":
+            ns = tokens[i - 2] if i >= 2 else None
+            if ns is not None and ns.text in namespaces and (i < 3 or tokens[i - 3].text != "."):
+                out.append(Call(f"{ns.text}.{tok.text}", False, ns.line, ns.col))
+            else:
+                bare = (
+                    ns is not None and ns.kind == "ident" and (i < 3 or tokens[i - 3].text != ".")
+                )
+                qualified = f"{ns.text}.{tok.text}" if bare and ns is not None else None
+                out.append(Call(tok.text, True, tok.line, tok.col, qualified))
+        else:
+            out.append(Call(tok.text, False, tok.line, tok.col))
+    return out
