@@ -86,13 +86,15 @@ def _metered(meter: _Meter, fn: Callable[..., Any]) -> Callable[..., Any]:
 class CelProgram:
     """One compiled expression; `execute` raises on errors, including a spent budget."""
 
-    __slots__ = ("_functions", "_meter", "_program", "bound", "source")
+    __slots__ = ("_functions", "_meter", "_namespaces", "_program", "bound", "source")
 
     def __init__(
         self, source: str, program: Any, function_names: set[str], bound: set[str]
     ) -> None:
         self.source = source
         self.bound = frozenset(bound)  # comprehension variables (`c` in `all(c, ...)`)
+        # `optional` in `optional.of(1)` is reported as a variable; it is not one
+        self._namespaces = frozenset(n.partition(".")[0] for n in function_names if "." in n)
         self._program = program
         self._meter = _Meter()
         functions: dict[str, Callable[..., Any]] = {}
@@ -107,7 +109,7 @@ class CelProgram:
 
     def variables(self) -> list[str]:
         """Return the variable names the expression reads (namespaces excluded)."""
-        return [v for v in self._program.variables() if v not in k8s.NAMESPACES]
+        return [v for v in self._program.variables() if v not in self._namespaces]
 
     def execute(self, variables: Mapping[str, Any]) -> Any:
         """Evaluate; raise CostLimitExceeded when the budget ran out, whatever the value."""
@@ -140,7 +142,7 @@ def compile_program(source: str) -> CelProgram:
             raise
         optional_syntax = True
     tokens = tokenize(source)
-    for call in calls(tokens, k8s.NAMESPACES):
+    for call in calls(tokens, k8s.NAMESPACED):
         if call.name not in k8s.KNOWN:
             near = difflib.get_close_matches(call.name, sorted(k8s.KNOWN), n=1)
             if call.qualified:  # `ns.f(...)`: maybe a misspelt namespaced function
@@ -157,7 +159,7 @@ def compile_program(source: str) -> CelProgram:
         texts, bound = instrument_macros(texts)
     except CelSyntaxError as exc:
         raise ValueError(str(exc)) from None
-    names = {c.name for c in calls(tokenize(" ".join(texts)), k8s.NAMESPACES)}
+    names = {c.name for c in calls(tokenize(" ".join(texts)), k8s.NAMESPACED)}
     program = cel.compile(" ".join(texts))
     return CelProgram(source, program, names, bound)
 

@@ -1,5 +1,8 @@
 """The Kubernetes CEL libraries (k8s.io/apiserver/pkg/cel/library) written for the `cel` package.
 
+Error messages never repeat the value that failed to parse: it comes from
+the judged object and may be a secret.
+
 The Rust runtime cannot carry Python objects, so the Kubernetes types are
 plain CEL maps with one reserved key holding a canonical form: equal values
 have equal maps, so `==` means what it means in Kubernetes
@@ -43,8 +46,8 @@ def parse_quantity(text: str) -> Fraction:
     m = _QUANTITY.fullmatch(text)
     if m is None:
         raise ValueError(
-            f"quantities must match the regular expression "
-            f"'^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$': {text!r}"
+            "quantities must match the regular expression "
+            "'^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"
         )
     number, suffix = Fraction(m.group(1)), m.group(2) or ""
     if suffix in _BINARY:
@@ -54,7 +57,7 @@ def parse_quantity(text: str) -> Fraction:
     elif suffix:
         exponent = int(suffix[1:])
         if abs(exponent) > 1000:
-            raise ValueError(f"quantity exponent out of range: {text!r}")
+            raise ValueError("quantity exponent out of range")
         value = number * Fraction(10) ** exponent
     else:
         value = number
@@ -146,13 +149,13 @@ def q_as_approximate_float(a: Any) -> float:
 
 def _parse_ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
     if "%" in text:
-        raise ValueError(f"IP address {text!r} with zone value is not allowed")
+        raise ValueError("IP address with zone value is not allowed")
     try:
         addr = ipaddress.ip_address(text)
     except ValueError:
-        raise ValueError(f"IP Address {text!r} parse error during conversion from string") from None
+        raise ValueError("IP Address parse error during conversion from string") from None
     if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
-        raise ValueError(f"IPv4-mapped IPv6 address {text!r} is not allowed")
+        raise ValueError("IPv4-mapped IPv6 address is not allowed")
     return addr
 
 
@@ -165,11 +168,11 @@ def _unip(value: Any) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
 def _parse_cidr(text: str) -> tuple[ipaddress.IPv4Address | ipaddress.IPv6Address, int]:
     addr_text, slash, bits_text = text.partition("/")
     if not slash or not re.fullmatch(r"0|[1-9][0-9]{0,2}", bits_text):
-        raise ValueError(f"network address parse error during conversion from string: {text!r}")
+        raise ValueError("network address parse error during conversion from string")
     addr = _parse_ip(addr_text)
     bits = int(bits_text)
     if bits > addr.max_prefixlen:
-        raise ValueError(f"network address parse error: prefix length out of range in {text!r}")
+        raise ValueError("network address parse error: prefix length out of range")
     return addr, bits
 
 
@@ -329,9 +332,7 @@ def _unescape(text: str, plus_is_space: bool = False) -> str:
         if c == 0x25:  # %
             hexpart = raw[i + 1 : i + 3]
             if len(hexpart) != 2 or not all(chr(h) in "0123456789abcdefABCDEF" for h in hexpart):
-                raise ValueError(
-                    f"invalid URL escape {raw[i : i + 3].decode('utf-8', 'replace')!r}"
-                )
+                raise ValueError("invalid URL escape")
             out.append(int(hexpart, 16))
             i += 3
             continue
@@ -350,7 +351,7 @@ def _parse_url(text: str) -> dict[str, str]:
     if m and rest[m.end() : m.end() + 1] == ":":
         scheme, rest = m.group(0).lower(), rest[m.end() + 1 :]
     elif not rest.startswith("/"):
-        raise ValueError(f"URL parse error: invalid URI for request: {text!r}")
+        raise ValueError("URL parse error: invalid URI for request")
     rest, _, query = rest.partition("?")
     if scheme and rest.startswith("//"):
         authority, slash, path = rest[2:].partition("/")
@@ -359,13 +360,13 @@ def _parse_url(text: str) -> dict[str, str]:
         if host.startswith("["):
             close = host.find("]")
             if close < 0:
-                raise ValueError(f"URL parse error: missing ']' in host: {text!r}")
+                raise ValueError("URL parse error: missing ']' in host")
             port_part = host[close + 1 :]
         else:
             colon = host.rfind(":")
             port_part = host[colon:] if colon >= 0 else ""
         if port_part and not re.fullmatch(r":[0-9]*", port_part):
-            raise ValueError(f"URL parse error: invalid port {port_part!r} after host")
+            raise ValueError("URL parse error: invalid port after host")
     elif scheme and not rest.startswith("/"):
         path = ""  # opaque (mailto:x)
     else:
@@ -692,5 +693,6 @@ NATIVE = frozenset({
     "getHours", "getMinutes", "getSeconds", "getMilliseconds",
 })  # fmt: skip
 
-NAMESPACES = frozenset(n.partition(".")[0] for n in (*FUNCTIONS, *NATIVE) if "." in n)
 KNOWN = frozenset(FUNCTIONS) | NATIVE
+#: The dotted names (`ip.isCanonical`, `optional.of`, `sets.contains` ...).
+NAMESPACED = frozenset(n for n in KNOWN if "." in n)

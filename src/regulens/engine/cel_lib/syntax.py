@@ -176,35 +176,52 @@ def _top_level_commas(tokens: list[str], open_idx: int, close_idx: int) -> list[
     return commas
 
 
+def _pairs(tokens: list[str]) -> dict[int, int]:
+    """Map each opening bracket's index to its closing bracket's index."""
+    pairs: dict[int, int] = {}
+    stack: list[int] = []
+    for j, tok in enumerate(tokens):
+        if tok in _OPEN:
+            stack.append(j)
+        elif tok in _CLOSE:
+            if not stack:
+                raise CelSyntaxError("unbalanced brackets")
+            pairs[stack.pop()] = j
+    if stack:
+        raise CelSyntaxError("unbalanced brackets")
+    return pairs
+
+
 def instrument_macros(tokens: list[str]) -> tuple[list[str], set[str]]:
-    """Wrap each comprehension body in `(TICK() ? (body) : false)`; return bound variables.
+    """Wrap each comprehension body `b` in `TICK() ? (b) : false`; return the bound variables.
 
     The tick charges one unit per iteration and answers false once the budget
     is spent, so no further nested work starts; the caller then reports the
-    evaluation as an error whatever value it produced.
+    evaluation as an error whatever value it produced. The parentheses are
+    needed: the middle of a conditional is not a full expression in CEL's grammar.
     """
+    pairs = _pairs(tokens)
     before: dict[int, list[str]] = {}
     after: dict[int, list[str]] = {}
     bound: set[str] = set()
     for i in range(1, len(tokens) - 1):
         if tokens[i - 1] != "." or tokens[i] not in MACROS or tokens[i + 1] != "(":
             continue
-        close = _matching(tokens, i + 1)
+        close = pairs[i + 1]
         commas = _top_level_commas(tokens, i + 1, close)
-        if len(commas) not in (1, 2):
-            continue  # not a macro call; the runtime reports the bad arity
+        if len(commas) not in (1, 2) or commas[0] != i + 3:
+            continue  # not a macro call; the runtime reports the bad form
         bound.add(tokens[i + 2])
         # map(x, p, t) charges in the predicate; every other body is the last argument
         body_start = commas[0] + 1
         body_end = commas[1] if len(commas) == 2 else close
-        before.setdefault(body_start, []).extend(["(", TICK, "(", ")", "?", "("])
-        after.setdefault(body_end, []).extend([")", ":", "false", ")"])
+        before.setdefault(body_start, []).extend([TICK, "(", ")", "?", "("])
+        after.setdefault(body_end, []).extend([")", ":", "false"])
     out: list[str] = []
     for j, tok in enumerate(tokens):
         out.extend(after.get(j, []))
         out.extend(before.get(j, []))
         out.append(tok)
-    out.extend(after.get(len(tokens), []))
     return out, bound
 
 
@@ -217,22 +234,24 @@ class Call:
     qualified: str | None = None  # `ns.f` when the receiver is a bare name (maybe a namespace)
 
 
-def calls(tokens: list[Token], namespaces: frozenset[str]) -> list[Call]:
-    """Every function and method call in the source, with its position."""
+def calls(tokens: list[Token], namespaced: frozenset[str]) -> list[Call]:
+    """Every function and method call in the source, with its position.
+
+    `ns.f(...)` with a bare `ns` is a namespaced function when `ns.f` is one
+    of `namespaced`, else a method `f` on the variable `ns`.
+    """
     out = []
     for i, tok in enumerate(tokens[:-1]):
         if tok.kind != "ident" or tokens[i + 1].text != "(" or tok.text in _KEYWORDS:
             continue
-        if i > 0 and tokens[i - 1].text == ".":
-            ns = tokens[i - 2] if i >= 2 else None
-            if ns is not None and ns.text in namespaces and (i < 3 or tokens[i - 3].text != "."):
-                out.append(Call(f"{ns.text}.{tok.text}", False, ns.line, ns.col))
-            else:
-                bare = (
-                    ns is not None and ns.kind == "ident" and (i < 3 or tokens[i - 3].text != ".")
-                )
-                qualified = f"{ns.text}.{tok.text}" if bare and ns is not None else None
-                out.append(Call(tok.text, True, tok.line, tok.col, qualified))
-        else:
+        if i == 0 or tokens[i - 1].text != ".":
             out.append(Call(tok.text, False, tok.line, tok.col))
+            continue
+        ns = tokens[i - 2] if i >= 2 else None
+        bare = ns is not None and ns.kind == "ident" and (i < 3 or tokens[i - 3].text != ".")
+        qualified = f"{ns.text}.{tok.text}" if bare and ns is not None else None
+        if ns is not None and qualified in namespaced:
+            out.append(Call(qualified, False, ns.line, ns.col))
+        else:
+            out.append(Call(tok.text, True, tok.line, tok.col, qualified))
     return out
