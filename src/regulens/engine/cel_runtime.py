@@ -33,16 +33,18 @@ from regulens.engine.cel_lib import kubernetes as k8s  # noqa: E402 - after the 
 from regulens.engine.cel_lib.syntax import (  # noqa: E402
     OPT_GET,
     TICK,
+    TICK_KEEP,
+    TICK_VALUE,
     CelSyntaxError,
+    Site,
     calls,
     instrument_macros,
     rewrite_optionals,
     tokenize,
 )
 
-#: Cost units one evaluation may spend: one per comprehension iteration, and
-#: 1 + (length of string and list arguments) / 10 per library function call.
-#: The apiserver's per-expression limit has the same number (1,000,000).
+#: Cost units one evaluation may spend. The apiserver's per-expression limit
+#: has the same number (1,000,000); what one unit buys is described in `_Meter`.
 COST_LIMIT = 1_000_000
 
 
@@ -51,18 +53,69 @@ class CostLimitExceeded(RuntimeError):
 
 
 class _Meter:
-    __slots__ = ("exhausted", "left")
+    """The budget of one evaluation.
 
-    def __init__(self) -> None:
+    A comprehension iteration costs `1 + w * unit`: `w` is the number of
+    size-dependent native operations in its body (see `instrument_macros`)
+    and `unit` is what one of them costs on the largest operand it can reach:
+    the iteration's element, the elements of the comprehensions it is nested
+    in, and the `object` / `container` fields the body names (see `_unit`).
+    `filter` and `map` iterations also pay for copying the result so far
+    (iterations so far x the kept element's size / 20). A library call costs 1
+    plus a tenth of the length of its string, list and map arguments. One
+    unit is about 2 microseconds of work or less, so a spent budget is a few
+    seconds at most.
+    """
+
+    __slots__ = ("elements", "exhausted", "kept", "left", "site_units", "sites")
+
+    def __init__(self, sites: list[Site]) -> None:
+        self.sites = sites
         self.left = COST_LIMIT
         self.exhausted = False
+        self.kept = [0] * len(sites)  # per filter/map site: iterations so far
+        self.elements = [0] * len(sites)  # per site: `_unit` of its current element
+        self.site_units = [0] * len(sites)
 
-    def tick(self) -> bool:
-        if self.left > 0:
-            self.left -= 1
-            return True
-        self.exhausted = True
-        return False
+    def reset(self, site_units: list[int]) -> None:
+        self.left, self.exhausted, self.site_units = COST_LIMIT, False, site_units
+        for i in range(len(self.sites)):
+            self.kept[i] = self.elements[i] = 0
+
+    def _iteration(self, site: int, element: Any) -> bool:
+        if self.exhausted:
+            raise CostLimitExceeded("cost budget exceeded")
+        info = self.sites[site]
+        cost = 1
+        if element is not None:
+            self.elements[site] = _unit(element)
+            if info.weight:
+                unit = max(self.site_units[site], *(self.elements[s] for s in info.enclosing))
+                cost += info.weight * unit
+        self.left -= cost
+        if self.left < 0:
+            # raise rather than answer false: a `map` or `filter` keeps iterating (and
+            # copying its result) after a false, but stops at the first error
+            self.exhausted = True
+            raise CostLimitExceeded("cost budget exceeded")
+        return True
+
+    def tick(self, site: int, element: Any) -> bool:
+        return self._iteration(site, element)
+
+    def _keep(self, site: int, kept: Any) -> None:
+        # the result list so far is copied again on this iteration
+        self.kept[site] += 1
+        self.left -= self.kept[site] * _elements(kept) // 20
+
+    def tick_keep(self, site: int, element: Any) -> bool:
+        self._keep(site, element)
+        return self._iteration(site, element)
+
+    def tick_value(self, site: int, element: Any, value: Any) -> Any:
+        self._keep(site, value)
+        self._iteration(site, element)
+        return value
 
     def charge(self, args: tuple[Any, ...]) -> None:
         cost = 1
@@ -73,6 +126,54 @@ class _Meter:
         if self.left < 0:
             self.exhausted = True
             raise CostLimitExceeded("cost budget exceeded")
+
+
+def _resolve(variables: Mapping[str, Any], path: tuple[str, ...]) -> Any:
+    value: Any = variables
+    for key in path:
+        if not isinstance(value, Mapping) or key not in value:
+            return None
+        value = value[key]
+    return value
+
+
+def _unit(value: Any) -> int:
+    """Return the charge of one size-dependent operation on the largest value in `value`.
+
+    Measured natively: comparing or joining strings takes about 1 ns per
+    character, lists and maps about 200 ns per element, so one unit (about
+    2 microseconds) is 1,000 characters or 10 elements.
+    """
+    chars = items = 0
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, (str, bytes)):
+            chars = max(chars, len(v))
+        elif isinstance(v, dict):
+            items = max(items, len(v))
+            stack.extend(v.values())
+        elif isinstance(v, list):
+            items = max(items, len(v))
+            stack.extend(v)
+    return max(chars // 1000, items // 10)
+
+
+def _elements(value: Any) -> int:
+    """Return the number of values in `value`, counting 1,000 characters as one."""
+    count = 0
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        count += 1
+        if isinstance(v, (str, bytes)):
+            count += len(v) // 1000
+        elif isinstance(v, dict):
+            stack.extend(v.values())
+            count += len(v)
+        elif isinstance(v, list):
+            stack.extend(v)
+    return count
 
 
 def _metered(meter: _Meter, fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -86,25 +187,49 @@ def _metered(meter: _Meter, fn: Callable[..., Any]) -> Callable[..., Any]:
 class CelProgram:
     """One compiled expression; `execute` raises on errors, including a spent budget."""
 
-    __slots__ = ("_functions", "_meter", "_namespaces", "_program", "bound", "source")
+    __slots__ = (
+        "_functions",
+        "_meter",
+        "_namespaces",
+        "_program",
+        "_sites",
+        "_sized",
+        "bound",
+        "source",
+    )
 
     def __init__(
-        self, source: str, program: Any, function_names: set[str], bound: set[str]
+        self,
+        source: str,
+        program: Any,
+        function_names: set[str],
+        bound: set[str],
+        sites: list[Site] | None = None,
     ) -> None:
         self.source = source
+        self._program = program
         self.bound = frozenset(bound)  # comprehension variables (`c` in `all(c, ...)`)
         # `optional` in `optional.of(1)` is reported as a variable; it is not one
         self._namespaces = frozenset(n.partition(".")[0] for n in function_names if "." in n)
-        self._program = program
-        self._meter = _Meter()
+        self._sites = sites or []
+        self._sized = any(site.weight for site in self._sites)
+        self._meter = _Meter(self._sites)
         functions: dict[str, Callable[..., Any]] = {}
         for name in function_names:
             if name in k8s.FUNCTIONS:
                 functions[name] = _metered(self._meter, k8s.FUNCTIONS[name])
+        if not function_names & k8s.NETWORK:
+            # `string()` is replaced only where an IP or CIDR can reach it; elsewhere
+            # the runtime's own conversion (timestamps, uints, doubles) stays exact
+            functions.pop("string", None)
         if OPT_GET in function_names:
             functions[OPT_GET] = _metered(self._meter, k8s.opt_get)
         if TICK in function_names:
             functions[TICK] = self._meter.tick
+        if TICK_KEEP in function_names:
+            functions[TICK_KEEP] = self._meter.tick_keep
+        if TICK_VALUE in function_names:
+            functions[TICK_VALUE] = self._meter.tick_value
         self._functions = functions
 
     def variables(self) -> list[str]:
@@ -116,7 +241,12 @@ class CelProgram:
         if not self._functions:
             return self._program.execute(dict(variables))
         meter = self._meter
-        meter.left, meter.exhausted = COST_LIMIT, False
+        units = [0] * len(self._sites)
+        if self._sized:
+            for i, site in enumerate(self._sites):
+                for path in site.paths:
+                    units[i] = max(units[i], _unit(_resolve(variables, path)))
+        meter.reset(units)
         try:
             value = self._program.execute(cel.Context(dict(variables), self._functions))
         except Exception:
@@ -156,12 +286,15 @@ def compile_program(source: str) -> CelProgram:
     try:
         if optional_syntax:
             texts = rewrite_optionals(texts)
-        texts, bound = instrument_macros(texts)
+        instrumented, bound, sites = instrument_macros(texts)
+        if not any(site.weight for site in sites):
+            instrumented, bound, sites = instrument_macros(texts, sized_elements=False)
+        texts = instrumented
     except CelSyntaxError as exc:
         raise ValueError(str(exc)) from None
     names = {c.name for c in calls(tokenize(" ".join(texts)), k8s.NAMESPACED)}
     program = cel.compile(" ".join(texts))
-    return CelProgram(source, program, names, bound)
+    return CelProgram(source, program, names, bound, sites)
 
 
 __all__ = ["COST_LIMIT", "CelProgram", "CostLimitExceeded", "compile_program"]

@@ -49,12 +49,31 @@ def test_an_absorbing_or_cannot_turn_a_spent_budget_into_a_value() -> None:
 
 
 def test_library_calls_are_charged_by_argument_size() -> None:
-    # each find() over 100,000 characters costs 10,001 units: 200 of them exceed the budget
+    # each iteration: 1, plus 100 for `==` (the input's largest value is 100,000
+    # characters), plus 10,001 for find() over them: 90 iterations are within budget
     program = compile_program("object.items.all(i, object.s.find('y') == '')")
-    obj = {"items": list(range(200)), "s": "x" * 100_000}
-    with pytest.raises(CostLimitExceeded):
+    obj = {"items": list(range(90)), "s": "x" * 100_000}
+    assert program.execute({"object": obj}) is True
+    with pytest.raises(CostLimitExceeded):  # 90 * (1 + 110 + 11,001) > 1,000,000
+        program.execute({"object": {"items": list(range(90)), "s": obj["s"] + "x" * 10_000}})
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "(object.s + object.s).size() > 0",  # 200 KB concatenated per iteration
+        "object.s == object.t",
+        "!object.s.matches('[a-w]+y')",
+        "!(object.s in object.l)",
+    ],
+)
+def test_size_dependent_work_per_iteration_is_charged(body: str) -> None:
+    program = compile_program(f"object.items.all(a, object.items.all(b, {body}))")
+    obj = {"items": list(range(999)), "s": "x" * 100_000, "t": "x" * 100_000, "l": ["y"] * 5000}
+    started = time.perf_counter()
+    with pytest.raises(CostLimitExceeded):  # 998,001 iterations uncharged: minutes
         program.execute({"object": obj})
-    assert program.execute({"object": {"items": list(range(50)), "s": obj["s"]}}) is True
+    assert time.perf_counter() - started < 20
 
 
 def test_resource_condition_reports_the_budget_as_error_and_denies() -> None:
@@ -65,3 +84,29 @@ def test_resource_condition_reports_the_budget_as_error_and_denies() -> None:
     assert [r.status for r in results] == [Status.ERROR]
     assert "cost budget of 1,000,000 units exceeded" in results[0].message
     assert decide(results).exit_code is ExitCode.INCOMPLETE
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "object.items.map(a, object.items).size() > 0",  # 2000 x 2000 copied 2000 times
+        "object.rows.filter(r, true).size() > 0",
+        "object.items.map(a, true, object.items).size() > 0",
+    ],
+)
+def test_growing_map_and_filter_results_are_charged(expression: str) -> None:
+    rows = [list(range(2000)) for _ in range(2000)]
+    program = compile_program(expression)
+    started = time.perf_counter()
+    with pytest.raises(CostLimitExceeded):
+        program.execute({"object": {"items": list(range(2000)), "rows": rows}})
+    assert time.perf_counter() - started < 20
+
+
+def test_ordinary_maps_and_filters_over_thousands_of_items_fit() -> None:
+    program = compile_program(
+        "object.items.map(a, a * 2).filter(b, b % 4 == 0).size() == 1000"
+        " && object.items.all(i, i >= 0) && object.names.exists_one(n, n == 'n-7')"
+    )
+    names = [f"n-{i}" for i in range(2000)]
+    assert program.execute({"object": {"items": list(range(2000)), "names": names}}) is True

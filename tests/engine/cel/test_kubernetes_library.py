@@ -294,3 +294,19 @@ def test_a_forged_tag_map_is_an_error_not_a_value() -> None:
 def test_unsupported_optional_syntax_is_rejected_at_load(source: str) -> None:
     with pytest.raises(ValueError, match=r"not supported|followed by a field name|parse"):
         compile_program(source)
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "string(timestamp('2026-01-02T03:04:05Z'))",
+        "string(1.5) + string(7u) + string(duration('90s'))",
+        "string(b'abc')",
+    ],
+)
+def test_string_conversion_is_the_runtimes_own_with_or_without_the_ip_library(
+    expression: str,
+) -> None:
+    native = run(expression)
+    assert native is not ERROR
+    assert run(f"{expression} + string(ip('::1'))") == native + "::1"

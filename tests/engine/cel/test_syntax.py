@@ -9,6 +9,8 @@ import pytest
 from regulens.engine.cel_lib.syntax import (
     OPT_GET,
     TICK,
+    TICK_KEEP,
+    TICK_VALUE,
     CelSyntaxError,
     instrument_macros,
     rewrite_optionals,
@@ -88,11 +90,28 @@ def test_unsupported_optional_forms(source: str) -> None:
 
 def test_every_macro_body_is_charged() -> None:
     source = "a.all(x, b.exists(y, f(y, [1, 2]) ? 1 : 2)) && c.map(z, z > 0, z * 2).size() > 0"
-    out, bound = instrument_macros([t.text for t in tokenize(source)])
+    out, bound, sites = instrument_macros([t.text for t in tokenize(source)])
     text = " ".join(out)
-    assert text.count(TICK) == 3
-    assert f"c . map ( z , {TICK} ( ) ? ( z > 0 ) : false , z * 2 )" in text
+    assert f"a . all ( x , {TICK} ( 0 , x ) ? ( b . exists ( y , {TICK} ( 1 , y ) ?" in text
+    assert (
+        f"c . map ( z , {TICK} ( 2 , z ) ? ( z > 0 ) : false , {TICK_VALUE} ( 2 , z , ( z * 2 ) ) )"
+        in text
+    )
     assert bound == {"x", "y", "z"}
+    # a conditional or a call is not size-dependent, a comparison is; nesting is recorded
+    assert [(site.weight, site.enclosing) for site in sites] == [(0, (0,)), (0, (1, 0)), (1, (2,))]
+
+
+def test_sites_name_the_fields_their_bodies_read() -> None:
+    source = "object.items.all(i, i in object.spec.allowed && container.image.matches(i))"
+    out, _, sites = instrument_macros([t.text for t in tokenize(source)])
+    assert sites[0].weight == 2
+    assert sites[0].paths == {("object", "spec", "allowed"), ("container", "image")}
+    source = "l.filter(x, true)"
+    out, _, _ = instrument_macros([t.text for t in tokenize(source)], sized_elements=False)
+    assert f"{TICK_KEEP} ( 0 , x ) ? ( true ) : false" in " ".join(out)  # filter keeps x
+    out, _, _ = instrument_macros([t.text for t in tokenize("l.all(x, true)")], False)
+    assert f"{TICK} ( 0 , null ) ? ( true ) : false" in " ".join(out)
 
 
 EQUIVALENT: list[tuple[str, dict[str, Any]]] = [

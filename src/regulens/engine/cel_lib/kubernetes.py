@@ -17,7 +17,7 @@ import itertools
 import math
 import re
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from fractions import Fraction
 from typing import Any
 
@@ -310,6 +310,8 @@ def to_string(value: Any) -> Any:
         )
     if isinstance(value, bytes):
         return value.decode("utf-8")
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
     if isinstance(value, timedelta):
         return f"{value.total_seconds():g}s"
     raise TypeError(f"no such overload: string({_type_name(value)})")
@@ -694,5 +696,7 @@ NATIVE = frozenset({
 })  # fmt: skip
 
 KNOWN = frozenset(FUNCTIONS) | NATIVE
+#: The functions that make IP or CIDR values (which `string()` must then convert).
+NETWORK = frozenset({"ip", "cidr", "masked"})
 #: The dotted names (`ip.isCanonical`, `optional.of`, `sets.contains` ...).
 NAMESPACED = frozenset(n for n in KNOWN if "." in n)

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 MACROS = frozenset({"all", "exists", "exists_one", "existsOne", "map", "filter"})
 TICK = "__regulens_tick"
+TICK_KEEP = "__regulens_tick_keep"
+TICK_VALUE = "__regulens_tick_value"
 OPT_GET = "__regulens_opt_get"
 
 
@@ -192,17 +194,60 @@ def _pairs(tokens: list[str]) -> dict[int, int]:
     return pairs
 
 
-def instrument_macros(tokens: list[str]) -> tuple[list[str], set[str]]:
-    """Wrap each comprehension body `b` in `TICK() ? (b) : false`; return the bound variables.
+#: Native operations whose work grows with the size of their operands.
+SIZED_OPS = frozenset({"+", "==", "!=", "<", "<=", ">", ">=", "in"})
+SIZED_CALLS = frozenset({"matches", "contains", "startsWith", "endsWith", "string", "size"})
 
-    The tick charges one unit per iteration and answers false once the budget
-    is spent, so no further nested work starts; the caller then reports the
-    evaluation as an error whatever value it produced. The parentheses are
-    needed: the middle of a conditional is not a full expression in CEL's grammar.
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    """One comprehension call: what its iterations are charged by."""
+
+    weight: int  # size-dependent native operations in the body (nested bodies excluded)
+    paths: frozenset[tuple[str, ...]]  # `object.a.b` / `container.x` the body reads
+    enclosing: tuple[int, ...]  # this site and the sites it is nested in, innermost first
+
+
+def _external_paths(tokens: list[str], start: int, end: int) -> set[tuple[str, ...]]:
+    """The field paths below `object` / `container` that tokens[start:end] read."""
+    paths: set[tuple[str, ...]] = set()
+    for j in range(start, end):
+        if tokens[j] not in ("object", "container") or (j > 0 and tokens[j - 1] == "."):
+            continue
+        path = [tokens[j]]
+        k = j + 1
+        while k + 1 < end and tokens[k] == "." and _is_word(tokens[k + 1]):
+            path.append(tokens[k + 1])
+            k += 2
+        if k < end and tokens[k] == "(" and len(path) > 1:
+            path.pop()  # a method call reads the value before it
+        paths.add(tuple(path))
+    return paths
+
+
+def instrument_macros(
+    tokens: list[str], sized_elements: bool = True
+) -> tuple[list[str], set[str], list[Site]]:
+    """Charge every comprehension iteration to the cost budget.
+
+    Returns the rewritten tokens, the bound variables and one `Site` per
+    comprehension call (its index is the `site` argument of its ticks):
+
+    * `all`, `exists`, `exists_one`: the body `b` becomes `TICK(site, x) ? (b) : false`;
+    * `filter(x, p)`: `p` becomes `TICK_KEEP(site, x) ? (p) : false`;
+    * `map(x, t)`: `t` becomes `TICK_VALUE(site, x, (t))`; in `map(x, p, t)`
+      `p` is charged like an `all` body and `t` like a two-argument `map`.
+
+    `x` is the element (`null` when no body does size-dependent work, so it is
+    not converted for nothing). `filter` and `map` are charged for their
+    growing result too, because the runtime copies it on every iteration. A
+    tick raises once the budget is spent, which ends every comprehension it
+    is in; the caller then reports the evaluation as an error even where
+    `||` or `&&` absorbed the error. The parentheses are needed: the middle
+    of a conditional is not a full expression in CEL's grammar.
     """
     pairs = _pairs(tokens)
-    before: dict[int, list[str]] = {}
-    after: dict[int, list[str]] = {}
+    macros: list[tuple[str, str, list[int], int]] = []  # (macro, variable, commas, close)
     bound: set[str] = set()
     for i in range(1, len(tokens) - 1):
         if tokens[i - 1] != "." or tokens[i] not in MACROS or tokens[i + 1] != "(":
@@ -212,17 +257,52 @@ def instrument_macros(tokens: list[str]) -> tuple[list[str], set[str]]:
         if len(commas) not in (1, 2) or commas[0] != i + 3:
             continue  # not a macro call; the runtime reports the bad form
         bound.add(tokens[i + 2])
-        # map(x, p, t) charges in the predicate; every other body is the last argument
-        body_start = commas[0] + 1
-        body_end = commas[1] if len(commas) == 2 else close
-        before.setdefault(body_start, []).extend([TICK, "(", ")", "?", "("])
-        after.setdefault(body_end, []).extend([")", ":", "false"])
+        macros.append((tokens[i], tokens[i + 2], commas, close))
+    spans = [(commas[0] + 1, close) for _, _, commas, close in macros]
+    sites: list[Site] = []
+    for site, (start, close) in enumerate(spans):
+        inner = [(s, c) for s, c in spans if start < s and c < close]
+        weight = 0
+        for j in range(start, close):
+            if any(s <= j < c for s, c in inner):
+                continue
+            tok = tokens[j]
+            if tok in SIZED_OPS or (tok in SIZED_CALLS and tokens[j + 1] == "("):
+                weight += 1
+        outer = sorted(
+            (k for k, (s, c) in enumerate(spans) if s < start and close < c),
+            key=lambda k: spans[k][0],
+            reverse=True,
+        )
+        sites.append(Site(weight, frozenset(_external_paths(tokens, start, close)), (site, *outer)))
+    before: dict[int, list[str]] = {}
+    after: dict[int, list[str]] = {}
+    for site, (macro, var, commas, close) in enumerate(macros):
+        start = commas[0] + 1
+        element = var if sized_elements else "null"
+        if macro == "map":
+            if len(commas) == 2:
+                before.setdefault(start, []).extend(
+                    [TICK, "(", str(site), ",", element, ")", "?", "("]
+                )
+                after.setdefault(commas[1], []).extend([")", ":", "false"])
+            value_start = commas[1] + 1 if len(commas) == 2 else start
+            before.setdefault(value_start, []).extend(
+                [TICK_VALUE, "(", str(site), ",", element, ",", "("]
+            )
+            after.setdefault(close, []).extend([")", ")"])
+            continue
+        name = TICK_KEEP if macro == "filter" else TICK
+        # a filter keeps its element: the element is needed for the result's size
+        kept = var if macro == "filter" else element
+        before.setdefault(start, []).extend([name, "(", str(site), ",", kept, ")", "?", "("])
+        after.setdefault(close, []).extend([")", ":", "false"])
     out: list[str] = []
     for j, tok in enumerate(tokens):
         out.extend(after.get(j, []))
         out.extend(before.get(j, []))
         out.append(tok)
-    return out, bound
+    return out, bound, sites
 
 
 @dataclass(frozen=True, slots=True)
