@@ -85,12 +85,16 @@ class _Meter:
     def _iteration(self, site: int, element: Any) -> bool:
         if self.exhausted:
             raise CostLimitExceeded("cost budget exceeded")
-        info = self.sites[site]
         cost = 1
         if element is not None:
-            self.elements[site] = _unit(element)
+            kind = type(element)
+            size = 0 if kind is int or kind is float or kind is bool else _unit(element)
+            self.elements[site] = size
+            info = self.sites[site]
             if info.weight:
-                unit = max(self.site_units[site], *(self.elements[s] for s in info.enclosing))
+                unit = self.site_units[site]
+                for s in info.enclosing:
+                    unit = max(unit, self.elements[s])
                 cost += info.weight * unit
         self.left -= cost
         if self.left < 0:

@@ -110,3 +110,6 @@ def test_ordinary_maps_and_filters_over_thousands_of_items_fit() -> None:
     )
     names = [f"n-{i}" for i in range(2000)]
     assert program.execute({"object": {"items": list(range(2000)), "names": names}}) is True
+    linear = compile_program("object.items.all(i, i >= 0 && i in object.small)")
+    many = {"items": [1] * 200_000, "small": [1, 2, 3]}
+    assert linear.execute({"object": many}) is True  # 200,000 iterations of 1 unit
