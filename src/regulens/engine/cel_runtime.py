@@ -266,8 +266,16 @@ def _spent() -> str:
     return f"cost budget of {COST_LIMIT:,} units exceeded (see README: resource-condition)"
 
 
+#: Longest expression accepted; the rewrites below are linear or close to it up to here.
+MAX_SOURCE = 65_536
+#: Optional selections (`.?`, `[?`) per expression; each is a nested call after rewriting.
+MAX_OPTIONALS = 100
+
+
 def compile_program(source: str) -> CelProgram:
     """Compile CEL (raises ValueError: syntax errors, unsupported syntax, unknown functions)."""
+    if len(source) > MAX_SOURCE:
+        raise ValueError(f"expression is {len(source):,} characters; at most {MAX_SOURCE:,}")
     try:
         cel.compile(source)
         optional_syntax = False
@@ -287,6 +295,9 @@ def compile_program(source: str) -> CelProgram:
                 what += f" (or function {call.qualified!r})"
             raise ValueError(f"unknown {what} at {call.line}:{call.col}{hint}")
     texts = [t.text for t in tokens]
+    optionals = sum(a in (".", "[") and b == "?" for a, b in zip(texts, texts[1:], strict=False))
+    if optionals > MAX_OPTIONALS:
+        raise ValueError(f"{optionals} optional selections; at most {MAX_OPTIONALS}")
     try:
         if optional_syntax:
             texts = rewrite_optionals(texts)
@@ -297,7 +308,14 @@ def compile_program(source: str) -> CelProgram:
     except CelSyntaxError as exc:
         raise ValueError(str(exc)) from None
     names = {c.name for c in calls(tokenize(" ".join(texts)), k8s.NAMESPACED)}
-    program = cel.compile(" ".join(texts))
+    try:
+        program = cel.compile(" ".join(texts))
+    except ValueError:
+        # the source parsed (or only lacked `.?`): the rewrites made it nest too deeply
+        raise ValueError(
+            "expression nests too deeply once optional selections and cost checks are "
+            "rewritten into calls; split it or nest less"
+        ) from None
     return CelProgram(source, program, names, bound, sites)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -128,3 +129,17 @@ EQUIVALENT: list[tuple[str, dict[str, Any]]] = [
 @pytest.mark.parametrize(("source", "variables"), EQUIVALENT)
 def test_instrumented_program_gives_the_same_value(source: str, variables: dict[str, Any]) -> None:
     assert compile_program(source).execute(variables) == cel.compile(source).execute(variables)
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ("true || " * 9000 + "true", "at most 65,536"),
+        ("object" + ".?b" * 101 + ".hasValue()", "101 optional selections; at most 100"),
+        ("object" + ".?b" * 100 + ".hasValue()", "nests too deeply"),
+        ("object.s == '\x00' && \x00", "token recognition error"),
+    ],
+)
+def test_hostile_expressions_are_load_errors_not_hangs(source: str, message: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(message)):
+        compile_program(source)
