@@ -10,6 +10,7 @@ here, never `import cel` directly.
 from __future__ import annotations
 
 import difflib
+import itertools
 import logging
 import sys
 import types
@@ -295,7 +296,7 @@ def compile_program(source: str) -> CelProgram:
                 what += f" (or function {call.qualified!r})"
             raise ValueError(f"unknown {what} at {call.line}:{call.col}{hint}")
     texts = [t.text for t in tokens]
-    optionals = sum(a in (".", "[") and b == "?" for a, b in zip(texts, texts[1:], strict=False))
+    optionals = sum(a in (".", "[") and b == "?" for a, b in itertools.pairwise(texts))
     if optionals > MAX_OPTIONALS:
         raise ValueError(f"{optionals} optional selections; at most {MAX_OPTIONALS}")
     try:
