@@ -152,7 +152,12 @@ def _print_reports(reports: list[StreamReport], fmt: str, extra: dict[str, Any])
         for r in reports:
             if r.status.value == "OK" and r.head is not None:
                 head = r.head.hex()[:16]
-                click.echo(f"stream {r.stream}: OK ({r.records} records, head {head})")
+                notes = f"{r.records} records, head {head}"
+                if r.signed_by:
+                    notes += f", signed by {', '.join(k[:16] for k in r.signed_by)}"
+                if r.legacy:
+                    notes += f", {r.legacy} in legacy statement format v1 (v1 rules)"
+                click.echo(f"stream {r.stream}: OK ({notes})")
             elif r.seq is not None:
                 click.echo(f"stream {r.stream}: {r.status.value} at seq {r.seq}: {r.message}")
             else:
