@@ -151,6 +151,12 @@ class _Columns:
     def text(self, name: str) -> str:
         value = getattr(self.row, name)
         if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                if self.problem is None:
+                    self.problem = f"column {name} holds text that is not UTF-8"
+                return ""
             return value
         self._fail(name, value, "text")
         return ""
@@ -613,11 +619,18 @@ def _migrations_dir() -> str:
     return str(Path(str(resources.files("regulens.evidence") / "migrations")))
 
 
+def _lenient_text(data: bytes) -> str:
+    return data.decode("utf-8", "surrogateescape")
+
+
 def _sqlite_setup(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _connect(dbapi_conn: Any, _record: Any) -> None:
         # We issue BEGIN ourselves (below), so pysqlite must not start transactions.
         dbapi_conn.isolation_level = None
+        # TEXT that is not UTF-8 must reach the row decoder (and be reported there), not make
+        # the fetch itself fail.
+        dbapi_conn.text_factory = _lenient_text
         cur = dbapi_conn.cursor()
         cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         try:
