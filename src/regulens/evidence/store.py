@@ -87,7 +87,7 @@ class AppendGuard:
     """A rule checked against the stream's records of `command` before an append commits."""
 
     command: str
-    check: Callable[[Sequence[StoredRecord]], None]
+    check: Callable[[Sequence[StoredRecord], StoredRecord | None], None]  # (those, stream head)
 
 
 def normalise_url(url: str) -> URL:
@@ -411,7 +411,8 @@ class EvidenceStore:
                         .where(t.c.stream == stream, t.c.command == guard.command)
                         .order_by(t.c.seq)
                     )
-                ]
+                ],
+                head,
             )
         seq = 1 if head is None else head.seq + 1
         prev = GENESIS if head is None else head.record_hash
