@@ -75,7 +75,8 @@ def test_one_signoff_per_month_and_reviewer_unless_it_supersedes(
     first = re.search(r"as run (\S+) ", capsys.readouterr().out)
     assert first is not None
     # the same reviewer, also when spelled with other case or fullwidth (NFKC) letters
-    for spelling in ("dana@example.com", "DANA@Example.com", "\uff44\uff41\uff4e\uff41@example.com"):
+    fullwidth = "\uff44\uff41\uff4e\uff41@example.com"
+    for spelling in ("dana@example.com", "DANA@Example.com", fullwidth):
         assert _sign(url, *key, reviewer=spelling) == 3
         assert f"--supersedes {first.group(1)}" in capsys.readouterr().err
     assert _sign(url, *key, "--supersedes", "no-such-run") == 3
