@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -198,3 +199,33 @@ def test_postgresql_columns_of_the_wrong_type_or_null_are_corrupt(
     (report,) = _verify(postgres_server.url(f"{name}_b"), month.public_key)
     assert (report.status, report.seq) == (Status.CORRUPT, 2)
     assert "column recorded_at holds NULL" in report.message
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        "UPDATE evidence_records SET payload = CAST(payload AS TEXT) WHERE seq = 2",
+        "UPDATE evidence_records SET recorded_at = NULL WHERE seq = 1",
+        "UPDATE evidence_records SET seq = 'two' WHERE seq = 2",
+        "UPDATE evidence_blobs SET data = CAST(data AS TEXT)",
+        "UPDATE evidence_checkpoints SET size = NULL",
+    ],
+)
+def test_reports_over_a_damaged_store_are_refused_and_never_crash(
+    base: Base, tmp_path: Path, damage: str
+) -> None:
+    target = tmp_path / "e.db"
+    shutil.copyfile(base.db, target)
+    with sqlite3.connect(target) as conn:
+        conn.execute(damage)
+    url = f"sqlite:///{target}"
+    out = tmp_path / "r.json"
+    args = ("report", "--evidence", url, "--period", "2026-11", "--format", "json", "-o", str(out))
+    assert run_cli(*args, "--public-key", str(base.public_key)) == 2
+    assert not out.exists()
+    assert run_cli(*args, "--allow-unverified") == 0
+    assert orjson.loads(out.read_bytes())["evidence"]["state"] == "failed"
+    review = tmp_path / "review.json"
+    code = run_cli("review", "--evidence", url, "--month", "2026-11", "--format", "json",
+                   "--allow-unverified", "-o", str(review))  # fmt: skip
+    assert code == 0

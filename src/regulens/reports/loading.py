@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives import serialization
 
 from regulens.errors import EvidenceError
 from regulens.evidence.keys import TrustedKeys, public_pem
-from regulens.evidence.store import EvidenceStore, StoredCheckpoint, StoredRecord
+from regulens.evidence.store import EvidenceStore, MalformedRow, StoredCheckpoint, StoredRecord
 from regulens.evidence.verify import Status, overall, verify_store
 from regulens.reports.runs import RunRecord, decode_statement
 
@@ -185,10 +185,13 @@ def to_run(record: StoredRecord) -> RunRecord:
 def load_runs(store: EvidenceStore, stream: str | None = None) -> Iterator[RunRecord]:
     """Yield every decodable record (of one stream, or all), in (stream, seq) order.
 
-    A record whose payload cannot be decoded can only be met with
+    A record whose row or payload cannot be decoded can only be met with
     `--allow-unverified` (verification rejects it); it is skipped with a warning.
     """
-    for record in store.records(stream):
+    for record in store.rows(stream):
+        if isinstance(record, MalformedRow):
+            log.warning("skipping %s", record.describe())
+            continue
         try:
             yield to_run(record)
         except EvidenceError as exc:
@@ -197,8 +200,11 @@ def load_runs(store: EvidenceStore, stream: str | None = None) -> Iterator[RunRe
 
 def load_section(store: EvidenceStore, digest: str) -> Mapping[str, Any] | None:
     """A stored snapshot section by digest (None when the store does not hold it)."""
-    blob = store.blob(digest)
+    blob = store.blob_rows([digest]).get(digest)
     if blob is None:
+        return None
+    if isinstance(blob, MalformedRow):  # only met with --allow-unverified
+        log.warning("stored section %s: %s; not used", digest, blob.problem)
         return None
     if "sha256:" + hashlib.sha256(blob.data).hexdigest() != digest:
         # Sections are outside the chain: their digest inside a verified record is the proof.
