@@ -232,7 +232,14 @@ def test_stream_selects_what_is_verified_and_reported(month: Month, tmp_path: Pa
         "review", "sign", "--evidence", url, "--month", "2026-11", "--reviewer", "dana",
         "--stream", "security-reviews",
     )  # fmt: skip
+    assert code == 3  # the store's records are signed: so must the sign-off be
+    code = run_cli(
+        "review", "sign", "--evidence", url, "--month", "2026-11", "--reviewer", "dana",
+        "--stream", "security-reviews", "--signing-key", str(month.key),
+    )  # fmt: skip
     assert code == 0
+    assert run_cli("evidence", "verify", "--evidence", url, "--public-key",
+                   str(month.public_key)) == 0  # fmt: skip
     both = tmp_path / "both.json"
     code = run_cli(
         "report", "--evidence", url, "--since", "2026-11-01T00:00:00Z",

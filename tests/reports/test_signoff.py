@@ -55,6 +55,8 @@ def test_an_unsigned_signoff_cannot_poison_a_signed_stream(
     url = _copy(signed, tmp_path)
     assert _sign(url) == 3
     assert "pass --signing-key" in capsys.readouterr().err
+    # nor into a stream of its own: the store's key-checked verification covers every stream
+    assert _sign(url, "--stream", "reviews") == 3
     assert _verify(url, signed) == 0  # nothing was appended; key-checked verify still OK
 
 

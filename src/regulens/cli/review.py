@@ -170,6 +170,15 @@ def sign_cmd(
         )
 
     with open_evidence(evidence) as store:
+        # The review may cover every stream: an unsigned (or foreign-key) sign-off in a store
+        # whose records are signed would fail the store's key-checked verification.
+        keys = store.signing_key_ids()
+        if keys and (signer is None or signer.key_id not in keys):
+            raise ConfigError(
+                "the store's records are signed; the sign-off must be signed by one of its "
+                f"keys ({', '.join(sorted(k[:16] + '...' for k in keys))})",
+                hint="pass --signing-key (or REGULENS_SIGNING_KEY) with the store's key",
+            )
         stored = store.append(
             stream,
             run_id,

@@ -491,6 +491,15 @@ class EvidenceStore:
             rows = conn.execute(select(type_coerce(t.c.stream, NullType())).distinct()).all()
         return sorted({_label(r[0]) for r in rows})
 
+    def signing_key_ids(self) -> set[str]:
+        """Return the key ids that records anywhere in the store claim to be signed by."""
+        t = models.records
+        query = select(type_coerce(t.c.key_id, NullType())).where(t.c.key_id.is_not(None))
+        with self._tx(write=False) as conn:
+            rows = conn.execute(query.distinct()).all()
+        values: list[object] = [r[0] for r in rows]
+        return {v for v in values if isinstance(v, str)}
+
     def count(self, stream: str | None = None) -> int:
         """Return how many record rows the store holds (in one stream, or in all)."""
         t = models.records
