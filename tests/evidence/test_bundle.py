@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import base64
 import io
+import itertools
 import tarfile
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from regulens.evidence import EvidenceStore, Signer, TrustedKeys, open_store
 from regulens.evidence.bundle import BundleReport, Limits, export_bundle, verify_bundle
@@ -285,3 +288,24 @@ def test_a_huge_pax_header_is_rejected_before_it_is_read(sample: bytes) -> None:
     report = check(_raw(valid[:2]) + pax.tobuf(tarfile.USTAR_FORMAT) + b"\0" * 4096)
     assert report.status == "REJECTED"
     assert "extended header" in report.message
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    data=st.lists(st.sampled_from([b"a", b"b", b"\n", b"ab\n"]), max_size=60).map(b"".join),
+    cuts=st.lists(st.integers(0, 400), max_size=8),
+)
+def test_lines_are_split_the_same_whatever_the_chunking(data: bytes, cuts: list[int]) -> None:
+    import hashlib
+
+    from regulens.evidence.bundle import _lines
+
+    bounds = sorted({0, len(data), *(c for c in cuts if c < len(data))})
+    chunks = [data[a:b] for a, b in itertools.pairwise(bounds)]
+    digest = hashlib.sha256()
+    got = list(_lines(iter(chunks), digest, max_line=1000))
+    expected = data.split(b"\n")
+    if expected and expected[-1] == b"":
+        expected.pop()
+    assert got == expected
+    assert digest.digest() == hashlib.sha256(data).digest()
