@@ -193,3 +193,18 @@ def test_a_v2_statement_must_name_its_recorded_at(tmp_path: Path) -> None:
         (report,) = verify_store(store)
     assert (report.status, report.seq) == (Status.CORRUPT, 1)
     assert "recorded_at" in report.message
+
+
+def test_checkpoint_refuses_to_vouch_for_a_store_that_does_not_verify(
+    recorded: Recorded, tmp_path: Path
+) -> None:
+    db = tmp_path / "e.db"
+    url = recorded.clone(db)
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE evidence_records SET command = 'evaluate' WHERE seq = 2")
+    out = tmp_path / "heads.jsonl"
+    args = ("evidence", "checkpoint", "--evidence", url, "--signing-key", str(recorded.key))
+    assert run_cli(*args, "-o", str(out)) == 2
+    assert not out.exists()
+    with open_store(url) as store:
+        assert store.checkpoints() == []

@@ -200,6 +200,21 @@ def verify_cmd(
     return _print_reports(reports, fmt, {})
 
 
+def _refuse_unverified(store: EvidenceStore, stream: str | None, what: str) -> None:
+    """A checkpoint must never vouch for a head that does not verify (exit 2)."""
+    from regulens.errors import InputDataError
+    from regulens.evidence.verify import Status, verify_store
+
+    for report in verify_store(store, stream=stream):
+        if report.status not in (Status.OK, Status.EMPTY):
+            where = f" at seq {report.seq}" if report.seq is not None else ""
+            raise InputDataError(
+                f"refusing to {what}: stream {report.stream}: {report.status.value}{where}: "
+                f"{report.message}",
+                hint="investigate with `regulens evidence verify`",
+            )
+
+
 @evidence_group.command("checkpoint")
 @evidence_option
 @click.option("--stream", "stream", metavar="NAME", help="Checkpoint one stream (default: all).")
@@ -224,6 +239,7 @@ def checkpoint_cmd(
     created = rfc3339(clock.now())
     lines = []
     with open_evidence(evidence) as store:
+        _refuse_unverified(store, stream, "checkpoint")
         heads: dict[str, StoredRecord] = {}
         for rec in store.records(stream):
             heads[rec.stream] = rec
