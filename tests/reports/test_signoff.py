@@ -96,6 +96,12 @@ def test_one_signoff_per_month_and_reviewer_unless_it_supersedes(
     assert [s["supersedes"] for s in shown if s["reviewer"] == "dana@example.com"] == [
         first.group(1)
     ]
+    md = tmp_path / "review.md"
+    code = run_cli("review", "--evidence", url, "--month", "2026-11", "--format", "markdown",
+                   "--stream", STREAM, "-o", str(md))  # fmt: skip
+    assert code == 0
+    text = md.read_text()
+    assert f"supersedes `{first.group(1)}`" in text and "| first |" not in text
 
 
 def test_the_signoff_belongs_to_the_reviewed_stream(signed: Month, tmp_path: Path) -> None:
