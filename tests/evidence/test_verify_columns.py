@@ -13,6 +13,7 @@ from __future__ import annotations
 import shutil
 import sqlite3
 import tempfile
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -70,11 +71,17 @@ def base(tmp_path_factory: pytest.TempPathFactory) -> Base:
     args = ("evidence", "checkpoint", "--evidence", url, "--signing-key", str(month.key))
     assert run_cli(*args, "-o", str(work / "heads.jsonl")) == 0
     db = Path(url.removeprefix("sqlite:///"))
-    with sqlite3.connect(db) as conn:
-        for table in TABLES:  # the same rows in tables that accept anything
-            conn.execute(f"CREATE TABLE loose AS SELECT * FROM {table}")
-            conn.execute(f"DROP TABLE {table}")
-            conn.execute(f"ALTER TABLE loose RENAME TO {table}")
+    conn = sqlite3.connect(db)
+    try:
+        with conn:
+            for table in TABLES:  # the same rows in tables that accept anything
+                conn.execute(f"CREATE TABLE loose AS SELECT * FROM {table}")
+                conn.execute(f"DROP TABLE {table}")
+                conn.execute(f"ALTER TABLE loose RENAME TO {table}")
+        # Everything into the main file: the examples copy only that file.
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        conn.close()
     return Base(db, month.public_key)
 
 
@@ -132,7 +139,7 @@ def test_no_cell_content_crashes_the_verifier(
     # A fresh name per example: a WAL file left by the previous example must not apply.
     target = Path(tempfile.mkdtemp(dir=tmp_path)) / "e.db"
     shutil.copyfile(base.db, target)
-    with sqlite3.connect(target) as conn:
+    with closing(sqlite3.connect(target)) as conn, conn:
         conn.text_factory = bytes  # compare raw cells, even TEXT that is not UTF-8
         rowids = [r[0] for r in conn.execute(f"SELECT rowid FROM {table} ORDER BY rowid")]
         rowid = data.draw(st.sampled_from(rowids))
@@ -216,7 +223,7 @@ def test_reports_over_a_damaged_store_are_refused_and_never_crash(
 ) -> None:
     target = tmp_path / "e.db"
     shutil.copyfile(base.db, target)
-    with sqlite3.connect(target) as conn:
+    with closing(sqlite3.connect(target)) as conn, conn:
         conn.execute(damage)
     url = f"sqlite:///{target}"
     out = tmp_path / "r.json"

@@ -7,6 +7,7 @@ tampered with in SQLite directly, as an attacker with write access would.
 from __future__ import annotations
 
 import sqlite3
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,7 +51,7 @@ def _verdict(url: str, public_key: Path) -> StreamReport:
 def _references(db: Path) -> dict[str, list[int]]:
     """Every blob digest → the seqs of the records whose statement references it."""
     out: dict[str, list[int]] = {}
-    with sqlite3.connect(db) as conn:
+    with closing(sqlite3.connect(db)) as conn, conn:
         for seq, body in conn.execute("SELECT seq, payload FROM evidence_records ORDER BY seq"):
             predicate = orjson.loads(body)["predicate"]
             digests = [ref["digest"] for ref in predicate["inputs"].values()]
@@ -63,7 +64,7 @@ def _references(db: Path) -> dict[str, list[int]]:
 
 
 def _blob_of_kind(db: Path, kind: str) -> str:
-    with sqlite3.connect(db) as conn:
+    with closing(sqlite3.connect(db)) as conn, conn:
         (digest,) = conn.execute(
             "SELECT digest FROM evidence_blobs WHERE kind = ? ORDER BY digest LIMIT 1", (kind,)
         ).fetchone()
@@ -83,12 +84,12 @@ def test_a_flipped_byte_of_a_stored_input_is_corrupt_at_the_first_record_using_i
     db = tmp_path / "e.db"
     url = recorded.clone(db)
     digest = _blob_of_kind(db, kind)
-    with sqlite3.connect(db) as conn:
+    with closing(sqlite3.connect(db)) as conn, conn:
         query = "SELECT data FROM evidence_blobs WHERE digest = ?"
         (data,) = conn.execute(query, (digest,)).fetchone()
     flipped = bytearray(data)
     flipped[len(flipped) // 2] ^= 0x01
-    with sqlite3.connect(db) as conn:
+    with closing(sqlite3.connect(db)) as conn, conn:
         update = "UPDATE evidence_blobs SET data = ? WHERE digest = ?"
         conn.execute(update, (bytes(flipped), digest))
     report = _verdict(url, recorded.public_key)
@@ -103,7 +104,7 @@ def test_a_deleted_input_blob_is_corrupt(recorded: Recorded, tmp_path: Path) -> 
     db = tmp_path / "e.db"
     url = recorded.clone(db)
     digest = _blob_of_kind(db, "section:kubernetes")
-    with sqlite3.connect(db) as conn:
+    with closing(sqlite3.connect(db)) as conn, conn:
         conn.execute("DELETE FROM evidence_blobs WHERE digest = ?", (digest,))
     report = _verdict(url, recorded.public_key)
     assert (report.status, report.seq) == (Status.CORRUPT, min(_references(db)[digest]))
@@ -123,7 +124,7 @@ def test_an_edited_column_is_corrupt_at_its_seq(
 ) -> None:
     db = tmp_path / "e.db"
     url = recorded.clone(db)
-    with sqlite3.connect(db) as conn:
+    with closing(sqlite3.connect(db)) as conn, conn:
         conn.execute(f"UPDATE evidence_records SET {column} = ? WHERE seq = 3", (value,))
     report = _verdict(url, recorded.public_key)
     assert (report.status, report.seq) == (Status.CORRUPT, 3)
@@ -137,7 +138,7 @@ def test_export_refuses_a_store_whose_recorded_at_was_moved(
     # bundle silently, and the bundle verified OK.
     db = tmp_path / "e.db"
     url = recorded.clone(db)
-    with sqlite3.connect(db) as conn:
+    with closing(sqlite3.connect(db)) as conn, conn:
         conn.execute(
             "UPDATE evidence_records SET recorded_at = '2000-01-01T00:00:00Z' WHERE seq = 3"
         )
@@ -200,7 +201,7 @@ def test_checkpoint_refuses_to_vouch_for_a_store_that_does_not_verify(
 ) -> None:
     db = tmp_path / "e.db"
     url = recorded.clone(db)
-    with sqlite3.connect(db) as conn:
+    with closing(sqlite3.connect(db)) as conn, conn:
         conn.execute("UPDATE evidence_records SET command = 'evaluate' WHERE seq = 2")
     out = tmp_path / "heads.jsonl"
     args = ("evidence", "checkpoint", "--evidence", url, "--signing-key", str(recorded.key))
