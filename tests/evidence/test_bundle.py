@@ -214,7 +214,9 @@ class _Counting(io.RawIOBase):
         super().close()
 
 
-def _forged_bundle(path: Path, signer: Signer, records: bytes) -> None:
+def _forged_bundle(
+    path: Path, signer: Signer, records: bytes, files: list[Any] | None = None
+) -> None:
     """A well-formed bundle whose records.jsonl is `records`, its manifest signed by `signer`."""
     import hashlib
 
@@ -234,6 +236,8 @@ def _forged_bundle(path: Path, signer: Signer, records: bytes) -> None:
              "sha256": hashlib.sha256(records).hexdigest()},
         ],
     }  # fmt: skip
+    if files is not None:
+        manifest["files"] = files
     body = canonical_json(manifest)
     signature = base64.b64encode(signer.sign(MANIFEST_SIG_TAG, body)) + b"\n"
     with tarfile.open(path, mode="w", format=tarfile.PAX_FORMAT) as tar:
@@ -309,3 +313,19 @@ def test_lines_are_split_the_same_whatever_the_chunking(data: bytes, cuts: list[
         expected.pop()
     assert got == expected
     assert digest.digest() == hashlib.sha256(data).digest()
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [{"name": "checkpoints.jsonl", "size": 0}, {"name": "checkpoints.jsonl", "size": "0",
+     "sha256": "x"}, "checkpoints.jsonl", {"name": 7, "size": 0, "sha256": "x"}],
+)  # fmt: skip
+def test_a_signed_manifest_with_malformed_file_entries_is_rejected(
+    tmp_path: Path, entry: Any
+) -> None:
+    path = tmp_path / "odd.tar"
+    files = [entry, {"name": "records.jsonl", "size": 0, "sha256": "x"}]
+    _forged_bundle(path, SIGNER, b"", files=files)
+    with path.open("rb") as fh:
+        report = verify_bundle(fh, TRUSTED)
+    assert report.status == "REJECTED" and "manifest.json" in report.message

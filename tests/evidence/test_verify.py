@@ -332,3 +332,13 @@ def test_empty_store_is_not_ok(tmp_path: Path) -> None:
         assert verify_store(store) == []
         (report,) = verify_store(store, stream="main")
     assert report.status is Status.EMPTY
+
+
+@pytest.mark.parametrize("seq", [0, -1, 1 << 63, 1 << 80])
+def test_a_seq_out_of_range_is_corrupt_not_a_crash(stored: list[StoredRecord], seq: int) -> None:
+    verifier = StreamVerifier("main", TRUSTED)
+    first = stored[0]
+    verifier.feed(StoredRecord(*[seq if f.name == "seq" else getattr(first, f.name)
+                                 for f in fields(StoredRecord)]))  # fmt: skip
+    report = verifier.finish()
+    assert report.status is Status.CORRUPT and "out of range" in report.message

@@ -362,6 +362,13 @@ class _Verification:
             if manifest.get("format") != BUNDLE_FORMAT:
                 raise Rejected(f"{MANIFEST}: format is not {BUNDLE_FORMAT}")
             self.expected = list(manifest["files"])
+            for f in self.expected:
+                if not (
+                    isinstance(f["name"], str)
+                    and type(f["size"]) is int
+                    and isinstance(f["sha256"], str)
+                ):
+                    raise Rejected(f"{MANIFEST}: malformed file entry")
             names = [f["name"] for f in self.expected]
             if len(set(names)) != len(names) or names[-2:] != [CHECKPOINTS, RECORDS]:
                 raise Rejected(f"{MANIFEST}: unexpected file list")

@@ -156,6 +156,8 @@ class StreamVerifier:
 
     def _check(self, rec: StoredRecord) -> tuple[Status, int | None, str] | None:
         seq = rec.seq
+        if not 1 <= seq < 1 << 63:  # a bundle line can claim any number
+            return (Status.CORRUPT, None, f"seq {seq} is out of range")
         if len(rec.prev_hash) != 32 or len(rec.record_hash) != 32:
             return (Status.CORRUPT, seq, "a chain hash is not 32 bytes")
         if record_hash(rec.stream, seq, rec.prev_hash, rec.payload) != rec.record_hash:
