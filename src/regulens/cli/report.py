@@ -55,7 +55,13 @@ def verification_options(func: F) -> F:
 def check_verification(verification: Verification, *, allow_unverified: bool) -> None:
     """Refuse (exit 2) on evidence that does not verify, unless the user accepts it loudly."""
     if verification.ok:
-        click.echo(f"evidence: {verification.status}: {verification.message}", err=True)
+        click.echo(f"evidence: {verification.state}: {verification.message}", err=True)
+        if not verification.signatures_checked:
+            click.echo(
+                "note: signatures not checked: the document says so in an amber banner "
+                "(pass --public-key to prove who wrote the records)",
+                err=True,
+            )
         return
     text = f"evidence does not verify: {verification.status}: {verification.message}"
     if not allow_unverified:
