@@ -120,3 +120,14 @@ def test_the_store_refuses_an_unsigned_record_after_a_signed_one(tmp_path: Path)
             fill(store, 1, "main", prefix="unsigned")
         fill(store, 1, "main", Signer.generate(), prefix="rotated")  # a new key is fine
         assert [r.seq for r in store.records("main")] == [1, 2, 3]
+
+
+@pytest.mark.parametrize(
+    "reviewer", ["  ", "dana\u200b@example.com", "d\u0430na@example.com", "dana\x1b[2J@example.com"]
+)
+def test_a_blank_hidden_or_look_alike_reviewer_is_refused(
+    signed: Month, tmp_path: Path, reviewer: str
+) -> None:
+    url = _copy(signed, tmp_path)
+    assert _sign(url, "--signing-key", str(signed.key), reviewer=reviewer) == 3
+    assert _in_force(url, tmp_path, "--stream", STREAM) == []

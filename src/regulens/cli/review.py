@@ -18,6 +18,7 @@ from regulens.cli.evidence import (
 )
 from regulens.cli.output import emit
 from regulens.cli.report import TOOL, verification_options, verified_runs
+from regulens.display import printable
 from regulens.errors import ConfigError
 from regulens.evidence.chain import DEFAULT_STREAM
 from regulens.reports.formats import REVIEW_FORMATS
@@ -129,8 +130,11 @@ def sign_cmd(
     )
 
     month_period(month)
-    if not reviewer.strip():
-        raise ConfigError("--reviewer must not be empty")
+    from regulens.snapshot.identity import identity_problem
+
+    problem = identity_problem(reviewer)
+    if problem is not None:  # the same identity rules as approvers: no look-alike reviewers
+        raise ConfigError(f"--reviewer {problem}")
     now = clock.now()
     day = date or now.date().isoformat()
     try:
@@ -191,8 +195,10 @@ def sign_cmd(
             guard=AppendGuard(SIGNOFF_COMMAND, check),
         )
     click.echo(
-        f"recorded sign-off of {month} by {reviewer.strip()} as run {stored.run_id} "
-        f"({stored.stream}#{stored.seq})"
+        printable(
+            f"recorded sign-off of {month} by {reviewer.strip()} as run {stored.run_id} "
+            f"({stored.stream}#{stored.seq})"
+        )
     )
     return 0
 
