@@ -277,6 +277,11 @@ def load_text(text: str, file: str) -> list[Document]:
         col = mark.column + 1 if mark else None
         reason = exc.problem or exc.context or "invalid YAML"
         raise DocumentError([*builder.problems, Problem(file, line, col, "", reason)]) from None
+    except yaml.reader.ReaderError as exc:
+        # a character YAML forbids (NUL, other control characters): not a MarkedYAMLError
+        line, col = _line_col(text, exc.position)
+        reason = f"character U+{exc.character:04X} is not allowed in YAML ({exc.reason})"
+        raise DocumentError([*builder.problems, Problem(file, line, col, "", reason)]) from None
     except _TooBig as exc:
         mark = exc.event.start_mark
         problem = Problem(file, mark.line + 1, mark.column + 1, "", str(exc))
@@ -284,6 +289,12 @@ def load_text(text: str, file: str) -> list[Document]:
     if builder.problems:
         raise DocumentError(builder.problems)
     return docs
+
+
+def _line_col(text: str, offset: int) -> tuple[int, int]:
+    """The 1-based line and column of a UTF-8 byte offset (libyaml counts bytes)."""
+    before = text.encode("utf-8", "surrogatepass")[:offset].decode("utf-8", "replace")
+    return before.count("\n") + 1, len(before) - (before.rfind("\n") + 1) + 1
 
 
 def _events(text: str) -> Iterator[Any]:
