@@ -145,18 +145,29 @@ scalars = st.one_of(
     st.floats(),
     hostile_text,
 )
+int64_scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**63), 2**63 - 1),
+    st.sampled_from([n for n in HUGE_NUMBERS if not isinstance(n, int) or -(2**63) <= n < 2**63]),
+    st.floats(),
+    hostile_text,
+)
 
 
-def trees(max_leaves: int = 12, *, str_keys: bool = False) -> st.SearchStrategy[Any]:
+def trees(max_leaves: int = 12, *, representable: bool = False) -> st.SearchStrategy[Any]:
     """Hostile document trees: mappings with hostile (and duplicate) keys, lists, scalars.
 
-    `str_keys` keeps every key a string (non-string keys are a known loader bug class).
+    `representable` keeps to what a Kubernetes (JSON) object can hold: string keys and
+    64-bit integers. The manifest loader does not reject the rest yet (a known bug class,
+    issue 12, fixed on another branch; see test_loaders' xfail tests).
     """
     keys = (
         hostile_text
-        if str_keys
+        if representable
         else st.one_of(hostile_text, hostile_text, st.integers(), st.booleans(), st.none())
     )
+    leaves = int64_scalars if representable else scalars
 
     def extend(children: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
         return st.one_of(
@@ -164,7 +175,7 @@ def trees(max_leaves: int = 12, *, str_keys: bool = False) -> st.SearchStrategy[
             st.lists(st.tuples(keys, children), max_size=4).map(lambda kv: Pairs(tuple(kv))),
         )
 
-    return st.recursive(scalars, extend, max_leaves=max_leaves)
+    return st.recursive(leaves, extend, max_leaves=max_leaves)
 
 
 @dataclass(frozen=True)
@@ -318,19 +329,21 @@ def _retype(value: Any) -> Any:
 
 
 @st.composite
-def mutated_tree(draw: st.DrawFn, node: Any, max_ops: int = 3, *, str_keys: bool = False) -> Any:
+def mutated_tree(
+    draw: st.DrawFn, node: Any, max_ops: int = 3, *, representable: bool = False
+) -> Any:
     """`node` after 1..max_ops structural edits at random places in the tree."""
     for _ in range(draw(st.integers(1, max_ops))):
-        node = draw(_mutate_once(node, str_keys))
+        node = draw(_mutate_once(node, representable))
     return node
 
 
 @st.composite
-def _mutate_once(draw: st.DrawFn, node: Any, str_keys: bool) -> Any:
+def _mutate_once(draw: st.DrawFn, node: Any, representable: bool) -> Any:
     children = _children(node)
     if children and draw(st.integers(0, 3)) > 0:  # descend 3 times in 4
         i = draw(st.integers(0, len(children) - 1))
-        return _replace_child(node, i, draw(_mutate_once(children[i], str_keys)))
+        return _replace_child(node, i, draw(_mutate_once(children[i], representable)))
     ops = ["replace", "retype", "wrap", "deepen", "null"]
     if isinstance(node, Pairs):
         ops += ["delete", "add", "duplicate", "duplicate"]
@@ -338,7 +351,7 @@ def _mutate_once(draw: st.DrawFn, node: Any, str_keys: bool) -> Any:
         ops += ["delete", "add", "duplicate"]
     op = draw(st.sampled_from(ops))
     if op == "replace":
-        return draw(trees(6, str_keys=str_keys))
+        return draw(trees(6, representable=representable))
     if op == "retype":
         return _retype(node)
     if op == "wrap":
@@ -351,15 +364,15 @@ def _mutate_once(draw: st.DrawFn, node: Any, str_keys: bool) -> Any:
     if op == "delete" and items:
         del items[draw(st.integers(0, len(items) - 1))]
     elif op == "add":
-        key = draw(hostile_text if str_keys else scalars)
-        value = draw(trees(4, str_keys=str_keys))
+        key = draw(hostile_text if representable else scalars)
+        value = draw(trees(4, representable=representable))
         extra = (key, value) if isinstance(node, Pairs) else value
         items.insert(draw(st.integers(0, len(items))), extra)
     elif op == "duplicate" and items:
         i = draw(st.integers(0, len(items) - 1))
         if isinstance(node, Pairs):
             # the same key again, with another value: the classic "last one wins"
-            items.append((items[i][0], draw(trees(4, str_keys=str_keys))))
+            items.append((items[i][0], draw(trees(4, representable=representable))))
         else:
             items.append(items[i])
     return Pairs(tuple(items)) if isinstance(node, Pairs) else items
@@ -383,15 +396,15 @@ def _has_mapping(node: Any) -> bool:
 
 @st.composite
 def rendered(
-    draw: st.DrawFn, tree: Any, *, json_only: bool = False, str_keys: bool = False
+    draw: st.DrawFn, tree: Any, *, json_only: bool = False, representable: bool = False
 ) -> bytes:
     """A tree rendered as JSON or YAML text (sometimes with plain, unquoted strings).
 
-    `str_keys` quotes every string, as plain `{{x}}` or `1` would read as a non-string key.
+    `representable` quotes every string: plain `{{x}}` or `1` would read as a non-string key.
     """
     if json_only or draw(st.booleans()):
         return to_json(tree).encode("utf-8", "surrogatepass")
-    plain = not str_keys and draw(st.booleans())
+    plain = not representable and draw(st.booleans())
     block = draw(st.booleans())
     return to_yaml(tree, plain=plain, block=block).encode("utf-8", "surrogatepass")
 

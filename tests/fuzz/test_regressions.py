@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
+import orjson
 import pytest
 
 from regulens.documents import load_text
 from regulens.errors import DocumentError, ExitCode
+from regulens.evidence import Signer, TrustedKeys, open_store
+from regulens.evidence.bundle import export_bundle, verify_bundle
+from regulens.evidence.canonical import canonical_json
 from regulens.policies import load_policies
 from regulens.sources.trivy import TrivyReportError, parse_report
+from tests.evidence.helpers import fill
+from tests.fuzz.test_bundle import members, pack
 
 
 @pytest.mark.parametrize(
@@ -42,3 +49,18 @@ def test_a_deeply_nested_trivy_report_is_a_report_error() -> None:
     with pytest.raises(TrivyReportError, match="nested too deeply") as info:
         parse_report(b"[" * 5000 + b"]" * 5000, "r.json")
     assert info.value.exit_code is ExitCode.INCOMPLETE
+
+
+def test_a_bundle_manifest_stream_without_a_name_is_rejected(tmp_path: Path) -> None:
+    # was: KeyError 'stream' escaped verify_bundle (the reader goes on after a bad signature)
+    signer = Signer.generate()
+    with open_store(f"sqlite:///{tmp_path / 'e.db'}") as store:
+        fill(store, 2, "prod", signer)
+        out = io.BytesIO()
+        export_bundle(store, out, signer, created_at="2026-12-01T00:00:00Z", mtime=0)
+    entries = members(out.getvalue())
+    manifest = orjson.loads(entries[0][1])
+    del manifest["streams"][0]["stream"]
+    data = pack([(entries[0][0], canonical_json(manifest)), *entries[1:]])
+    report = verify_bundle(io.BytesIO(data), TrustedKeys({signer.key_id: signer.public}))
+    assert (report.status, report.message) == ("REJECTED", "manifest.json is malformed ('stream')")
