@@ -19,9 +19,12 @@ from tests.fuzz.support import (
     DOCUMENTED_EXIT_CODES,
     EXAMPLES,
     ROOT,
+    Pairs,
     bounded,
     fuzz_settings,
     mutated_bytes,
+    raw_controls,
+    to_yaml,
     write,
 )
 
@@ -84,6 +87,31 @@ def test_evaluate_on_mutated_trivy_reports(scratch: Path, raw: bytes) -> None:
 def test_evaluate_on_mutated_metrics(scratch: Path, raw: bytes, suffix: str) -> None:
     path = write(scratch / f"metrics{suffix}", raw)
     assert_documented(*run([*EVALUATE, "--select", "kpi-*", "--metrics", path]))
+
+
+ANSI = ["\x1b[2J\x1b[H", "\x1b]0;t\x07", "\r", "\x08\x08", "\x9b2J", "\x00", "\x7f"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 13: control characters from inputs (ANSI escapes in a resource name) reach "
+    "the table output raw; being fixed on branch cli",
+)
+@fuzz_settings(20)
+@given(st.sampled_from(ANSI), st.text(max_size=3), st.sampled_from(["name", "kind"]))
+def test_control_characters_in_inputs_never_reach_the_terminal(
+    scratch: Path, escape: str, tail: str, field: str
+) -> None:
+    meta = Pairs((("name", f"api{escape}{tail}" if field == "name" else "api"),))
+    kind = f"Deploy{escape}{tail}" if field == "kind" else "Deployment"
+    container = Pairs((("name", "c"), ("image", "x:1"),
+                       ("securityContext", Pairs((("privileged", True),)))))  # fmt: skip
+    spec = Pairs((("template", Pairs((("spec", Pairs((("containers", [container]),))),))),))
+    tree = Pairs((("apiVersion", "apps/v1"), ("kind", kind), ("metadata", meta), ("spec", spec)))
+    path = write(scratch / "m.yaml", to_yaml(tree).encode())
+    code, text = run([*EVALUATE, "--select", "workload-no-privileged", "--manifests", path])
+    assert_documented(code, text)
+    assert not raw_controls(text.replace("\r\n", "\n")), repr(text[-800:])
 
 
 @pytest.fixture(scope="module")
