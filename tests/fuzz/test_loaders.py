@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -243,3 +244,20 @@ def test_metrics_file_on_hostile_documents(scratch: Path, tree: Any, suffix: str
     text = to_json(wrapped) if suffix == ".json" else to_yaml(wrapped)
     path = write(scratch / f"metrics{suffix}", text.encode("utf-8", "surrogatepass"))
     typed(lambda: read_metrics_file(path))
+
+
+# -- saved snapshots (--snapshot FILE) -----------------------------------------------
+
+SAVED = dump_snapshot(
+    Snapshot(kubernetes=read_manifests([str(EXAMPLES / "platform-noncompliant")]))
+)
+SAVED_TREE = as_tree(orjson.loads(SAVED))
+
+
+@fuzz_settings(80)
+@given(st.one_of(mutated_bytes(SAVED), mutated_tree(SAVED_TREE, representable=True).map(
+    lambda t: to_json(t).encode("utf-8", "surrogatepass"))))  # fmt: skip
+def test_snapshot_loader_on_mutations(raw: bytes) -> None:
+    snap = typed(lambda: load_snapshot(raw, "saved.json"))
+    if not isinstance(snap, RegulensError):
+        typed(lambda: evaluate(JUDGES, snap, EvalContext(now=NOW)))
