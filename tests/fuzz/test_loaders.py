@@ -140,6 +140,50 @@ def test_manifest_loader_on_raw_bytes(scratch: Path, raw: bytes, suffix: str) ->
     _manifests(write(scratch / f"m{suffix}", raw))
 
 
+RBAC_TREES = [as_tree(d.data) for d in load_text(RBAC_TEXT.decode(), "r.yaml")]
+
+
+@fuzz_settings(50)
+@given(st.data())
+def test_manifest_loader_on_mutated_multi_document_files(
+    scratch: Path, data: st.DataObject
+) -> None:
+    docs = list(RBAC_TREES)
+    for _ in range(data.draw(st.integers(1, 3))):
+        i = data.draw(st.integers(0, len(docs) - 1))
+        docs[i] = data.draw(mutated_tree(docs[i], representable=True))
+    text = "\n---\n".join(to_yaml(d) for d in docs)
+    _manifests(write(scratch / "m.yaml", text.encode("utf-8", "surrogatepass")))
+
+
+PLATFORM_DOCS = [
+    d.data
+    for f in sorted((EXAMPLES / "platform-noncompliant").glob("*.yaml"))
+    for d in load_text(f.read_text("utf-8"), f.name)
+]
+
+
+def _without_namespace(obj: dict[str, Any]) -> dict[str, Any]:
+    meta = {k: v for k, v in obj["metadata"].items() if k != "namespace"}
+    return {**obj, "metadata": {**meta, "name": meta["name"] + "-nons"}}
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 12: a Role without metadata.namespace beside one with it makes "
+    "rbac-no-wildcards sort None against str (TypeError); being fixed on branch rbac",
+)
+@fuzz_settings(30)
+@given(st.lists(st.integers(0, len(PLATFORM_DOCS) - 1), min_size=1, max_size=4, unique=True))
+def test_objects_without_a_namespace_beside_namespaced_ones(
+    scratch: Path, picks: list[int]
+) -> None:
+    # argo-cd's install.yaml is applied with -n: namespaced objects carry no namespace
+    extra = [_without_namespace(PLATFORM_DOCS[i]) for i in picks]
+    text = "\n---\n".join(to_yaml(as_tree(d)) for d in [*PLATFORM_DOCS, *extra])
+    _manifests(write(scratch / "m.yaml", text.encode()))
+
+
 @pytest.mark.xfail(
     strict=True,
     reason="issue 12: a non-string mapping key is a TypeError (OPT_NON_STR_KEYS) on main; "
