@@ -17,15 +17,17 @@ import os
 import sys
 import tempfile
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import atheris
 
 with atheris.instrument_imports(include=["regulens"]):
+    from regulens.engine import EvalContext, evaluate
     from regulens.errors import ExitCode, RegulensError
     from regulens.evidence import Signer, TrustedKeys, open_store
     from regulens.evidence.bundle import export_bundle, verify_bundle
-    from regulens.policies import load_policies
+    from regulens.policies import load_policies, select_policies
     from regulens.snapshot import Snapshot
     from regulens.snapshot.codec import dump_snapshot
     from regulens.sources.backups import read_catalog
@@ -61,12 +63,22 @@ def policies(data: bytes) -> None:
     _typed(lambda: load_policies([_file("p.yaml", data)]))
 
 
+_JUDGES = select_policies(load_policies(["builtin:ops-baseline"]), ["workload-*", "rbac-*"], [])
+_NOW = datetime(2026, 11, 30, 1, 30, tzinfo=UTC)
+
+
 def manifests(data: bytes) -> None:
-    """The manifest loader (YAML, or JSON by the first byte), then the snapshot digest."""
+    """The manifest loader (YAML, or JSON by the first byte), the snapshot, the engine on it."""
     fdp = atheris.FuzzedDataProvider(data)
     suffix = ".json" if fdp.ConsumeBool() else ".yaml"
     path = _file(f"m{suffix}", fdp.ConsumeBytes(fdp.remaining_bytes()))
-    _typed(lambda: dump_snapshot(Snapshot(kubernetes=read_manifests([path]))))
+
+    def judge() -> None:
+        snap = Snapshot(kubernetes=read_manifests([path]))
+        dump_snapshot(snap)
+        evaluate(_JUDGES, snap, EvalContext(now=_NOW))  # errors are results, never exceptions
+
+    _typed(judge)
 
 
 def trivy(data: bytes) -> None:
