@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -11,7 +13,7 @@ import pytest
 from regulens.documents import load_text
 from regulens.errors import DocumentError, ExitCode
 from regulens.evidence import Signer, TrustedKeys, open_store
-from regulens.evidence.bundle import export_bundle, verify_bundle
+from regulens.evidence.bundle import BundleReport, export_bundle, verify_bundle
 from regulens.evidence.canonical import canonical_json
 from regulens.policies import load_policies
 from regulens.sources.trivy import TrivyReportError, parse_report
@@ -51,8 +53,7 @@ def test_a_deeply_nested_trivy_report_is_a_report_error() -> None:
     assert info.value.exit_code is ExitCode.INCOMPLETE
 
 
-def test_a_bundle_manifest_stream_without_a_name_is_rejected(tmp_path: Path) -> None:
-    # was: KeyError 'stream' escaped verify_bundle (the reader goes on after a bad signature)
+def _bundle_with(tmp_path: Path, edit: Callable[[dict[str, Any]], None]) -> BundleReport:
     signer = Signer.generate()
     with open_store(f"sqlite:///{tmp_path / 'e.db'}") as store:
         fill(store, 2, "prod", signer)
@@ -60,7 +61,31 @@ def test_a_bundle_manifest_stream_without_a_name_is_rejected(tmp_path: Path) -> 
         export_bundle(store, out, signer, created_at="2026-12-01T00:00:00Z", mtime=0)
     entries = members(out.getvalue())
     manifest = orjson.loads(entries[0][1])
-    del manifest["streams"][0]["stream"]
+    edit(manifest)
     data = pack([(entries[0][0], canonical_json(manifest)), *entries[1:]])
-    report = verify_bundle(io.BytesIO(data), TrustedKeys({signer.key_id: signer.public}))
+    return verify_bundle(io.BytesIO(data), TrustedKeys({signer.key_id: signer.public}))
+
+
+def test_a_bundle_manifest_stream_without_a_name_is_rejected(tmp_path: Path) -> None:
+    # was: KeyError 'stream' escaped verify_bundle (the reader goes on after a bad signature)
+    report = _bundle_with(tmp_path, lambda m: m["streams"][0].pop("stream"))
     assert (report.status, report.message) == ("REJECTED", "manifest.json is malformed ('stream')")
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [("sha256", None), ("size", None), ("size", "113"), ("sha256", 1)]
+)
+def test_a_bundle_manifest_file_entry_without_size_or_sha256_is_rejected(
+    tmp_path: Path, field: str, value: object
+) -> None:
+    # found by the atheris bundle harness: a flipped bit in the key "sha256" (still canonical
+    # JSON) was a KeyError from verify_bundle, a traceback from `evidence verify-bundle`
+    def edit(manifest: dict[str, Any]) -> None:
+        if value is None:
+            del manifest["files"][0][field]
+        else:
+            manifest["files"][0][field] = value
+
+    report = _bundle_with(tmp_path, edit)
+    assert report.status == "REJECTED"
+    assert report.message.startswith("manifest.json")

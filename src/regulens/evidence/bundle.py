@@ -315,6 +315,13 @@ class _Verification:
             if manifest.get("format") != BUNDLE_FORMAT:
                 raise Rejected(f"{MANIFEST}: format is not {BUNDLE_FORMAT}")
             self.expected = list(manifest["files"])
+            for f in self.expected:
+                if not (
+                    isinstance(f["name"], str)
+                    and isinstance(f["size"], int)
+                    and isinstance(f["sha256"], str)
+                ):
+                    raise Rejected(f"{MANIFEST}: a file entry is not (name, size, sha256)")
             names = [f["name"] for f in self.expected]
             if len(set(names)) != len(names) or names[-2:] != [CHECKPOINTS, RECORDS]:
                 raise Rejected(f"{MANIFEST}: unexpected file list")
