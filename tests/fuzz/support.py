@@ -346,7 +346,7 @@ def _mutate_once(draw: st.DrawFn, node: Any, representable: bool) -> Any:
         return _replace_child(node, i, draw(_mutate_once(children[i], representable)))
     ops = ["replace", "retype", "wrap", "deepen", "null"]
     if isinstance(node, Pairs):
-        ops += ["delete", "add", "duplicate", "duplicate"]
+        ops += ["delete", "add", "duplicate", "duplicate", "rename"]
     if isinstance(node, list):
         ops += ["delete", "add", "duplicate"]
     op = draw(st.sampled_from(ops))
@@ -368,6 +368,12 @@ def _mutate_once(draw: st.DrawFn, node: Any, representable: bool) -> Any:
         value = draw(trees(4, representable=representable))
         extra = (key, value) if isinstance(node, Pairs) else value
         items.insert(draw(st.integers(0, len(items))), extra)
+    elif op == "rename" and items:
+        # a misspelt or hostile field name: a required field goes missing, an unknown appears
+        i = draw(st.integers(0, len(items) - 1))
+        key = items[i][0]
+        typo = f"{key[:-1]}_" if isinstance(key, str) and key else "_"
+        items[i] = (draw(st.one_of(st.just(typo), hostile_text)), items[i][1])
     elif op == "duplicate" and items:
         i = draw(st.integers(0, len(items) - 1))
         if isinstance(node, Pairs):

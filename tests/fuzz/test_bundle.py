@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import tarfile
+from typing import Any
 
 import orjson
 import pytest
@@ -117,6 +118,33 @@ def test_a_changed_manifest_never_verifies(bundle: bytes, data: st.DataObject) -
         assume(False)
     assume(changed != entries[0][1])
     assert not verify(pack([(entries[0][0], changed), *entries[1:]])).ok
+
+
+def _paths(node: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    children = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(
+        node, list) else ()  # fmt: skip
+    return [p for k, v in children for p in [(*path, k), *_paths(v, (*path, k))]]
+
+
+def test_every_manifest_field_removed_or_retyped_is_rejected(bundle: bytes) -> None:
+    """Exhaustive over the manifest's fields (random mutations rarely hit one given field)."""
+    entries = members(bundle)
+    original = orjson.loads(entries[0][1])
+    for path in _paths(original):
+        for value in ("<removed>", None, True, -1, "x", [1], {"a": 1}):
+            manifest = orjson.loads(entries[0][1])
+            parent = manifest
+            for key in path[:-1]:
+                parent = parent[key]
+            if value == "<removed>":
+                if not isinstance(parent, dict):
+                    continue
+                del parent[path[-1]]
+            else:
+                parent[path[-1]] = value
+            changed = canonical_json(manifest)
+            if changed != entries[0][1]:
+                assert not verify(pack([(entries[0][0], changed), *entries[1:]])).ok, (path, value)
 
 
 @fuzz_settings(80)
