@@ -11,11 +11,12 @@ import orjson
 import pytest
 
 from regulens.documents import load_text
-from regulens.errors import DocumentError, ExitCode
+from regulens.errors import ConfigError, DocumentError, ExitCode
 from regulens.evidence import Signer, TrustedKeys, open_store
 from regulens.evidence.bundle import BundleReport, export_bundle, verify_bundle
 from regulens.evidence.canonical import canonical_json
 from regulens.policies import load_policies
+from regulens.sources.manifests import read_manifests
 from regulens.sources.trivy import TrivyReportError, parse_report
 from tests.evidence.helpers import fill
 from tests.fuzz.test_bundle import members, pack
@@ -89,3 +90,17 @@ def test_a_bundle_manifest_file_entry_without_size_or_sha256_is_rejected(
     report = _bundle_with(tmp_path, edit)
     assert report.status == "REJECTED"
     assert report.message.startswith("manifest.json")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 12 (non-string keys): yaml-rs itself raises TypeError (unhashable dict) for "
+    "a mapping key that holds a mapping, before any key check; being fixed on branch manifests",
+)
+@pytest.mark.parametrize("text", ["? a: {d: e}\n", "metadata:\n? name: x\n  labels: {a: b}\n"])
+def test_a_mapping_key_holding_a_mapping_is_a_manifest_error(tmp_path: Path, text: str) -> None:
+    # found by the atheris manifests harness in 20 s: one changed byte made `  name:` `? name:`
+    path = tmp_path / "m.yaml"
+    path.write_text("apiVersion: v1\nkind: ConfigMap\n" + text)
+    with pytest.raises(ConfigError):
+        read_manifests([str(path)])
