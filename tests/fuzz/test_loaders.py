@@ -173,7 +173,7 @@ def _without_namespace(obj: dict[str, Any]) -> dict[str, Any]:
     reason="issue 12: a Role without metadata.namespace beside one with it makes "
     "rbac-no-wildcards sort None against str (TypeError); being fixed on branch rbac",
 )
-@fuzz_settings(30)
+@fuzz_settings(30, shrink=False)
 @given(st.lists(st.integers(0, len(PLATFORM_DOCS) - 1), min_size=1, max_size=4, unique=True))
 def test_objects_without_a_namespace_beside_namespaced_ones(
     scratch: Path, picks: list[int]
@@ -189,7 +189,7 @@ def test_objects_without_a_namespace_beside_namespaced_ones(
     reason="issue 12: a non-string mapping key is a TypeError (OPT_NON_STR_KEYS) on main; "
     "being fixed on branch manifests",
 )
-@fuzz_settings(100)
+@fuzz_settings(100, shrink=False)
 @given(st.data())
 def test_manifest_loader_on_non_string_keys(scratch: Path, data: st.DataObject) -> None:
     # `{{cell}}: x` from an unrendered template, `? [a, b]`, `1: x`, `true: x`, `null: x`
@@ -208,7 +208,7 @@ def test_manifest_loader_on_non_string_keys(scratch: Path, data: st.DataObject) 
     "snapshot digest is taken; the same class as the non-string keys of issue 12 "
     "(branch manifests)",
 )
-@fuzz_settings(20)
+@fuzz_settings(20, shrink=False)
 @given(st.data())
 def test_manifest_loader_on_integers_beyond_64_bits(scratch: Path, data: st.DataObject) -> None:
     big = data.draw(st.one_of(st.integers(min_value=2**63), st.integers(max_value=-(2**63) - 1)))

@@ -139,7 +139,7 @@ def test_hostile_additions_around_a_privileged_container_never_allow(
     "takes any other control character (C0, DEL, C1) into a scalar (kind: Depl\\x01oyment), so "
     "the privileged container is never judged (allow); being fixed on branch manifests",
 )
-@fuzz_settings(60)
+@fuzz_settings(60, shrink=False)
 @given(st.integers(0, len(PRIVILEGED)), st.sampled_from(UNPRINTABLE))
 def test_an_unprintable_byte_anywhere_in_a_denying_manifest_never_allows(
     scratch: Path, at: int, byte: bytes
@@ -154,7 +154,7 @@ def test_an_unprintable_byte_anywhere_in_a_denying_manifest_never_allows(
     reason="issue 12: in a JSON manifest the last duplicate key wins silently; "
     "being fixed on branch manifests",
 )
-@fuzz_settings(30)
+@fuzz_settings(30, shrink=False)
 @given(st.sampled_from([False, None, "false", 0]))
 def test_a_duplicate_key_in_a_denying_json_manifest_never_allows(scratch: Path, value: Any) -> None:
     raw = to_json(PRIVILEGED_TREE).replace(
@@ -169,7 +169,7 @@ def test_a_duplicate_key_in_a_denying_json_manifest_never_allows(scratch: Path, 
     reason="issue 12: a nested kind: List is not unwrapped (its items are not Kubernetes "
     "objects, or a named inner List hides them); being fixed on branch manifests",
 )
-@fuzz_settings(20)
+@fuzz_settings(20, shrink=False)
 @given(st.integers(2, 6), st.booleans())
 def test_a_denying_object_in_nested_lists_is_judged_like_the_object(
     scratch: Path, depth: int, named: bool
@@ -284,7 +284,7 @@ def test_hostile_metrics_beside_a_failing_kpi_never_allow(
     reason="issue 13 item 5: in a metrics JSON file the last duplicate key wins silently; "
     "being fixed on branch manifests",
 )
-@fuzz_settings(20)
+@fuzz_settings(20, shrink=False)
 @given(st.floats(0, 0.009))
 def test_a_duplicate_metric_with_a_passing_value_never_allows(scratch: Path, good: float) -> None:
     text = f'{{"timestamp": "{METRICS["timestamp"]}", "metrics": '
