@@ -375,6 +375,8 @@ class _Verification:
             if any(not (_KEY_NAME.match(n)) for n in names[:-2]):
                 raise Rejected(f"{MANIFEST}: unexpected file names")
             for s in manifest["streams"]:
+                if not isinstance(s["stream"], str):
+                    raise Rejected(f"{MANIFEST}: a stream name is not a string")
                 int(s["first_seq"]), int(s["last_seq"]), int(s["count"])
                 bytes.fromhex(s["prev_hash"]), bytes.fromhex(s["head_hash"])
         except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as exc:
