@@ -92,12 +92,7 @@ def test_evaluate_on_mutated_metrics(scratch: Path, raw: bytes, suffix: str) -> 
 ANSI = ["\x1b[2J\x1b[H", "\x1b]0;t\x07", "\r", "\x08\x08", "\x9b2J", "\x00", "\x7f"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 13: control characters from inputs (ANSI escapes in a resource name) reach "
-    "the table output raw; being fixed on branch cli",
-)
-@fuzz_settings(20, shrink=False)
+@fuzz_settings(20)
 @given(st.sampled_from(ANSI), st.text(max_size=3), st.sampled_from(["name", "kind"]))
 def test_control_characters_in_inputs_never_reach_the_terminal(
     scratch: Path, escape: str, tail: str, field: str
