@@ -1,0 +1,265 @@
+"""The `pod-security` check: field combination, namespace-label levels, malformed input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from regulens.engine import EvalContext, Policy, evaluate
+from regulens.engine.decide import decide
+from regulens.engine.match import Match
+from regulens.errors import DocumentError
+from regulens.policies import load_policies
+from regulens.snapshot import CoverageGap, KubernetesState, Resource, Snapshot
+from tests.engine.checks.helpers import NOW, PROVENANCE, check
+
+LABEL = "pod-security.kubernetes.io/"
+
+
+def deployment(spec: dict[str, Any], ns: str | None = "apps", name: str = "web") -> Resource:
+    meta: dict[str, Any] = {"name": name} | ({"namespace": ns} if ns else {})
+    body = {"selector": {}, "template": {"metadata": {}, "spec": spec}}
+    return Resource.from_object(
+        {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": meta, "spec": body}
+    )
+
+
+def namespace(name: str, **labels: str) -> Resource:
+    meta = {"name": name, "labels": {LABEL + k.replace("_", "-"): v for k, v in labels.items()}}
+    return Resource.from_object({"apiVersion": "v1", "kind": "Namespace", "metadata": meta})
+
+
+HOST_PATH = {"containers": [{"name": "c"}], "volumes": [{"name": "h", "hostPath": {"path": "/"}}]}
+ROOT_USER = {"containers": [{"name": "c", "securityContext": {"runAsUser": 0}}]}
+
+
+def run(
+    level: str,
+    check_id: str,
+    *objects: Resource,
+    gaps: tuple[CoverageGap, ...] = (),
+    match: Match | None = None,
+) -> list[Any]:
+    params = {"type": "pod-security", "level": level, "check": check_id}
+    policy = Policy(id="p", title="t", severity="high", check=check(params), match=match)  # type: ignore[arg-type]
+    state = KubernetesState(provenance=PROVENANCE, resources=objects, gaps=gaps)
+    return evaluate([policy], Snapshot(kubernetes=state), EvalContext(now=NOW))
+
+
+def statuses(results: list[Any]) -> list[str]:
+    return [r.status.value for r in results]
+
+
+# --- namespace-label levels ------------------------------------------------------------
+
+
+def test_enforce_label_fails_warn_and_audit_labels_warn() -> None:
+    web = deployment(ROOT_USER)
+    assert statuses(
+        run("namespace-labels", "runAsUser", web, namespace("apps", enforce="restricted"))
+    ) == ["fail"]
+    for mode in ("warn", "audit"):
+        labels = {"enforce": "baseline", mode: "restricted"}
+        results = run("namespace-labels", "runAsUser", web, namespace("apps", **labels))
+        assert statuses(results) == ["warn"]
+        assert "runAsUser" in results[0].message and results[0].details["field"]
+        assert decide(results).allowed  # warn never denies
+
+
+def test_privileged_or_unlabelled_namespace_judges_nothing() -> None:
+    web = deployment(HOST_PATH)
+    for ns in (namespace("apps"), namespace("apps", enforce="privileged")):
+        results = run("namespace-labels", "hostPathVolumes", web, ns)
+        assert statuses(results) == ["skip"], results[0].message
+        assert "privileged" in results[0].message
+
+
+def test_a_replaced_baseline_check_applies_at_baseline_only() -> None:
+    web = deployment(HOST_PATH)
+    at_baseline = run(
+        "namespace-labels", "hostPathVolumes", web, namespace("apps", enforce="baseline")
+    )
+    assert statuses(at_baseline) == ["fail"]
+    at_restricted = run(
+        "namespace-labels", "hostPathVolumes", web, namespace("apps", enforce="restricted")
+    )
+    assert statuses(at_restricted) == ["skip"]  # restrictedVolumes judges it there
+    volumes = run(
+        "namespace-labels", "restrictedVolumes", web, namespace("apps", enforce="restricted")
+    )
+    assert statuses(volumes) == ["fail"]
+
+
+def test_invalid_level_label_is_judged_at_restricted() -> None:
+    results = run(
+        "namespace-labels",
+        "runAsUser",
+        deployment(ROOT_USER),
+        namespace("apps", enforce="restricted-ish"),
+    )
+    assert statuses(results) == ["fail"]
+    assert "judged at restricted" in results[0].details["namespace_label_notes"]
+
+
+def test_pinned_and_invalid_versions_are_reported() -> None:
+    ns = namespace(
+        "apps", enforce="restricted", enforce_version="v1.25", warn="baseline", warn_version="1.25"
+    )
+    results = run("namespace-labels", "runAsUser", deployment(ROOT_USER), ns)
+    notes = results[0].details["namespace_label_notes"]
+    assert "pinned v1.25, judged with the v1.37 checks" in notes
+    assert "invalid warn-version '1.25'" in notes
+    assert results[0].details["namespace_levels"]["enforce"] == "restricted:v1.25"
+
+
+def test_missing_namespace_object_is_an_error_that_denies() -> None:
+    results = run("namespace-labels", "privileged", deployment(ROOT_USER))
+    assert statuses(results) == ["error"]
+    assert "Namespace apps is not in the input" in results[0].message
+    assert not decide(results).allowed and int(decide(results).exit_code) == 2
+
+
+def test_unreadable_namespaces_are_a_coverage_gap_that_denies() -> None:
+    gap = CoverageGap(kind="Namespace", reason="403 Forbidden")
+    results = run("namespace-labels", "privileged", deployment(ROOT_USER), gaps=(gap,))
+    assert statuses(results) == ["error"] and "Namespace" in results[0].message
+    assert int(decide(results).exit_code) == 2
+    # a fixed level does not read Namespaces: the same gap does not hide anything from it
+    assert statuses(run("restricted", "runAsUser", deployment(ROOT_USER), gaps=(gap,))) == ["fail"]
+
+
+def test_object_without_namespace_is_an_error_in_label_mode() -> None:
+    results = run("namespace-labels", "privileged", deployment(ROOT_USER, ns=None))
+    assert statuses(results) == ["error"] and "no namespace" in results[0].message
+
+
+def test_match_namespaces_narrows_the_objects_judged() -> None:
+    apps, other = deployment(ROOT_USER), deployment(ROOT_USER, ns="other", name="w2")
+    results = run("restricted", "runAsUser", apps, other, match=Match(namespaces=("other",)))
+    assert [(r.status.value, r.resource.namespace) for r in results] == [("fail", "other")]
+
+
+# --- field combination -------------------------------------------------------------------
+
+
+def test_failures_name_object_container_and_field() -> None:
+    spec = {
+        "securityContext": {"runAsNonRoot": True},
+        "initContainers": [{"name": "init", "securityContext": {"runAsNonRoot": False}}],
+        "containers": [{"name": "c"}],
+    }
+    (r,) = run("restricted", "runAsNonRoot", deployment(spec))
+    assert r.status.value == "fail" and str(r.resource) == "Deployment apps/web"
+    assert r.details["container"] == "init" and r.details["container_type"] == "initContainer"
+    assert r.details["field"] == "spec.template.spec.initContainers[0].securityContext.runAsNonRoot"
+
+
+def test_pod_level_false_fails_even_when_containers_say_true() -> None:
+    spec = {
+        "securityContext": {"runAsNonRoot": False},
+        "containers": [{"name": "c", "securityContext": {"runAsNonRoot": True}}],
+    }
+    (r,) = run("restricted", "runAsNonRoot", deployment(spec))
+    assert r.details["field"] == "spec.template.spec.securityContext.runAsNonRoot"
+    assert "container" not in r.details
+
+
+def test_user_namespace_exempts_run_as_user_but_not_proc_mount_restricted() -> None:
+    spec = {
+        "hostUsers": False,
+        "containers": [{"name": "c", "securityContext": {"runAsUser": 0, "procMount": "Unmasked"}}],
+    }
+    assert statuses(run("restricted", "runAsUser", deployment(spec))) == ["pass"]
+    assert statuses(run("baseline", "procMount", deployment(spec))) == ["pass"]
+    assert statuses(run("restricted", "procMount_restricted", deployment(spec))) == ["fail"]
+
+
+# --- malformed input and policy validation -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("spec", "field"),
+    [
+        (
+            {"containers": [{"name": "c", "securityContext": {"privileged": "true"}}]},
+            "securityContext.privileged",
+        ),
+        ({"containers": {"name": "c"}}, "spec.template.spec.containers"),
+        ({"containers": ["c"]}, "spec.template.spec.containers[0]"),
+        ({"containers": [{"name": "c", "securityContext": []}]}, "containers[0].securityContext"),
+    ],
+)
+def test_malformed_fields_are_errors_naming_the_field(spec: dict[str, Any], field: str) -> None:
+    (r,) = run("baseline", "privileged", deployment(spec))
+    assert r.status.value == "error" and field in r.message and field in r.details["field"]
+
+
+def test_a_workload_without_a_pod_spec_is_an_error() -> None:
+    broken = Resource.from_object(
+        {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {"name": "x"},
+            "spec": {"template": "oops"},
+        }
+    )
+    (r,) = run("baseline", "privileged", broken)
+    assert r.status.value == "error" and "spec.template.spec" in r.message
+
+
+def test_non_string_annotations_are_an_error() -> None:
+    pod = Resource.from_object(
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": "p", "annotations": {"a": 1}},
+            "spec": {"containers": [{"name": "c"}]},
+        }
+    )
+    (r,) = run("baseline", "appArmorProfile", pod)
+    assert r.status.value == "error" and "metadata.annotations" in r.message
+
+
+def test_oversized_values_are_cut_in_messages() -> None:
+    spec = {"containers": [{"name": "c", "securityContext": {"procMount": "x" * 10_000}}]}
+    (r,) = run("baseline", "procMount", deployment(spec))
+    assert r.status.value == "fail" and len(r.message) < 500 and len(r.details["value"]) <= 200
+
+
+@pytest.mark.parametrize(
+    ("level", "check_id", "why"),
+    [
+        ("baseline", "runAsUser", "runAsUser is a restricted check"),
+        (
+            "restricted",
+            "hostPathVolumes",
+            "at restricted, restrictedVolumes replaces hostPathVolumes",
+        ),
+    ],
+)
+def test_a_check_outside_its_level_is_a_load_error(
+    tmp_path: Path, level: str, check_id: str, why: str
+) -> None:
+    doc = tmp_path / "p.yaml"
+    doc.write_text(
+        "apiVersion: regulens/v1\nkind: PolicySet\nmetadata: {name: x}\npolicies:\n"
+        "  - id: p\n    title: t\n    severity: high\n"
+        f"    check: {{type: pod-security, level: {level}, check: {check_id}}}\n"
+    )
+    with pytest.raises(DocumentError) as info:
+        load_policies([str(doc)])
+    text = str(info.value.problems[0])
+    assert why in text and "p.yaml:8" in text
+
+
+def test_unknown_check_id_is_a_load_error(tmp_path: Path) -> None:
+    doc = tmp_path / "p.yaml"
+    doc.write_text(
+        "apiVersion: regulens/v1\nkind: PolicySet\nmetadata: {name: x}\npolicies:\n"
+        "  - id: p\n    title: t\n    severity: high\n"
+        "    check: {type: pod-security, level: baseline, check: hostNamespace}\n"
+    )
+    with pytest.raises(DocumentError):
+        load_policies([str(doc)])
