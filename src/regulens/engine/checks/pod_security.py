@@ -124,10 +124,17 @@ class PodSecurity(Check):
             top = max(levels.warn.level, levels.audit.level, key=lambda lv: lv.rank)
             yield from _judge(std, resource, Status.WARN, f"warn/audit={top}", extra)
         else:
+            replaced_by = [c.id for c in BY_ID.values() if c.overrides == std.id]
+            why = (
+                f"namespace {ns} is {levels.enforce.level}, "
+                f"where {replaced_by[0]} replaces {std.id}"
+                if replaced_by and levels.enforce.level is Level.RESTRICTED
+                else f"namespace {ns} does not enforce, warn or audit {std.id} "
+                f"(enforce={levels.enforce.level})"
+            )
             yield Finding(
                 Status.SKIP,
-                f"namespace {ns} does not enforce, warn or audit {std.id} "
-                f"(enforce={levels.enforce.level})",
+                why,
                 resource.ref,
                 resource.source,
                 details={"check": std.id, **extra},
