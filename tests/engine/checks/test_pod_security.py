@@ -6,6 +6,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from regulens.engine import EvalContext, Policy, evaluate
 from regulens.engine.decide import decide
@@ -263,3 +265,107 @@ def test_unknown_check_id_is_a_load_error(tmp_path: Path) -> None:
     )
     with pytest.raises(DocumentError):
         load_policies([str(doc)])
+
+
+# --- properties ----------------------------------------------------------------------------
+
+_SC_VALUES = {
+    "privileged": st.sampled_from([None, True, False]),
+    "allowPrivilegeEscalation": st.sampled_from([None, True, False]),
+    "runAsNonRoot": st.sampled_from([None, True, False]),
+    "runAsUser": st.sampled_from([None, 0, 1000]),
+    "procMount": st.sampled_from([None, "Default", "Unmasked"]),
+    "seccompProfile": st.sampled_from(
+        [None, {"type": "RuntimeDefault"}, {"type": "Unconfined"}, {"type": "Localhost"}]
+    ),
+    "capabilities": st.sampled_from(
+        [None, {"drop": ["ALL"]}, {"add": ["SYS_ADMIN"]}, {"drop": ["ALL"], "add": ["CHOWN"]}]
+    ),
+    "seLinuxOptions": st.sampled_from([None, {"type": "container_t"}, {"type": "spc_t"}]),
+}
+
+
+def _security_context() -> st.SearchStrategy[dict[str, Any]]:
+    return st.fixed_dictionaries({}, optional=_SC_VALUES).map(
+        lambda d: {k: v for k, v in d.items() if v is not None}
+    )
+
+
+_CONTAINER = st.builds(
+    lambda sc, host_port: {
+        "name": "c",
+        "securityContext": sc,
+        "ports": [{"containerPort": 80, "hostPort": host_port}],
+    },
+    _security_context(),
+    st.sampled_from([0, 8080]),
+)
+_POD_SPEC = st.builds(
+    lambda sc, containers, inits, host_network, host_users, os_name, volumes: {
+        "securityContext": sc,
+        "containers": containers,
+        "initContainers": inits,
+        "hostNetwork": host_network,
+        "hostUsers": host_users,
+        "os": {"name": os_name},
+        "volumes": volumes,
+    },
+    _security_context(),
+    st.lists(_CONTAINER, min_size=1, max_size=2),
+    st.lists(_CONTAINER, max_size=1),
+    st.booleans(),
+    st.booleans(),
+    st.sampled_from(["linux", "windows"]),
+    st.lists(
+        st.sampled_from(
+            [{"name": "v"}, {"name": "h", "hostPath": {"path": "/"}}, {"name": "n", "nfs": {}}]
+        ),
+        max_size=2,
+    ),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(_POD_SPEC)
+def test_whatever_fails_baseline_fails_restricted(spec: dict[str, Any]) -> None:
+    web = deployment(spec)
+    baseline = evaluate(list(_pack("baseline")), _snap(web), EvalContext(now=NOW))
+    restricted = evaluate(list(_pack("restricted")), _snap(web), EvalContext(now=NOW))
+    assert not [r for r in baseline + restricted if r.status.value == "error"]
+    if not decide(baseline).allowed:
+        assert not decide(restricted).allowed
+    # and the results are deterministic
+    again = evaluate(list(_pack("restricted")), _snap(web), EvalContext(now=NOW))
+    assert [r.to_json() for r in again] == [r.to_json() for r in restricted]
+
+
+def _snap(*objects: Resource) -> Snapshot:
+    return Snapshot(kubernetes=KubernetesState(provenance=PROVENANCE, resources=objects))
+
+
+def _pack(level: str) -> tuple[Policy, ...]:
+    return tuple(load_policies([f"builtin:pod-security-{level}"]).policies)
+
+
+def test_windows_pods_keep_the_baseline_rules_restricted_replaces() -> None:
+    # found by the property above: PSA's Windows exemption relies on API validation
+    spec = {
+        "os": {"name": "windows"},
+        "securityContext": {"runAsNonRoot": True},
+        "containers": [
+            {
+                "name": "c",
+                "securityContext": {
+                    "seccompProfile": {"type": "Unconfined"},
+                    "capabilities": {"add": ["SYS_ADMIN"]},
+                },
+            }
+        ],
+    }
+    (seccomp,) = run("restricted", "seccompProfile_restricted", deployment(spec))
+    assert seccomp.status.value == "fail" and "Unconfined" in seccomp.message
+    (caps,) = run("restricted", "capabilities_restricted", deployment(spec))
+    assert caps.status.value == "fail" and "SYS_ADMIN" in caps.message
+    clean = {"os": {"name": "windows"}, "containers": [{"name": "c"}]}
+    assert statuses(run("restricted", "seccompProfile_restricted", deployment(clean))) == ["pass"]
+    assert statuses(run("restricted", "capabilities_restricted", deployment(clean))) == ["pass"]

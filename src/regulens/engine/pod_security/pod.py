@@ -37,7 +37,7 @@ class Node:
         value = self._raw(key)
         if value is None:
             return None
-        if not isinstance(value, Mapping):
+        if type(value) is not dict and not isinstance(value, Mapping):
             raise Malformed(f"{self.path}.{key}", "an object")
         return Node(value, f"{self.path}.{key}")
 
@@ -67,11 +67,11 @@ class Node:
         value = self._raw(key)
         if value is None:
             return []
-        if not isinstance(value, list):
+        if type(value) is not list:
             raise Malformed(f"{self.path}.{key}", "a list")
         out = []
         for i, item in enumerate(value):
-            if not isinstance(item, Mapping):
+            if type(item) is not dict and not isinstance(item, Mapping):
                 raise Malformed(f"{self.path}.{key}[{i}]", "an object")
             out.append(Node(item, f"{self.path}.{key}[{i}]"))
         return out
@@ -106,12 +106,29 @@ class PodContainer:
 
 @dataclass(frozen=True, slots=True)
 class Pod:
-    """The Pod of a workload: its spec, metadata annotations and containers."""
+    """The Pod of a workload: its spec, containers and (read on demand) annotations."""
 
+    resource: Resource
     spec: Node
-    annotations: Mapping[str, str]
-    annotations_path: str
     containers: tuple[PodContainer, ...]
+
+    @property
+    def annotations_path(self) -> str:
+        """The path of the Pod's annotations (a template's for workloads)."""
+        base = self.spec.path
+        return (base.rsplit(".", 1)[0] + "." if "." in base else "") + "metadata.annotations"
+
+    def annotations(self) -> Mapping[str, str]:
+        """The Pod's annotations; Malformed unless a map of strings."""
+        meta = pod_metadata(self.resource) or {}
+        annotations = meta.get("annotations")
+        if annotations is None:
+            return {}
+        if not isinstance(annotations, Mapping) or not all(
+            isinstance(v, str) for v in annotations.values()
+        ):
+            raise Malformed(self.annotations_path, "a map of strings")
+        return annotations
 
     def security(self) -> Node | None:
         """The pod-level securityContext (None when unset)."""
@@ -143,16 +160,7 @@ def read_pod(resource: Resource) -> Pod:
         for item in root.items(field):
             name = item.text("name") or ""
             found.append(PodContainer(name, role, item))
-    meta_path = base.rsplit(".", 1)[0] + ".metadata" if "." in base else "metadata"
-    meta = pod_metadata(resource) or {}
-    annotations = meta.get("annotations")
-    if annotations is None:
-        annotations = {}
-    if not isinstance(annotations, Mapping) or not all(
-        isinstance(v, str) for v in annotations.values()
-    ):
-        raise Malformed(f"{meta_path}.annotations", "a map of strings")
-    return Pod(root, annotations, f"{meta_path}.annotations", tuple(found))
+    return Pod(resource, root, tuple(found))
 
 
 def security_contexts(pod: Pod) -> Iterator[tuple[PodContainer | None, Node]]:

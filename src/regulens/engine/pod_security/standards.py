@@ -155,10 +155,11 @@ def app_armor_profile(pod: Pod) -> list[Violation]:
         kind = None if profile is None else profile.text("type")
         if profile is not None and kind not in _APPARMOR_TYPES:
             out.append(_v(c, f"{profile.path}.type", kind, "AppArmor profile not allowed"))
-    for key in sorted(pod.annotations):
+    annotations = pod.annotations()
+    for key in sorted(annotations):
         if not key.startswith(APPARMOR_ANNOTATION):
             continue
-        value = pod.annotations[key]
+        value = annotations[key]
         if value in ("", "runtime/default") or value.startswith("localhost/"):
             continue
         name = key[len(APPARMOR_ANNOTATION) :]
@@ -364,7 +365,10 @@ def _seccomp_type(sc: Node | None) -> tuple[str | None, str | None]:
 def seccomp_profile_restricted(pod: Pod) -> list[Violation]:
     """Seccomp is RuntimeDefault or Localhost on the pod, or on every container (Windows exempt)."""
     if pod.is_windows():
-        return []
+        # PSA admits any Windows pod here because API validation rejects seccomp on Windows
+        # pods; manifests are not API-validated, so the baseline rule this check replaces
+        # still holds (restricted never allows what baseline forbids)
+        return seccomp_profile_baseline(pod)
     out = []
     pod_sc = pod.security()
     pod_type, pod_field = _seccomp_type(pod_sc)
@@ -384,7 +388,7 @@ def seccomp_profile_restricted(pod: Pod) -> list[Violation]:
 def capabilities_restricted(pod: Pod) -> list[Violation]:
     """Every container drops ALL and adds at most NET_BIND_SERVICE (Windows exempt)."""
     if pod.is_windows():
-        return []
+        return capabilities_baseline(pod)  # as for seccomp: the replaced baseline rule holds
     out = []
     for c in pod.containers:
         caps = _capabilities(c)
