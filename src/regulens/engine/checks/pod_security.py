@@ -86,14 +86,19 @@ class PodSecurity(Check):
         """Judge each workload's Pod; one finding per forbidden field, else one pass."""
         assert snap.kubernetes is not None
         std = BY_ID[self.check]
+        levels: dict[str, NamespaceLevels] = {}  # this run's reading of each Namespace
         for resource in ctx.select(snap.kubernetes, WORKLOAD_KINDS):
             if self.level == "namespace-labels":
-                yield from self._by_labels(std, resource, snap)
+                yield from self._by_labels(std, resource, snap, levels)
             else:
                 yield from _judge(std, resource, Status.FAIL, self.level, {})
 
     def _by_labels(
-        self, std: StandardCheck, resource: Resource, snap: Snapshot
+        self,
+        std: StandardCheck,
+        resource: Resource,
+        snap: Snapshot,
+        seen: dict[str, NamespaceLevels],
     ) -> Iterator[Finding]:
         assert snap.kubernetes is not None
         ns = resource.namespace
@@ -106,8 +111,9 @@ class PodSecurity(Check):
                 details={"check": std.id},
             )
             return
-        namespace = snap.kubernetes.get("Namespace", None, ns)
-        if namespace is None:
+        levels = seen.get(ns)
+        namespace = None if levels is not None else snap.kubernetes.get("Namespace", None, ns)
+        if levels is None and namespace is None:
             yield Finding(
                 Status.ERROR,
                 f"Namespace {ns} is not in the input: its pod-security labels are unknown",
@@ -116,7 +122,9 @@ class PodSecurity(Check):
                 details={"check": std.id, "namespace": ns},
             )
             return
-        levels = namespace_levels(namespace.labels)
+        if levels is None:
+            assert namespace is not None
+            levels = seen[ns] = namespace_levels(namespace.labels)
         extra: dict[str, object] = {"namespace_levels": levels.to_json(), **_notes(levels)}
         if applies_at(std, levels.enforce.level):
             yield from _judge(std, resource, Status.FAIL, f"enforce={levels.enforce.level}", extra)
