@@ -118,3 +118,18 @@ def test_restricted_pass_fixtures_pass_baseline() -> None:
         component_missing(f"PSA conformance fixtures not found in {FIXTURES}")
     for path in fixtures("restricted", "pass"):
         assert verdict(run("baseline", pod_of(path))) == "allow", path.name
+
+
+def test_restricted_fail_fixtures_of_baseline_checks_fail_baseline_with_that_check() -> None:
+    if not FIXTURES.is_dir():
+        component_missing(f"PSA conformance fixtures not found in {FIXTURES}")
+    baseline_ids = {c.id.lower(): c.id for c in STANDARD if c.level.value == "baseline"}
+    judged = 0
+    for path in fixtures("restricted", "fail"):
+        check = baseline_ids.get(path.stem.rstrip("0123456789"))
+        if check is None:
+            continue
+        failed = [r for r in run("baseline", pod_of(path)) if r.status.value == "fail"]
+        assert any(r.details["check"] == check for r in failed), path.name
+        judged += 1
+    assert judged == 34  # the baseline fail cases, rebuilt on a restricted-valid pod

@@ -369,3 +369,16 @@ def test_windows_pods_keep_the_baseline_rules_restricted_replaces() -> None:
     clean = {"os": {"name": "windows"}, "containers": [{"name": "c"}]}
     assert statuses(run("restricted", "seccompProfile_restricted", deployment(clean))) == ["pass"]
     assert statuses(run("restricted", "capabilities_restricted", deployment(clean))) == ["pass"]
+
+
+@pytest.mark.parametrize("value", [3, None, ["restricted"], "\x1b[31mprivileged", "x" * 5000])
+def test_unreadable_level_labels_are_judged_at_restricted(value: Any) -> None:
+    meta = {"name": "apps", "labels": {LABEL + "enforce": value}}
+    ns = Resource.from_object({"apiVersion": "v1", "kind": "Namespace", "metadata": meta})
+    results = run("namespace-labels", "runAsUser", deployment(ROOT_USER), ns)
+    if value is None:  # a null label is no label: the admission default, privileged
+        assert statuses(results) == ["skip"]
+        return
+    assert statuses(results) == ["fail"]
+    assert "judged at restricted" in results[0].details["namespace_label_notes"]
+    assert len(results[0].details["namespace_label_notes"]) < 200

@@ -47,7 +47,7 @@ def _mode(labels: Mapping[str, str], mode: str) -> ModeLevel:
     if version is None:
         version = "latest"
     elif not isinstance(version, str) or not _VERSION.match(version):
-        notes.append(f"invalid {mode}-version {version!r}, judged at latest")
+        notes.append(f"invalid {mode}-version {_short(version)}, judged at latest")
         version = "latest"
     elif version != "latest":
         notes.append(f"pinned {version}, judged with the {POLICY_VERSION} checks")
@@ -59,9 +59,14 @@ def _mode(labels: Mapping[str, str], mode: str) -> ModeLevel:
         level = None
     if level is None:
         # the admission controller evaluates an unreadable level at the strictest one
-        notes.append(f"invalid {mode} level {raw!r}, judged at restricted")
+        notes.append(f"invalid {mode} level {_short(raw)}, judged at restricted")
         level = Level.RESTRICTED
-    return ModeLevel(level, str(raw), version, "; ".join(notes))
+    return ModeLevel(level, str(raw)[:80], version, "; ".join(notes))
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:80] + "..."
 
 
 def namespace_levels(labels: Mapping[str, str]) -> NamespaceLevels:
