@@ -22,6 +22,7 @@ from regulens.engine.checks.change_rollback_plan import ChangeRollbackPlan
 from regulens.engine.checks.change_tests_passed import ChangeTestsPassed
 from regulens.engine.checks.change_window import ChangeWindow
 from regulens.engine.checks.kpi import Kpi
+from regulens.engine.checks.pod_security import PodSecurity
 from regulens.engine.checks.rbac_escalation import RbacEscalation
 from regulens.engine.checks.rbac_no_wildcards import RbacNoWildcards
 from regulens.engine.checks.rbac_permission_restricted import RbacPermissionRestricted
@@ -56,7 +57,8 @@ AnyCheck = Annotated[
     | TrivyVulnerabilities
     | TrivyReportFresh
     | TrivySecrets
-    | TrivyMisconfigurations,
+    | TrivyMisconfigurations
+    | PodSecurity,
     Field(discriminator="type"),
 ]
 
