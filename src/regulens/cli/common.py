@@ -14,11 +14,13 @@ import click
 import platformdirs
 
 from regulens import clock
+from regulens.display import printable
 from regulens.engine.exceptions import PolicyException
 from regulens.engine.policy import Policy
 from regulens.engine.types import parse_duration
 from regulens.errors import ConfigError
 from regulens.policies import LoadedPolicies, load_policies, select_policies
+from regulens.policies.loader import unmatched_globs
 from regulens.snapshot import Snapshot
 from regulens.sources.exceptions import read_exceptions
 from regulens.sources.inputs import InputRequest, PrometheusRequest, TrivyRequest, collect
@@ -324,7 +326,13 @@ def load_selected(
 ) -> tuple[LoadedPolicies, list[Policy]]:
     """Load the policy sets and choose the policies to run."""
     loaded = load_policies(specs)
-    return loaded, select_policies(loaded, select, skip)
+    chosen = select_policies(loaded, select, skip)
+    for glob in unmatched_globs([p.id for p in loaded.policies], skip):
+        click.echo(
+            printable(f"warning: --skip {glob!r} matches no loaded policy (nothing skipped by it)"),
+            err=True,
+        )
+    return loaded, chosen
 
 
 def build_snapshot(

@@ -35,6 +35,8 @@ def evaluate_cmd(
     show_passed: bool,
     fail_on: str | None,
     findings_baseline: str | None,
+    select_namespace: tuple[str, ...],
+    exclude_namespace: tuple[str, ...],
     record_run: bool,
     soft_fail: bool,
     evidence: str | None,
@@ -62,6 +64,8 @@ def evaluate_cmd(
         fail_on=fail_on,
         soft_fail=soft_fail,
         findings_baseline=findings_baseline,
+        select_namespace=select_namespace,
+        exclude_namespace=exclude_namespace,
     )
     outcome = judge(run)
     staged = stage_outputs(outcome, specs, force=force, show_passed=show_passed)

@@ -29,6 +29,8 @@ def gate_cmd(
     show_passed: bool,
     fail_on: str | None,
     findings_baseline: str | None,
+    select_namespace: tuple[str, ...],
+    exclude_namespace: tuple[str, ...],
     evidence: str | None,
     stream: str,
     signing_key: str | None,
@@ -67,6 +69,8 @@ def gate_cmd(
         fail_on=fail_on,
         soft_fail=False,
         findings_baseline=findings_baseline,
+        select_namespace=select_namespace,
+        exclude_namespace=exclude_namespace,
     )
     outcome = judge(run)
     staged = stage_outputs(

@@ -36,10 +36,11 @@ from regulens.engine.exceptions import PolicyException, apply_exceptions
 from regulens.engine.outcome import Outcome
 from regulens.engine.policy import Policy
 from regulens.engine.types import Severity
-from regulens.errors import RegulensError
+from regulens.errors import ConfigError, RegulensError
 from regulens.evidence.statement import Command
 from regulens.policies import LoadedPolicies
 from regulens.snapshot import Snapshot
+from regulens.snapshot.selection import select_namespaces
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -63,6 +64,21 @@ def run_options(func: F) -> F:
     func = record_options(func)
     func = click.option(
         "--show-passed", is_flag=True, help="Table format: list passing results too."
+    )(func)
+    func = click.option(
+        "--exclude-namespace",
+        "exclude_namespace",
+        multiple=True,
+        metavar="GLOB",
+        help="Do not judge objects in namespaces matching this glob (repeatable; recorded).",
+    )(func)
+    func = click.option(
+        "--select-namespace",
+        "select_namespace",
+        multiple=True,
+        metavar="GLOB",
+        help="Judge only objects in namespaces matching this glob (repeatable; cluster-scoped "
+        "objects are always judged; recorded in the snapshot provenance).",
     )(func)
     func = click.option(
         "--findings-baseline",
@@ -94,6 +110,8 @@ def load(
     fail_on: str | None = None,
     soft_fail: bool = False,
     findings_baseline: str | None = None,
+    select_namespace: tuple[str, ...] = (),
+    exclude_namespace: tuple[str, ...] = (),
 ) -> Run:
     """Load policies, exceptions and the baseline, then collect the snapshot (all I/O is here)."""
     loaded, chosen = load_selected(policies, select, skip)
@@ -104,7 +122,20 @@ def load(
         from regulens.sources.baseline import read_baseline
 
         baseline = read_baseline(findings_baseline)
+    for glob in (*select_namespace, *exclude_namespace):
+        if not glob.strip():
+            raise ConfigError(
+                "--select-namespace/--exclude-namespace: an empty glob selects nothing"
+            )
     snapshot = build_snapshot(inputs, chosen, at)
+    if select_namespace or exclude_namespace:
+        if snapshot.kubernetes is None:
+            raise ConfigError(
+                "--select-namespace/--exclude-namespace select Kubernetes objects, "
+                "but no Kubernetes input was given",
+                hint="pass --manifests, --snapshot or --cluster",
+            )
+        snapshot = select_namespaces(snapshot, select_namespace, exclude_namespace)
     threshold = Severity(fail_on) if fail_on is not None else None
     return Run(loaded, chosen, waivers, snapshot, at, threshold, soft_fail, baseline)
 
