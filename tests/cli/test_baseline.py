@@ -57,11 +57,15 @@ def test_known_findings_warn_new_ones_deny_and_gone_ones_are_resolved(
     code, doc = evaluate(capsys, *RPO, "--findings-baseline", str(one))
     assert code == 1 and statuses(doc) == {"rpo-database": "warn", "rpo-configuration": "fail"}
 
-    code, doc = evaluate(
-        capsys, *EVAL, "--select", "rpo-database", "--findings-baseline", str(both)
+    code, out, err = run_main(
+        [*EVAL, "--select", "rpo-database", "--findings-baseline", str(both), "--format", "json"],
+        capsys,
     )
     assert code == 0
-    assert [r["policy"] for r in doc["gating"]["baseline"]["resolved"]] == ["rpo-configuration"]
+    assert [r["policy"] for r in json.loads(out)["gating"]["baseline"]["resolved"]] == [
+        "rpo-configuration"
+    ]
+    assert "note: 1 findings-baseline entry matched no finding (resolved): rpo-configuration" in err
 
 
 def test_errors_are_never_baselined(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

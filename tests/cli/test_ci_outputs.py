@@ -91,11 +91,14 @@ def test_the_old_output_and_format_form_still_works_and_shows_the_decision_on_st
     )
 
 
+@pytest.mark.parametrize("to_stdout", [[], ["--output", "json=-"]])
 def test_without_output_files_there_is_no_extra_decision_line(
-    capsys: pytest.CaptureFixture[str],
+    to_stdout: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, out, err = run_main([*RPO, "--format", "json"], capsys)
-    assert code == 1 and json.loads(out)["decision"] == "deny" and "decision:" not in err
+    code, out, err = run_main([*RPO, "--format", "table", *to_stdout], capsys)
+    if to_stdout:
+        assert json.loads(out)["decision"] == "deny"
+    assert code == 1 and "decision:" not in err
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from regulens.cli.evidence import check_recording, in_ci
-from regulens.cli.render import decision_line, plan_outputs, stage_outputs
+from regulens.cli.render import epilogue, plan_outputs, stage_outputs
 from regulens.cli.run import finish, judge, load, record, run_options
 from regulens.errors import ConfigError
 
@@ -81,7 +81,7 @@ def gate_cmd(
         lambda: record(
             "gate", run, outcome, evidence=evidence, stream=stream, signing_key=signing_key
         ),
-        decision_line(outcome) if output else None,
+        epilogue(outcome, specs),
     )
     return int(outcome.decision.exit_code)
 

@@ -25,9 +25,9 @@ def plan_outputs(fmt: str, outputs: tuple[str, ...]) -> list[OutputSpec]:
     """Resolve `--format` and the repeatable `--output [FORMAT=]FILE` into the outputs of a run.
 
     `FORMAT=FILE` (FORMAT one of `FORMATS`) writes that format; a plain FILE (or `-`)
-    takes `--format`, as before. When every output names its format, standard output
-    still shows `--format` (the table by default). Two outputs to one file, or two to
-    standard output, are usage errors (exit 3).
+    takes `--format`, as before. When every output names its format and none is
+    `FORMAT=-`, standard output still shows `--format` (the table by default). Two
+    outputs to one file, or two to standard output, are usage errors (exit 3).
     """
     specs: list[OutputSpec] = []
     plain = False
@@ -40,7 +40,7 @@ def plan_outputs(fmt: str, outputs: tuple[str, ...]) -> list[OutputSpec]:
         else:
             plain = True
             specs.append(OutputSpec(fmt, None if value == "-" else value))
-    if not plain:
+    if not plain and all(s.path is not None for s in specs):
         specs.append(OutputSpec(fmt, None))
     seen: dict[str, str] = {}
     stdout = [s for s in specs if s.path is None]
@@ -98,6 +98,26 @@ def decision_line(outcome: Outcome) -> str:
         f"decision: {outcome.decision.decision} (exit {int(outcome.decision.exit_code)}): "
         f"{s.failed} fail, {s.errored} error, {s.warned} warn, {s.passed} pass, {s.skipped} skip"
     )
+
+
+def epilogue(outcome: Outcome, specs: list[OutputSpec]) -> list[str]:
+    """Lines for standard error once the outputs are published.
+
+    The decision when any output went to a file (CI logs always show it), and the
+    baseline entries that no longer match (to prune them, as with unused exceptions).
+    """
+    lines = []
+    resolved = outcome.gating.resolved
+    if resolved:
+        lines.append(
+            f"note: {len(resolved)} findings-baseline entr{'y' if len(resolved) == 1 else 'ies'} "
+            "matched no finding (resolved): "
+            + ", ".join(str(r.get("policy")) for r in resolved[:5])
+            + (", ..." if len(resolved) > 5 else "")
+        )
+    if any(spec.path is not None for spec in specs):
+        lines.append(decision_line(outcome))
+    return lines
 
 
 def stage_outcome(

@@ -10,7 +10,7 @@ written in place), then the decision is recorded, then the output is published
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
@@ -30,6 +30,7 @@ from regulens.cli.common import (
 from regulens.cli.evidence import record_options, record_outcome
 from regulens.cli.output import Staged
 from regulens.cli.render import FORMATS
+from regulens.display import printable
 from regulens.engine import EvalContext, decide, evaluate
 from regulens.engine.baseline import FindingsBaseline, Gating, apply_baseline, apply_fail_on
 from regulens.engine.exceptions import PolicyException, apply_exceptions
@@ -181,15 +182,15 @@ def record(
 
 
 def finish(
-    staged: list[Staged], recording: Callable[[], str | None], decision: str | None = None
+    staged: list[Staged], recording: Callable[[], str | None], epilogue: Sequence[str] = ()
 ) -> None:
     """Record (when `recording` does), then publish every staged output; discard them on failure.
 
     Every output was staged before this is called, so a failed staging left no record.
     Only publishing can fail after a record is committed (standard output closed or
     full, or a file created at --output meanwhile): the error then names the run and
-    the outputs that were not written. `decision`, when given, goes to standard error
-    once everything is published (CI logs show the decision when results go to files).
+    the outputs that were not written. The `epilogue` lines go to standard error once
+    everything is published (the decision, when results went to files).
     """
     try:
         recorded = recording()
@@ -206,5 +207,5 @@ def finish(
     finally:
         for each in staged:
             each.discard()
-    if decision is not None:
-        click.echo(decision, err=True)
+    for line in epilogue:
+        click.echo(printable(line), err=True)
