@@ -16,6 +16,7 @@ from regulens.cli.common import (
 )
 from regulens.cli.evidence import evidence_option, open_evidence, trusted_keys
 from regulens.cli.output import emit
+from regulens.cli.run import judge, load, namespace_selection_options
 from regulens.engine.baseline import FindingsBaseline, baselinable, entry_of
 from regulens.engine.outcome import Outcome
 from regulens.engine.types import Status
@@ -32,6 +33,7 @@ def baseline_group() -> None:
 @policy_options
 @input_options
 @exception_options
+@namespace_selection_options
 @click.option("--now", type=Timestamp(), help="Evaluate as of this time (reproducible).")
 @click.option("--run", "run_id", metavar="RUN_ID", help="Take the findings of a recorded run.")
 @evidence_option
@@ -47,6 +49,8 @@ def create_cmd(
     select: tuple[str, ...],
     skip: tuple[str, ...],
     exceptions: tuple[str, ...],
+    select_namespace: tuple[str, ...],
+    exclude_namespace: tuple[str, ...],
     now: datetime | None,
     run_id: str | None,
     evidence: str | None,
@@ -61,15 +65,25 @@ def create_cmd(
     record is verified first; one that does not verify exits 2).
     """
     if run_id is not None:
-        if policies:
-            raise ConfigError("--run takes the recorded run's findings: drop --policies")
+        if policies or select_namespace or exclude_namespace:
+            raise ConfigError(
+                "--run takes the recorded run's findings: drop --policies and the selection"
+            )
         outcome, source = _recorded(run_id, evidence, public_keys)
     else:
         if not policies:
             raise ConfigError("give --policies (and the run's inputs), or --run RUN_ID")
-        from regulens.cli.run import judge, load
 
-        run = load(policies, select, skip, exceptions, inputs, now)
+        run = load(
+            policies,
+            select,
+            skip,
+            exceptions,
+            inputs,
+            now,
+            select_namespace=select_namespace,
+            exclude_namespace=exclude_namespace,
+        )
         outcome, source = judge(run), "inputs: " + " ".join(run.loaded.sources)
     errors = sum(1 for r in outcome.results if r.status is Status.ERROR)
     entries = {e.fingerprint: e for e in (entry_of(r) for r in outcome.results if baselinable(r))}

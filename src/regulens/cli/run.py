@@ -60,12 +60,8 @@ class Run:
     baseline: tuple[FindingsBaseline, str] | None = None  # the document and its file's digest
 
 
-def run_options(func: F) -> F:
-    """Add the options `evaluate` and `gate` share (policies, inputs, output, evidence)."""
-    func = record_options(func)
-    func = click.option(
-        "--show-passed", is_flag=True, help="Table format: list passing results too."
-    )(func)
+def namespace_selection_options(func: F) -> F:
+    """Add --select-namespace and --exclude-namespace (not -n/--namespace: that places objects)."""
     func = click.option(
         "--exclude-namespace",
         "exclude_namespace",
@@ -73,7 +69,7 @@ def run_options(func: F) -> F:
         metavar="GLOB",
         help="Do not judge objects in namespaces matching this glob (repeatable; recorded).",
     )(func)
-    func = click.option(
+    return click.option(
         "--select-namespace",
         "select_namespace",
         multiple=True,
@@ -81,6 +77,15 @@ def run_options(func: F) -> F:
         help="Judge only objects in namespaces matching this glob (repeatable; cluster-scoped "
         "objects are always judged; recorded in the snapshot provenance).",
     )(func)
+
+
+def run_options(func: F) -> F:
+    """Add the options `evaluate` and `gate` share (policies, inputs, output, evidence)."""
+    func = record_options(func)
+    func = click.option(
+        "--show-passed", is_flag=True, help="Table format: list passing results too."
+    )(func)
+    func = namespace_selection_options(func)
     func = click.option(
         "--findings-baseline",
         "findings_baseline",
