@@ -162,11 +162,23 @@ def test_fail_on_is_documented_as_keeping_errors_in_help(
 def test_soft_fail_exits_0_on_policy_failures_but_reports_them(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    code, out, _ = run_main([*RPO, "--soft-fail", "--format", "json"], capsys)
+    code, out, err = run_main([*RPO, "--soft-fail", "--output", "json=-"], capsys)
     doc = json.loads(out)
     assert code == 0 and doc["exit_code"] == 0 and doc["decision"] == "allow"
+    assert "decision:" not in err  # nothing went to a file
     assert doc["summary"]["fail"] == 2  # reported as they are
     assert doc["gating"]["soft_fail"] is True
+
+
+def test_soft_fail_is_named_in_the_decision_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run_main([*RPO, "--soft-fail", "-o", f"sarif={tmp_path / 'a.sarif'}"], capsys)
+    assert code == 0
+    assert err.strip().splitlines()[-1] == (
+        "decision: allow (exit 0): 2 fail, 0 error, 0 warn, 2 pass, 0 skip "
+        "(--soft-fail: policy failures do not fail the run)"
+    )
 
 
 def test_soft_fail_still_exits_2_on_errors_even_with_failures(

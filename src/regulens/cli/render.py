@@ -94,10 +94,13 @@ def stage_outputs(
 def decision_line(outcome: Outcome) -> str:
     """The one-line decision shown on standard error when results go to files."""
     s = outcome.decision.summary
-    return (
+    line = (
         f"decision: {outcome.decision.decision} (exit {int(outcome.decision.exit_code)}): "
         f"{s.failed} fail, {s.errored} error, {s.warned} warn, {s.passed} pass, {s.skipped} skip"
     )
+    if outcome.gating.soft_fail and s.failed:
+        line += " (--soft-fail: policy failures do not fail the run)"
+    return line
 
 
 def epilogue(outcome: Outcome, specs: list[OutputSpec]) -> list[str]:
