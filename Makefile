@@ -25,7 +25,7 @@ demo: install
 	@mkdir -p $(DEMO_DIR)
 	@test -f $(DEMO_KEY) || $(BIN)/regulens keys generate -o $(DEMO_KEY)
 	$(BIN)/regulens gate --change examples/changes/allowed.yaml --policies builtin:ops-baseline \
-	  --manifests examples/platform --baseline-manifests examples/platform \
+	  --manifests examples/platform --current-manifests examples/platform \
 	  --backups examples/ops/backups.yaml --drills examples/ops/drills.yaml \
 	  --metrics examples/ops/metrics.json --trivy-report examples/scans/api-v1.1.0.trivy.json \
 	  --trivy-report examples/scans/worker-v1.1.0.trivy.json \

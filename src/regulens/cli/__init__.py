@@ -63,6 +63,7 @@ def cli(ctx: click.Context, verbose: bool) -> None:
 
 def _register() -> None:
     from regulens.cli import (
+        baseline,
         checks,
         evaluate,
         evidence,
@@ -74,7 +75,18 @@ def _register() -> None:
         validate,
     )
 
-    for module in (checks, evaluate, evidence, gate, rbac, report, review, snapshot, validate):
+    for module in (
+        baseline,
+        checks,
+        evaluate,
+        evidence,
+        gate,
+        rbac,
+        report,
+        review,
+        snapshot,
+        validate,
+    ):
         module.register(cli)
 
 

@@ -25,13 +25,16 @@ class Decision:
         return self.decision == "allow"
 
 
-def decide(results: list[Result]) -> Decision:
+def decide(results: list[Result], *, soft_fail: bool = False) -> Decision:
     """Deny on any enforced failure (exit 1), else on any enforced error (exit 2), else allow.
 
-    Zero results is an error, never an allow: nothing was judged.
+    Zero results is an error, never an allow: nothing was judged. `soft_fail`
+    (evaluate only) lets enforced failures through, never errors.
     """
     summary = Summary.of(results)
-    blocking = tuple(r for r in results if r.blocking)
+    blocking = tuple(
+        r for r in results if r.blocking and not (soft_fail and r.status is Status.FAIL)
+    )
     if any(r.status is Status.FAIL for r in blocking):
         return Decision("deny", ExitCode.DENY, summary, blocking)
     if blocking or not results:

@@ -22,7 +22,7 @@ FLAGS: dict[Input, str] = {
     Input.KUBERNETES: "--manifests, --snapshot or --cluster",
     Input.CHANGE: "--change (a ChangeRequest document; used by `regulens gate`)",
     Input.AUDIT_POLICY: "--audit-policy FILE (an audit.k8s.io/v1 Policy)",
-    Input.BASELINE: "--baseline-manifests (the current state the change is compared with)",
+    Input.BASELINE: "--current-manifests (the current state the change is compared with)",
     Input.BACKUPS: "--backups (a backup catalog) or backup CronJobs/Velero objects in --manifests",
     Input.DRILLS: "--drills (restore drill records)",
     Input.METRICS: "--prometheus URL or --metrics FILE",

@@ -190,14 +190,22 @@ def _duplicate_ids(sets: Iterable[tuple[Document, PolicySet]]) -> list[Problem]:
     return problems
 
 
+def unmatched_globs(ids: Sequence[str], globs: Sequence[str]) -> list[str]:
+    """Return the globs (of --select or --skip) that match none of `ids` (case-sensitive)."""
+    return [g for g in globs if not any(fnmatch.fnmatchcase(i, g) for i in ids)]
+
+
 def select_policies(
     loaded: LoadedPolicies, select: Sequence[str], skip: Sequence[str]
 ) -> list[Policy]:
     """Choose policies by id glob; selecting none is an error, never a pass."""
     ids = [p.id for p in loaded.policies]
-    for glob in select:
-        if not fnmatch.filter(ids, glob):
-            raise ConfigError(f"--select {glob!r} matches no loaded policy")
+    for glob in unmatched_globs(ids, select):
+        close = difflib.get_close_matches(glob, ids, n=1, cutoff=0.6)
+        raise ConfigError(
+            f"--select {glob!r} matches no loaded policy",
+            hint=f"did you mean {close[0]!r}?" if close else f"{len(ids)} policies loaded",
+        )
     chosen = [
         p
         for p in loaded.policies

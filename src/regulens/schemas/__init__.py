@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from regulens.engine.baseline import FindingsBaseline
 from regulens.engine.exceptions import ExceptionSet
 from regulens.engine.policy import PolicySet
 from regulens.snapshot.change import ChangeRequest
@@ -17,6 +18,7 @@ SCHEMAS: dict[str, type[BaseModel]] = {
     "policy.schema.json": PolicySet,
     "change-request.schema.json": ChangeRequest,
     "exception-set.schema.json": ExceptionSet,
+    "findings-baseline.schema.json": FindingsBaseline,
 }
 
 

@@ -87,7 +87,7 @@ class InputRequest:
         if list(self.manifests).count(STDIN) > 1:
             raise ConfigError("--manifests - (stdin) can be given only once")
         if STDIN in self.baseline_manifests:
-            raise ConfigError("--baseline-manifests cannot read stdin; give a file or directory")
+            raise ConfigError("--current-manifests cannot read stdin; give a file or directory")
         trivy = self.trivy
         if trivy is not None and trivy.scan_manifests:
             if not self.manifests:
@@ -143,7 +143,7 @@ def collect(
             other = "--cluster" if request.cluster is not None else "--snapshot"
             raise ConfigError(
                 f"--manifests and {other} both supply the Kubernetes state",
-                hint="without --baseline-manifests, --manifests is the change and "
+                hint="without --current-manifests, --manifests is the change and "
                 f"{other} its baseline; with it, give only one of them",
             )
         sections["kubernetes"] = (
@@ -156,7 +156,7 @@ def collect(
             if request.baseline_manifests
             else None
         )
-        _put(sections, "baseline", "--baseline-manifests", baseline)
+        _put(sections, "baseline", "--current-manifests", baseline)
     _put(sections, "change", "--change", read_change(request.change) if request.change else None)
     audit = read_audit_policy(request.audit_policy) if request.audit_policy else None
     _put(sections, "audit_policy", "--audit-policy", audit)
