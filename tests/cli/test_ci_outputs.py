@@ -164,7 +164,8 @@ def test_soft_fail_exits_0_on_policy_failures_but_reports_them(
 ) -> None:
     code, out, err = run_main([*RPO, "--soft-fail", "--output", "json=-"], capsys)
     doc = json.loads(out)
-    assert code == 0 and doc["exit_code"] == 0 and doc["decision"] == "allow"
+    # the exit code lets the failures through; the decision (and the record) stays a deny
+    assert code == 0 and doc["exit_code"] == 0 and doc["decision"] == "deny"
     assert "decision:" not in err  # nothing went to a file
     assert doc["summary"]["fail"] == 2  # reported as they are
     assert doc["gating"]["soft_fail"] is True
@@ -176,7 +177,7 @@ def test_soft_fail_is_named_in_the_decision_line(
     code, _, err = run_main([*RPO, "--soft-fail", "-o", f"sarif={tmp_path / 'a.sarif'}"], capsys)
     assert code == 0
     assert err.strip().splitlines()[-1] == (
-        "decision: allow (exit 0): 2 fail, 0 error, 0 warn, 2 pass, 0 skip "
+        "decision: deny (exit 0): 2 fail, 0 error, 0 warn, 2 pass, 0 skip "
         "(--soft-fail: policy failures do not fail the run)"
     )
 

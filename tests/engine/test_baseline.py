@@ -122,7 +122,8 @@ def test_fail_on_demotes_only_enforced_failures_below_the_threshold() -> None:
 
 
 def test_soft_fail_lets_failures_through_but_never_errors() -> None:
-    assert decide([result()], soft_fail=True).exit_code == 0
+    soft = decide([result()], soft_fail=True)
+    assert soft.exit_code == 0 and soft.decision == "deny" and soft.blocking
     assert decide([result(), result(status=Status.ERROR)], soft_fail=True).exit_code == 2
     assert decide([], soft_fail=True).exit_code == 2
 
