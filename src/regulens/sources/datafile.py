@@ -44,13 +44,30 @@ def read_data_file(path: str, what: str) -> DataFile:
         text = decode_text(raw, path, yaml=not json)
         if json:
             # one strict reader for every JSON input: a duplicate key is an error, not last-wins
-            return DataFile(path, Document(path, 0, loads_json(text, path), {}, {}), digest)
+            data = loads_json(text, path)
+            return DataFile(path, _located_json(path, text, data), digest)
         docs = load_text(text, path)
     except DocumentError as exc:
         raise InputDataError(exc.message) from None
     if len(docs) != 1 or docs[0].data is None:
         raise InputDataError(f"{path}: a {what} file holds exactly one non-empty document")
     return DataFile(path, docs[0], digest)
+
+
+def _located_json(path: str, text: str, data: object) -> Document:
+    """The JSON document with `line:col` of every value, read again as YAML (JSON is YAML 1.2).
+
+    The strict JSON reader gave the data; the YAML reading only supplies locations, and
+    only when it yields exactly the same data (else problems name the path alone).
+    """
+    try:
+        docs = load_text(text, path)
+    except DocumentError:
+        docs = []
+    if len(docs) == 1 and docs[0].data == data:
+        found = docs[0]
+        return Document(path, 0, data, found.locations, found.plain_text, found.key_locations)
+    return Document(path, 0, data, {}, {})
 
 
 def validate_data(file: DataFile, model: type[M]) -> M:
