@@ -130,6 +130,9 @@ class IncidentsState(_Strict):
 
     provenance: Provenance
     incidents: tuple[Incident, ...] = ()
+    unreadable: str | None = Field(
+        default=None, description="Why the records could not be read (the checks then error)"
+    )
 
     @model_validator(mode="after")
     def _unique(self) -> IncidentsState:

@@ -18,6 +18,14 @@ MAX_BYTES = 4 * 1024 * 1024
 M = TypeVar("M", bound=BaseModel)
 
 
+class UnreadableDataFile(ConfigError):
+    """The file exists but cannot be read (permissions, a directory, an I/O error)."""
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
 @dataclass(frozen=True, slots=True)
 class DataFile:
     """A parsed data file and the sha256 of its bytes."""
@@ -35,7 +43,8 @@ def read_data_file(path: str, what: str) -> DataFile:
     except FileNotFoundError:
         raise ConfigError(f"{path}: no such {what} file") from None
     except OSError as exc:
-        raise ConfigError(f"{path}: cannot read {what} file: {exc.strerror}") from None
+        reason = exc.strerror or type(exc).__name__
+        raise UnreadableDataFile(f"{path}: cannot read {what} file: {reason}", reason) from None
     if len(raw) > MAX_BYTES:
         raise InputDataError(f"{path}: {what} file is larger than {MAX_BYTES} bytes")
     digest = "sha256:" + hashlib.sha256(raw).hexdigest()

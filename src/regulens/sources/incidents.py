@@ -29,7 +29,12 @@ from regulens.snapshot.incidents import (
     Severity,
     Text,
 )
-from regulens.sources.datafile import DataFile, read_data_file, validate_data
+from regulens.sources.datafile import (
+    DataFile,
+    UnreadableDataFile,
+    read_data_file,
+    validate_data,
+)
 
 SILENCE_ID_PATTERN = (
     r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
@@ -115,10 +120,20 @@ def read_silences(path: str) -> dict[str, Silence]:
 
 
 def read_incidents(path: str, silences_path: str | None = None) -> IncidentsState:
-    """Read and strictly validate an incidents file (and the silences it refers to)."""
-    file = read_data_file(path, "incidents")
-    entries = validate_data(file, IncidentsFile).root
-    silences = read_silences(silences_path) if silences_path is not None else None
+    """Read and strictly validate an incidents file (and the silences it refers to).
+
+    A file that exists but cannot be read yields a section that says so: every
+    incident check is then an error (exit 2 when enforced), never a pass.
+    """
+    inputs = (path,) if silences_path is None else (path, silences_path)
+    try:
+        file = read_data_file(path, "incidents")
+        entries = validate_data(file, IncidentsFile).root
+        silences = read_silences(silences_path) if silences_path is not None else None
+    except UnreadableDataFile as exc:
+        return IncidentsState(
+            provenance=Provenance(source="incidents", inputs=inputs), unreadable=exc.message
+        )
     problems: list[Problem] = []
     incidents = []
     seen: dict[str, int] = {}
@@ -134,7 +149,6 @@ def read_incidents(path: str, silences_path: str | None = None) -> IncidentsStat
         if incident is not None:
             incidents.append(incident)
     _raise(problems)
-    inputs = (path,) if silences_path is None else (path, silences_path)
     return IncidentsState(
         provenance=Provenance(source="incidents", digest=file.digest, inputs=inputs),
         incidents=tuple(incidents),

@@ -59,6 +59,9 @@ class IncidentResponseTime(Check):
     def evaluate(self, snap: Snapshot, ctx: EvalContext) -> Iterator[Finding]:
         """One finding per incident detected in the window."""
         assert snap.incidents is not None
+        if snap.incidents.unreadable is not None:
+            yield Finding(Status.ERROR, f"not evaluated: {snap.incidents.unreadable}")
+            return
         judged = [i for i in snap.incidents.incidents if in_window(i, ctx.now, self.window)]
         if not judged:
             span = f" in the last {format_duration(self.window)}" if self.window else ""

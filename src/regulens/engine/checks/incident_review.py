@@ -46,6 +46,9 @@ class IncidentReview(Check):
     def evaluate(self, snap: Snapshot, ctx: EvalContext) -> Iterator[Finding]:
         """One finding per incident of the severities detected in the window."""
         assert snap.incidents is not None
+        if snap.incidents.unreadable is not None:
+            yield Finding(Status.ERROR, f"not evaluated: {snap.incidents.unreadable}")
+            return
         now = ctx.now
         judged = [
             i
