@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -330,3 +331,23 @@ def test_an_alerts_export_is_recognised_and_refused(tmp_path: Path) -> None:
     path = write(tmp_path, json.dumps([alert]), "alerts.json")
     with pytest.raises(InputDataError, match=r"GET /api/v2/silences"):
         read_silences(path)
+
+
+def test_several_problems_print_one_line_each(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.cli.helpers import run_cli
+
+    path = write(tmp_path, "- {id: 'a b', severity: 7, service: api, detected: '2026-11-30'}\n")
+    code, _, err = run_cli(
+        ["evaluate", "--policies", "builtin:ops-incidents", "--incidents", path], capsys
+    )
+    assert code == 2
+    lines = err.strip().splitlines()
+    fields = [re.search(r":\d+:\d+: (\S+): ", line) for line in lines]
+    assert [f.group(1) if f else line for f, line in zip(fields, lines, strict=True)] == [
+        "[0].id",
+        "[0].severity",
+        "[0].detected",
+    ]
+    assert "\\x0a" not in err

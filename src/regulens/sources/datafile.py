@@ -12,10 +12,22 @@ from pydantic import BaseModel
 from regulens.documents import Document, load_text, validate_document
 from regulens.documents.strict_json import loads_json
 from regulens.documents.text import decode_text
-from regulens.errors import ConfigError, DocumentError, InputDataError
+from regulens.errors import ConfigError, DocumentError, InputDataError, Problem
 
 MAX_BYTES = 4 * 1024 * 1024
 M = TypeVar("M", bound=BaseModel)
+
+
+class DataProblems(InputDataError):
+    """Located problems in a data file (exit 2), shown one line each."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+    def lines(self) -> list[str]:
+        """One line per problem."""
+        return [str(p) for p in self.problems]
 
 
 class UnreadableDataFile(ConfigError):
@@ -57,7 +69,7 @@ def read_data_file(path: str, what: str) -> DataFile:
             return DataFile(path, _located_json(path, text, data), digest)
         docs = load_text(text, path)
     except DocumentError as exc:
-        raise InputDataError(exc.message) from None
+        raise DataProblems(exc.problems) from None
     if len(docs) != 1 or docs[0].data is None:
         raise InputDataError(f"{path}: a {what} file holds exactly one non-empty document")
     return DataFile(path, docs[0], digest)
@@ -84,4 +96,4 @@ def validate_data(file: DataFile, model: type[M]) -> M:
     try:
         return validate_document(file.document, model)
     except DocumentError as exc:
-        raise InputDataError(exc.message) from None
+        raise DataProblems(exc.problems) from None

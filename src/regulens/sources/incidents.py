@@ -17,7 +17,7 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, RootModel
 
-from regulens.errors import DocumentError, InputDataError, Problem
+from regulens.errors import InputDataError, Problem
 from regulens.snapshot import Provenance
 from regulens.snapshot.incidents import (
     INCIDENT_ID_PATTERN,
@@ -31,6 +31,7 @@ from regulens.snapshot.incidents import (
 )
 from regulens.sources.datafile import (
     DataFile,
+    DataProblems,
     UnreadableDataFile,
     read_data_file,
     validate_data,
@@ -219,4 +220,4 @@ def _problem(file: DataFile, path: tuple[int | str, ...], message: str) -> Probl
 
 def _raise(problems: list[Problem]) -> None:
     if problems:
-        raise InputDataError(DocumentError(problems).message)
+        raise DataProblems(problems)
