@@ -149,3 +149,15 @@ def test_a_month_without_incident_records_says_so(tmp_path: Path) -> None:
         "available": False,
         "reason": "no run of the month recorded incident records",
     }
+
+
+def test_recorded_incident_runs_replay_from_the_store(
+    review: tuple[dict[str, Any], str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    facts, url = review
+    runs = [r["run"] for r in facts["runs"]]
+    assert len(runs) == 3
+    for run in runs:
+        code, out, err = run_cli(["evidence", "replay", "--evidence", url, run], capsys)
+        assert code == 0, out + err
+        assert "SAME" in out
