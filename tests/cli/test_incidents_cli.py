@@ -136,3 +136,42 @@ def test_saved_snapshot_replays_the_incidents_section(
     code, _, err = run_cli(both, capsys)
     assert code == 3
     assert "--incidents and --snapshot both supply the incidents section" in err
+
+
+def test_hostile_free_text_is_printed_inert(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    review = {
+        "summary": "s",
+        "timeline": [{"at": "2026-06-01T00:00:00Z", "event": "e"}],
+        "root_cause": "r",
+        "resolution": "r",
+        "lessons": "l",
+        "action_items": [
+            {
+                "description": "[bold red]PWNED[/bold red] \u202eevil",
+                "owner": "[link=http://x]me[/link]",
+                "due": "2026-11-01",
+                "status": "open",
+            }
+        ],
+        "completed": "2026-06-02T00:00:00Z",
+    }
+    record = {
+        "id": "INC-1",
+        "severity": 1,
+        "service": "api",
+        "detected": "2026-06-01T00:00:00Z",
+        "acknowledged": "2026-06-01T00:10:00Z",
+        "resolved": "2026-06-01T01:00:00Z",
+        "review": review,
+    }
+    path = tmp_path / "incidents.json"
+    path.write_text(json.dumps([record]))
+    args = ["evaluate", *PACK, "--select", "incident-review", "--incidents", str(path)]
+    code, out, err = run_cli([*args, "--now", NOW, "--format", "table"], capsys)
+    assert code == 1, err
+    flat = " ".join(out.split())
+    assert "[bold red]PWNED[/bold red]" in flat.replace("│ ", "").replace(" │", "")
+    assert "[link=http://x]me[/link]" in flat
+    assert "\u202e" not in out and "\x1b" not in out

@@ -72,3 +72,16 @@ def test_make_demo_gate_allows_with_the_incident_records(
     assert f"<td>incidents detected</td>{counts}" in review  # INC-2026-0158 is still open
     assert "no response-time breach this month" in review
     assert "no overdue action item" in review
+
+
+def test_the_readme_records_example_is_valid(tmp_path: Path) -> None:
+    from regulens.sources.incidents import read_incidents
+
+    readme = (ROOT / "README.md").read_text()
+    body = readme.split("## Incident response\n", 1)[1].split("\n## ", 1)[0]
+    example = body.split("```yaml\n", 1)[1].split("```", 1)[0]
+    path = tmp_path / "incidents.yaml"
+    path.write_text(example)
+    (incident,) = read_incidents(str(path)).incidents
+    assert incident.id == "INC-2026-0150" and incident.review is not None
+    assert incident.review.missing() == []

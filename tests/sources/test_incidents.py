@@ -36,6 +36,11 @@ SILENCE = {
 }
 
 
+def _owner(owner: str) -> dict[str, object]:
+    item = {"description": "x", "owner": owner, "due": "2026-12-01", "status": "open"}
+    return {"review": {"action_items": [item]}}
+
+
 def write(tmp_path: Path, text: str, name: str = "incidents.yaml") -> str:
     path = tmp_path / name
     path.write_text(text)
@@ -116,6 +121,9 @@ def test_example_incidents_with_the_silences_export(examples: Path) -> None:
             "[0].review.action_items[0]",
             "owner",
         ),
+        (_owner("lee\u200b@example.com"), "[0].review.action_items[0].owner", "invisible"),
+        (_owner("lee\u202e"), "[0].review.action_items[0].owner", "invisible"),
+        (_owner(" lee"), "[0].review.action_items[0].owner", "whitespace"),
         (
             {"review": {"timeline": [{"at": "2026-11-20T10:00:00", "event": "x"}]}},
             "[0].review.timeline[0].at",

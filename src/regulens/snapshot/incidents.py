@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from regulens.snapshot.kubernetes import Provenance
 
@@ -18,6 +19,18 @@ SEVERITIES = (1, 2, 3, 4)
 
 Text = Annotated[str, Field(min_length=1, max_length=MAX_TEXT)]
 Severity = Annotated[int, Field(ge=1, le=4, description="1 (most severe) .. 4")]
+
+
+def _visible_name(value: str) -> str:
+    # an owner is a person: invisible characters (zero-width, bidi) would let two names look alike
+    if any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in value):
+        raise ValueError("an owner may not contain control or invisible formatting characters")
+    if value != value.strip():
+        raise ValueError("an owner may not start or end with whitespace")
+    return value
+
+
+Owner = Annotated[str, Field(min_length=1, max_length=256), AfterValidator(_visible_name)]
 
 
 class _Strict(BaseModel):
@@ -36,7 +49,7 @@ class ActionItem(_Strict):
     """One follow-up of a post-incident review, owned and dated."""
 
     description: Text
-    owner: Annotated[str, Field(min_length=1, max_length=256)]
+    owner: Owner
     due: date = Field(description="The due date (a day, UTC); past due from the next day")
     status: ActionStatus
 

@@ -121,7 +121,7 @@ class IncidentReview(Check):
                 notes.append(f"review is due by {iso(due)} (missing: {', '.join(missing)})")
         for item in overdue:
             problems.append(
-                f"action item {item.description[:80]!r} of {item.owner} was due "
+                f"action item '{item.description[:80]}' of {item.owner} was due "
                 f"{item.due.isoformat()} and is {item.status.value}"
             )
         if problems:
