@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
@@ -40,11 +40,22 @@ class UnreadableDataFile(ConfigError):
 
 @dataclass(frozen=True, slots=True)
 class DataFile:
-    """A parsed data file and the sha256 of its bytes."""
+    """A parsed data file and the sha256 of its bytes (and, for JSON, its text)."""
 
     path: str
     document: Document
     digest: str
+    json_text: str | None = field(default=None, repr=False)
+
+    def located(self) -> Document:
+        """The document with `line:col` of every value, to report problems.
+
+        YAML documents carry them; a JSON file is read again as YAML (JSON is
+        YAML 1.2) only when there is a problem to place, so valid files pay nothing.
+        """
+        if self.json_text is None:
+            return self.document
+        return _located_json(self.path, self.json_text, self.document.data)
 
 
 def read_data_file(path: str, what: str) -> DataFile:
@@ -65,8 +76,8 @@ def read_data_file(path: str, what: str) -> DataFile:
         text = decode_text(raw, path, yaml=not json)
         if json:
             # one strict reader for every JSON input: a duplicate key is an error, not last-wins
-            data = loads_json(text, path)
-            return DataFile(path, _located_json(path, text, data), digest)
+            document = Document(path, 0, loads_json(text, path), {}, {})
+            return DataFile(path, document, digest, json_text=text)
         docs = load_text(text, path)
     except DocumentError as exc:
         raise DataProblems(exc.problems) from None
@@ -96,4 +107,10 @@ def validate_data(file: DataFile, model: type[M]) -> M:
     try:
         return validate_document(file.document, model)
     except DocumentError as exc:
-        raise DataProblems(exc.problems) from None
+        problems = exc.problems
+    if file.json_text is not None:
+        try:
+            validate_document(file.located(), model)
+        except DocumentError as exc:
+            problems = exc.problems
+    raise DataProblems(problems)

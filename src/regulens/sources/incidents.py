@@ -17,7 +17,7 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, RootModel
 
-from regulens.errors import InputDataError, Problem
+from regulens.errors import InputDataError
 from regulens.snapshot import Provenance
 from regulens.snapshot.incidents import (
     INCIDENT_ID_PATTERN,
@@ -41,6 +41,7 @@ SILENCE_ID_PATTERN = (
     r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 )
 SilenceId = Annotated[str, Field(pattern=SILENCE_ID_PATTERN)]
+Placed = tuple[tuple[int | str, ...], str]  # a problem's path in the document, and what it is
 
 
 class _Strict(BaseModel):
@@ -111,12 +112,12 @@ def read_silences(path: str) -> dict[str, Silence]:
         )
     silences = validate_data(file, SilencesExport).root
     found: dict[str, Silence] = {}
-    problems = []
+    problems: list[Placed] = []
     for i, silence in enumerate(silences):
         if silence.id in found:
-            problems.append(file.document.problem((i, "id"), f"duplicate silence id {silence.id}"))
+            problems.append(((i, "id"), f"duplicate silence id {silence.id}"))
         found[silence.id] = silence
-    _raise(problems)
+    _raise(file, problems)
     return found
 
 
@@ -135,21 +136,17 @@ def read_incidents(path: str, silences_path: str | None = None) -> IncidentsStat
         return IncidentsState(
             provenance=Provenance(source="incidents", inputs=inputs), unreadable=exc.message
         )
-    problems: list[Problem] = []
+    problems: list[Placed] = []
     incidents = []
     seen: dict[str, int] = {}
     for i, entry in enumerate(entries):
         first = seen.setdefault(entry.id, i)
         if first != i:
-            problems.append(
-                _problem(
-                    file, (i, "id"), f"duplicate incident id {entry.id!r} (first at [{first}])"
-                )
-            )
+            problems.append(((i, "id"), f"duplicate incident id {entry.id!r} (first at [{first}])"))
         incident = _incident(file, i, entry, silences, silences_path, problems)
         if incident is not None:
             incidents.append(incident)
-    _raise(problems)
+    _raise(file, problems)
     return IncidentsState(
         provenance=Provenance(source="incidents", digest=file.digest, inputs=inputs),
         incidents=tuple(incidents),
@@ -162,14 +159,13 @@ def _incident(
     entry: IncidentEntry,
     silences: dict[str, Silence] | None,
     silences_path: str | None,
-    problems: list[Problem],
+    problems: list[Placed],
 ) -> Incident | None:
     ack, origin = entry.acknowledged, AckOrigin.RECORD if entry.acknowledged else None
     if entry.silence is not None:
         if entry.acknowledged is not None:
             problems.append(
-                _problem(
-                    file,
+                (
                     (i, "silence"),
                     "give acknowledged or silence, not both (two sources for one time)",
                 )
@@ -177,8 +173,7 @@ def _incident(
             return None
         if silences is None:
             problems.append(
-                _problem(
-                    file,
+                (
                     (i, "silence"),
                     f"incident {entry.id} names a silence: pass --alertmanager-silences FILE",
                 )
@@ -186,17 +181,15 @@ def _incident(
             return None
         silence = silences.get(entry.silence)
         if silence is None:
-            problems.append(
-                _problem(file, (i, "silence"), f"silence {entry.silence} is not in {silences_path}")
-            )
+            problems.append(((i, "silence"), f"silence {entry.silence} is not in {silences_path}"))
             return None
         ack, origin = silence.starts_at, AckOrigin.ALERTMANAGER_SILENCE
     before = len(problems)
     if ack is not None and ack < entry.detected:
         where = "acknowledged" if entry.silence is None else "silence"
-        problems.append(_problem(file, (i, where), "acknowledged before detected"))
+        problems.append(((i, where), "acknowledged before detected"))
     if entry.resolved is not None and entry.resolved < entry.detected:
-        problems.append(_problem(file, (i, "resolved"), "resolved before detected"))
+        problems.append(((i, "resolved"), "resolved before detected"))
     if len(problems) > before:
         return None
     return Incident(
@@ -214,10 +207,8 @@ def _incident(
     )
 
 
-def _problem(file: DataFile, path: tuple[int | str, ...], message: str) -> Problem:
-    return file.document.problem(path, message)
-
-
-def _raise(problems: list[Problem]) -> None:
+def _raise(file: DataFile, problems: list[Placed]) -> None:
+    """Report every problem at its place in the file (located once, only when there are some)."""
     if problems:
-        raise DataProblems(problems)
+        document = file.located()
+        raise DataProblems([document.problem(path, message) for path, message in problems])
