@@ -82,7 +82,8 @@ def test_every_security_policy_has_pass_and_fail_cases() -> None:
         assert policy_id in pack(), f"{policy_id} is not in builtin:ops-baseline"
         assert list((CASES / policy_id / "pass").glob("*.yaml")), f"{policy_id}: no pass case"
         assert list((CASES / policy_id / "fail").glob("*.yaml")), f"{policy_id}: no fail case"
-    known = {p.id for name in builtin_packs() for p in load_policies([f"builtin:{name}"]).policies}
+    # every case directory belongs to a policy of some built-in pack
+    known = {p.id for n in builtin_packs() for p in load_policies([f"builtin:{n}"]).policies}
     for directory in CASES.iterdir():
         assert directory.name in known, f"cases for unknown policy {directory.name}"
 

@@ -255,6 +255,19 @@ def _recovery_options(func: F) -> F:
             help="Restore drill records (YAML/JSON list), the evidence for RTO.",
         ),
         click.option(
+            "--incidents",
+            "incidents",
+            metavar="FILE",
+            help="Incident records with their post-incident reviews (YAML/JSON list).",
+        ),
+        click.option(
+            "--alertmanager-silences",
+            "alertmanager_silences",
+            metavar="FILE",
+            help="--incidents: acknowledgement times from an Alertmanager silences export "
+            "(GET /api/v2/silences JSON).",
+        ),
+        click.option(
             "--metrics",
             "metrics",
             metavar="FILE",
@@ -373,6 +386,8 @@ def input_request(options: dict[str, Any]) -> InputRequest:
         audit_policy=options.get("audit_policy"),
         backups=options.get("backups"),
         drills=options.get("drills"),
+        incidents=options.get("incidents"),
+        alertmanager_silences=options.get("alertmanager_silences"),
         metrics=options.get("metrics"),
         prometheus=prometheus,
         trivy=_trivy_request(options),

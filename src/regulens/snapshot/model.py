@@ -8,6 +8,7 @@ from regulens.snapshot.audit import AuditPolicyFile
 from regulens.snapshot.backups import BackupsState
 from regulens.snapshot.change import ChangeRequest
 from regulens.snapshot.drills import DrillsState
+from regulens.snapshot.incidents import IncidentsState
 from regulens.snapshot.kubernetes import KubernetesState
 from regulens.snapshot.metrics import MetricsState
 from regulens.snapshot.scans import ScanSet
@@ -29,3 +30,4 @@ class Snapshot(BaseModel):
     drills: DrillsState | None = None
     metrics: MetricsState | None = None
     scans: ScanSet | None = None
+    incidents: IncidentsState | None = None

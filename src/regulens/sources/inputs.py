@@ -28,6 +28,7 @@ from regulens.sources.audit import read_audit_policy
 from regulens.sources.backups import build_backups
 from regulens.sources.change import read_change
 from regulens.sources.drills import read_drills
+from regulens.sources.incidents import read_incidents
 from regulens.sources.kubernetes import ClusterOptions, ListProgress, replay_gaps
 from regulens.sources.manifests import STDIN, read_manifests
 from regulens.sources.metrics_file import read_metrics_file
@@ -69,6 +70,8 @@ class InputRequest:
     metrics: str | None = None
     prometheus: PrometheusRequest | None = None
     trivy: TrivyRequest | None = None
+    incidents: str | None = None
+    alertmanager_silences: str | None = None
     namespace: str | None = None  # for manifest objects without one (None: "default")
 
     @property
@@ -84,6 +87,11 @@ class InputRequest:
                 raise ConfigError(
                     "--namespace places manifest objects without a namespace: give --manifests"
                 )
+        if self.alertmanager_silences is not None and self.incidents is None:
+            raise ConfigError(
+                "--alertmanager-silences gives acknowledgement times of incident records: "
+                "give --incidents too"
+            )
         if list(self.manifests).count(STDIN) > 1:
             raise ConfigError("--manifests - (stdin) can be given only once")
         if STDIN in self.baseline_manifests:
@@ -163,6 +171,12 @@ def collect(
     _backups(sections, request.backups)
     _put(sections, "drills", "--drills", read_drills(request.drills) if request.drills else None)
     _put(sections, "metrics", "--metrics/--prometheus", _metrics(request, policies, now))
+    incidents = (
+        read_incidents(request.incidents, request.alertmanager_silences)
+        if request.incidents
+        else None
+    )
+    _put(sections, "incidents", "--incidents", incidents)
     trivy = request.trivy
     if trivy is not None:
         targets = request.manifests if trivy.scan_manifests else ()
