@@ -50,7 +50,7 @@ from tests.fuzz.support import (
 )
 
 NOW = datetime(2026, 11, 30, 1, 30, tzinfo=UTC)
-BUILTIN = ROOT / "src" / "regulens" / "policies" / "ops-baseline"
+BUILTIN = ROOT / "src" / "regulens" / "policies" / "ops-baseline" / "security"
 POLICY_TEXT = (BUILTIN / "workloads.yaml").read_bytes()
 MANIFEST_TEXT = (EXAMPLES / "platform-noncompliant" / "10-api.yaml").read_bytes()
 RBAC_TEXT = (EXAMPLES / "platform-noncompliant" / "40-rbac.yaml").read_bytes()
