@@ -16,6 +16,7 @@ class Input(StrEnum):
     DRILLS = "drills"
     METRICS = "metrics"
     TRIVY = "scans"
+    AUDIT_EVENTS = "audit_events"
 
 
 FLAGS: dict[Input, str] = {
@@ -27,6 +28,7 @@ FLAGS: dict[Input, str] = {
     Input.DRILLS: "--drills (restore drill records)",
     Input.METRICS: "--prometheus URL or --metrics FILE",
     Input.TRIVY: "--trivy-report FILE or --trivy-scan",
+    Input.AUDIT_EVENTS: "--audit-log FILE (Kubernetes audit log, JSON lines, optionally gzip)",
 }
 
 

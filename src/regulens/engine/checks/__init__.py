@@ -10,6 +10,7 @@ from typing import Annotated, get_args
 
 from pydantic import Field
 
+from regulens.engine.checks.audit_events import AuditEvents
 from regulens.engine.checks.audit_level_at_least import AuditLevelAtLeast
 from regulens.engine.checks.audit_log_retention import AuditLogRetention
 from regulens.engine.checks.audit_policy_present import AuditPolicyPresent
@@ -56,7 +57,8 @@ AnyCheck = Annotated[
     | TrivyVulnerabilities
     | TrivyReportFresh
     | TrivySecrets
-    | TrivyMisconfigurations,
+    | TrivyMisconfigurations
+    | AuditEvents,
     Field(discriminator="type"),
 ]
 
