@@ -22,6 +22,7 @@ from regulens.engine.checks.change_emergency_incident import ChangeEmergencyInci
 from regulens.engine.checks.change_rollback_plan import ChangeRollbackPlan
 from regulens.engine.checks.change_tests_passed import ChangeTestsPassed
 from regulens.engine.checks.change_window import ChangeWindow
+from regulens.engine.checks.cluster_health import ClusterHealth
 from regulens.engine.checks.kpi import Kpi
 from regulens.engine.checks.rbac_escalation import RbacEscalation
 from regulens.engine.checks.rbac_no_wildcards import RbacNoWildcards
@@ -58,7 +59,8 @@ AnyCheck = Annotated[
     | TrivyReportFresh
     | TrivySecrets
     | TrivyMisconfigurations
-    | AuditEvents,
+    | AuditEvents
+    | ClusterHealth,
     Field(discriminator="type"),
 ]
 
