@@ -57,6 +57,26 @@ class _Malformed(Exception):
     """A line that is not a well-formed audit event; the message names the field."""
 
 
+@dataclass(frozen=True, slots=True)
+class _Ref:
+    """objectRef as read (a pydantic AuditObject is built only for kept samples)."""
+
+    api_group: str
+    resource: str
+    subresource: str
+    namespace: str
+    name: str
+
+    def frozen(self) -> AuditObject:
+        return AuditObject(
+            api_group=self.api_group,
+            resource=self.resource,
+            subresource=self.subresource,
+            namespace=self.namespace,
+            name=self.name,
+        )
+
+
 @dataclass(slots=True)
 class _Event:
     audit_id: str
@@ -64,7 +84,7 @@ class _Event:
     time: datetime
     user: str
     verb: str
-    obj: AuditObject
+    obj: _Ref
     code: int | None
     role: str | None  # roleRef.name of a (Cluster)RoleBinding in requestObject
 
@@ -114,7 +134,7 @@ def parse_event(line: bytes) -> _Event:
         first_ip = ips[0] if isinstance(ips, list) and ips else None
         name = f"(no username) from {_text(first_ip, 'sourceIPs[0]')}" if first_ip else "(none)"
     ref = _mapping(doc.get("objectRef"), "objectRef")
-    obj = AuditObject(
+    obj = _Ref(
         api_group=_text(ref.get("apiGroup"), "objectRef.apiGroup"),
         resource=_text(ref.get("resource"), "objectRef.resource"),
         subresource=_text(ref.get("subresource"), "objectRef.subresource"),
@@ -213,7 +233,7 @@ class _WindowAcc:
                         time=event.time,
                         user=event.user,
                         verb=event.verb,
-                        object=event.obj,
+                        object=event.obj.frozen(),
                         code=event.code,
                         file=where[0],
                         line=where[1],
