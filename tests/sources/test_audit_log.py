@@ -40,11 +40,20 @@ def event(n: int, *, at: str = "2026-11-30T01:00:00Z", **over: Any) -> dict[str,
 
 
 def bounds() -> list[dict[str, Any]]:
-    """Events at both ends of the window, so the log covers it."""
+    """The API server's steady traffic: an event every 10 minutes, covering the window."""
+    start = datetime(2026, 11, 29, 2, 0, tzinfo=UTC)
     return [
-        event(900001, at="2026-11-29T02:00:00Z", verb="list", objectRef={"resource": "pods"}),
-        event(900002, at="2026-11-30T02:05:00Z", verb="list", objectRef={"resource": "pods"}),
+        event(
+            900000 + i,
+            at=(start + timedelta(minutes=10 * i)).isoformat(),
+            verb="list",
+            objectRef={"resource": "pods"},
+        )
+        for i in range(146)
     ]
+
+
+HB = len(bounds())  # lines before the first event of a test
 
 
 def jsonl(events: list[dict[str, Any]]) -> bytes:
@@ -72,8 +81,8 @@ def test_secret_reads_are_tallied_with_their_audit_ids(tmp_path: Path) -> None:
     (tally,) = [t for t in state.windows[0].tallies if t.category is AuditCategory.SECRET_READ]
     assert (tally.user, tally.count) == ("alice", 8)
     assert [s.audit_id for s in tally.samples] == [f"id-{i}" for i in range(MAX_SAMPLES)]
-    assert tally.samples[0].line == 3  # after the two bounding events
-    assert state.problems == () and state.files[0].lines == 10
+    assert tally.samples[0].line == HB + 1
+    assert state.problems == () and state.files[0].lines == HB + 8
 
 
 def test_truncated_last_line_is_a_problem_that_denies(
@@ -83,12 +92,13 @@ def test_truncated_last_line_is_a_problem_that_denies(
     path = write(tmp_path, data)
     state = read_audit_logs([str(path)], [WINDOW], NOW)
     (problem,) = state.problems
-    assert (problem.kind, problem.count, problem.first_line) == (AuditProblemKind.MALFORMED, 1, 3)
+    assert (problem.kind, problem.count) == (AuditProblemKind.MALFORMED, 1)
+    assert problem.first_line == HB + 1
     code, report = evaluate(path, capsys, "audit-secret-reads")
     assert code == 2
     (result,) = report["results"]
     assert result["status"] == "error"
-    assert "1 malformed line(s), first at line 3" in result["message"]
+    assert f"1 malformed line(s), first at line {HB + 1}" in result["message"]
 
 
 def test_gzip_is_read_and_a_truncated_gzip_denies(
@@ -149,7 +159,7 @@ def test_wrong_types_are_malformed_lines_naming_the_field(
     path = write(tmp_path, jsonl([*bounds(), event(1, **override), event(2)]))
     state = read_audit_logs([str(path)], [WINDOW], NOW)
     (problem,) = state.problems
-    assert problem.kind is AuditProblemKind.MALFORMED and problem.first_line == 3
+    assert problem.kind is AuditProblemKind.MALFORMED and problem.first_line == HB + 1
     assert field in problem.reason
     assert secret_reads(state) == 1  # the good line after it is still read
 
@@ -166,8 +176,8 @@ def test_huge_lines_are_bounded_and_counted(tmp_path: Path) -> None:
     path = write(tmp_path, jsonl(bounds()) + huge + jsonl([event(2)]))
     state = read_audit_logs([str(path)], [WINDOW], NOW)
     (problem,) = state.problems
-    assert (problem.kind, problem.first_line) == (AuditProblemKind.OVERSIZED, 3)
-    assert secret_reads(state) == 1 and state.files[0].lines == 4
+    assert (problem.kind, problem.first_line) == (AuditProblemKind.OVERSIZED, HB + 1)
+    assert secret_reads(state) == 1 and state.files[0].lines == HB + 2
 
 
 def test_a_huge_last_line_without_newline_is_counted(tmp_path: Path) -> None:
@@ -210,7 +220,7 @@ def test_a_log_that_starts_inside_the_window_denies(
 
 
 def test_a_stale_log_denies(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    path = write(tmp_path, jsonl([*bounds()[:1], event(1, at="2026-11-30T01:00:00Z")]))
+    path = write(tmp_path, jsonl([*bounds()[:100], event(1, at="2026-11-30T01:00:00Z")]))
     code, report = evaluate(path, capsys, "audit-secret-reads")
     assert code == 2
     assert "more than 15m before the window ends" in report["results"][0]["message"]
@@ -261,8 +271,8 @@ def test_saved_section_replays_at_its_window_only(
 def test_the_readme_command_reads_a_plain_and_a_rotated_gzip_file(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    older = write(tmp_path, gzip.compress(jsonl([bounds()[0], event(1)])), "audit-1.log.gz")
-    newer = write(tmp_path, jsonl([event(2), bounds()[1]]))
+    older = write(tmp_path, gzip.compress(jsonl([*bounds()[:80], event(1)])), "audit-1.log.gz")
+    newer = write(tmp_path, jsonl([event(2), *bounds()[80:]]))
     args = ["evaluate", "--policies", PACK, "--audit-log", str(newer), "--audit-log", str(older)]
     code, report = run_json([*args, "--now", "2026-11-30T02:10:00Z"], capsys)
     assert code == 1
@@ -285,3 +295,29 @@ def test_regulens_snapshot_saves_the_tallies_for_replay(
     # the log's newest event is long before the saved window ends: stale, never a pass
     assert code == 2
     assert all("before the window ends" in r["message"] for r in report["results"])
+
+
+def test_a_missing_rotated_file_in_the_middle_denies(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    beats = bounds()
+    path = write(tmp_path, jsonl([*beats[:40], *beats[60:]]))  # 3 h 20 min without events
+    code, report = evaluate(path, capsys, "audit-secret-reads")
+    assert code == 2
+    message = report["results"][0]["message"]
+    assert "no audit event from 2026-11-29T08:3" in message and "a log file is missing" in message
+
+
+def test_a_log_of_request_received_stages_only_denies(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    beats = [{**e, "stage": "RequestReceived"} for e in bounds()]
+    code, report = evaluate(write(tmp_path, jsonl(beats)), capsys, "audit-secret-reads")
+    assert code == 2 and "none of stage ResponseComplete" in report["results"][0]["message"]
+
+
+def test_max_lag_below_the_kept_silence_is_refused() -> None:
+    from tests.engine.helpers import policy
+
+    with pytest.raises(ValueError, match="max_lag must be at least 10m"):
+        policy({"type": "audit-events", "event": "secret-read", "max_lag": "5m"})

@@ -8,7 +8,7 @@ events (so findings can name audit IDs), plus what could not be read.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -17,6 +17,8 @@ from regulens.snapshot.kubernetes import Provenance
 
 MAX_SAMPLES = 5  # matching events kept per tally
 MAX_TALLIES = 10_000  # distinct (category, user, detail) per window; more is a problem
+MIN_SILENCE = timedelta(minutes=10)  # shorter runs of minutes without any event are not kept
+MAX_SILENCES = 100
 
 
 class _Strict(BaseModel):
@@ -77,6 +79,13 @@ class AuditTally(_Strict):
     samples: tuple[AuditSample, ...] = ()
 
 
+class AuditSilence(_Strict):
+    """A span of whole minutes in a window without any audit event (a missing log file?)."""
+
+    start: AwareDatetime
+    end: AwareDatetime
+
+
 class AuditWindow(_Strict):
     """The tallies of the events received in [start, end)."""
 
@@ -85,6 +94,10 @@ class AuditWindow(_Strict):
     events: int = 0  # completed requests in the window (after de-duplication)
     tallies: tuple[AuditTally, ...] = ()
     overflow: int = 0  # matching events not tallied: more than MAX_TALLIES distinct keys
+    other_stages: int = 0  # events of stages that are not tallied (RequestReceived...)
+    # minute spans of at least MIN_SILENCE without any event; more than MAX_SILENCES: truncated
+    silences: tuple[AuditSilence, ...] = ()
+    silences_truncated: bool = False
 
 
 class AuditProblemKind(StrEnum):
@@ -148,7 +161,9 @@ class AuditEventsState(_Strict):
 
 __all__ = [
     "MAX_SAMPLES",
+    "MAX_SILENCES",
     "MAX_TALLIES",
+    "MIN_SILENCE",
     "AuditCategory",
     "AuditEventsState",
     "AuditFile",
@@ -156,6 +171,7 @@ __all__ = [
     "AuditProblem",
     "AuditProblemKind",
     "AuditSample",
+    "AuditSilence",
     "AuditTally",
     "AuditWindow",
 ]

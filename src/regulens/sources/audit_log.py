@@ -19,7 +19,7 @@ import zlib
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
@@ -29,7 +29,9 @@ from regulens.errors import ConfigError
 from regulens.snapshot import Provenance
 from regulens.snapshot.audit_events import (
     MAX_SAMPLES,
+    MAX_SILENCES,
     MAX_TALLIES,
+    MIN_SILENCE,
     AuditCategory,
     AuditEventsState,
     AuditFile,
@@ -37,6 +39,7 @@ from regulens.snapshot.audit_events import (
     AuditProblem,
     AuditProblemKind,
     AuditSample,
+    AuditSilence,
     AuditTally,
     AuditWindow,
 )
@@ -207,7 +210,34 @@ class _WindowAcc:
     end: datetime
     events: int = 0
     overflow: int = 0
+    other_stages: int = 0
     tallies: dict[tuple[AuditCategory, str, str], _Tally] = field(default_factory=dict)
+    minutes: bytearray = field(default_factory=bytearray)  # 1: some event in that minute
+
+    def __post_init__(self) -> None:
+        span = (self.end - self.start).total_seconds()
+        self.minutes = bytearray(max(1, -(-int(span) // 60)))
+
+    def seen(self, event: _Event) -> bool:
+        """Mark the event's minute (any stage); return whether it falls in the window."""
+        if not self.start <= event.time < self.end:
+            return False
+        self.minutes[int((event.time - self.start).total_seconds()) // 60] = 1
+        return True
+
+    def silences(self) -> tuple[list[AuditSilence], bool]:
+        out: list[AuditSilence] = []
+        step = timedelta(minutes=1)
+        run_start: int | None = None
+        for i, flag in enumerate([*self.minutes, 1]):
+            if not flag and run_start is None:
+                run_start = i
+            elif flag and run_start is not None:
+                if (i - run_start) * step >= MIN_SILENCE:
+                    end = min(self.start + i * step, self.end)
+                    out.append(AuditSilence(start=self.start + run_start * step, end=end))
+                run_start = None
+        return out[:MAX_SILENCES], len(out) > MAX_SILENCES
 
     def add(
         self, event: _Event, matches: list[tuple[AuditCategory, str]], where: tuple[str, int]
@@ -253,12 +283,16 @@ class _WindowAcc:
             )
             for (c, u, d), t in sorted(self.tallies.items(), key=lambda kv: kv[0])
         )
+        silences, truncated = self.silences()
         return AuditWindow(
             start=self.start,
             end=self.end,
             events=self.events,
             tallies=tallies,
             overflow=self.overflow,
+            other_stages=self.other_stages,
+            silences=tuple(silences),
+            silences_truncated=truncated,
         )
 
 
@@ -367,12 +401,15 @@ def _read_file(
             events += 1
             first = event.time if first is None or event.time < first else first
             last = event.time if last is None or event.time > last else last
+            inside = [w for w in windows if w.seen(event)]
             if event.stage not in COMPLETED:
+                for window in inside:
+                    window.other_stages += 1
                 continue
             if not dedup.first_time((event.audit_id, event.stage)):
                 continue
             matches = list(classify(event))
-            for window in windows:
+            for window in inside:
                 window.add(event, matches, (path, lines))
     except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
         what = "truncated gzip stream" if isinstance(exc, EOFError) else "corrupt gzip stream"

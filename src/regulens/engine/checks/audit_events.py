@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from regulens.engine.checks.base import Check
 from regulens.engine.context import EvalContext
@@ -17,6 +17,7 @@ from regulens.engine.timefmt import iso
 from regulens.engine.types import Duration, Status, format_duration
 from regulens.snapshot import Snapshot
 from regulens.snapshot.audit_events import (
+    MIN_SILENCE,
     AuditCategory,
     AuditEventsState,
     AuditSample,
@@ -83,9 +84,17 @@ class AuditEvents(Check):
     )
     max_lag: Duration = Field(
         default=timedelta(minutes=15),
-        description="The log's newest event may be at most this much older than now",
+        description="The longest span without any audit event (also before now), at least 10m",
     )
     inputs = frozenset({Input.AUDIT_EVENTS})
+
+    @model_validator(mode="after")
+    def _lag(self) -> AuditEvents:
+        if self.max_lag < MIN_SILENCE:
+            raise ValueError(f"max_lag must be at least {format_duration(MIN_SILENCE)}")
+        if self.window < self.max_lag:
+            raise ValueError("window must be at least max_lag")
+        return self
 
     def evaluate(self, snap: Snapshot, ctx: EvalContext) -> Iterator[Finding]:
         """Check the log covers the window and was read whole, then judge each user."""
@@ -160,6 +169,21 @@ class AuditEvents(Check):
             return (
                 f"the audit log ends at {iso(last)}, more than {format_duration(self.max_lag)} "
                 f"before the window ends ({iso(end)})"
+            )
+        if window.events == 0 and window.other_stages:
+            return (
+                f"{window.other_stages} event(s) in the window, none of stage ResponseComplete "
+                "or Panic: the audit policy omits the stages that carry response codes"
+            )
+        silent = [s for s in window.silences if s.end - s.start > self.max_lag]
+        if silent or window.silences_truncated:
+            spans = ", ".join(f"{iso(s.start)} to {iso(s.end)}" for s in silent[:3])
+            more = f" and {len(silent) - 3} more" if len(silent) > 3 else ""
+            return (
+                f"no audit event from {spans}{more} (longer than "
+                f"{format_duration(self.max_lag)}): a log file is missing"
+                if silent
+                else "the log has more silent spans than the section keeps"
             )
         return None
 
