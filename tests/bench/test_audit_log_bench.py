@@ -27,5 +27,7 @@ def test_the_readme_command_runs(tmp_path: Path) -> None:
     args = [sys.executable, "bench/audit_log.py", "--sizes", "256K,512K", "--runs", "1"]
     out = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, check=True)
     lines = out.stdout.splitlines()
-    assert lines[0].split() == ["size", "MiB", "lines", "seconds", "MiB/s", "peak", "RSS", "MiB"]
+    assert lines[0].split() == [
+        "size", "MiB", "lines", "seconds", "CPU", "s", "MiB/CPU", "s", "peak", "RSS", "MiB"
+    ]  # fmt: skip
     assert [line.split()[0] for line in lines[1:]] == ["256K", "512K"]

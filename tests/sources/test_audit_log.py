@@ -321,3 +321,10 @@ def test_max_lag_below_the_kept_silence_is_refused() -> None:
 
     with pytest.raises(ValueError, match="max_lag must be at least 10m"):
         policy({"type": "audit-events", "event": "secret-read", "max_lag": "5m"})
+
+
+@pytest.mark.parametrize("device", ["/dev/zero", "/dev/null"])
+def test_a_device_is_refused_not_streamed(device: str, capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["evaluate", "--policies", PACK, "--audit-log", device]
+    code, _, err = run_cli(args, capsys)
+    assert code == 3 and "not a regular file" in err

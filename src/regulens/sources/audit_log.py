@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import os
+import stat
 import zlib
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -381,6 +383,9 @@ def _read_file(
         raw = Path(path).open("rb")  # noqa: SIM115 - closed below
     except OSError as exc:
         raise ConfigError(f"--audit-log {path}: cannot read: {exc.strerror}") from None
+    if not stat.S_ISREG(os.fstat(raw.fileno()).st_mode):
+        raw.close()  # a device or FIFO could stream without end
+        raise ConfigError(f"--audit-log {path}: not a regular file")
     hashing = _HashingReader(raw)
     is_gzip = False
     try:
