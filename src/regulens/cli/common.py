@@ -185,6 +185,13 @@ _INPUT_OPTIONS: list[Callable[[F], F]] = [
         metavar="FILE",
         help="An audit.k8s.io/v1 Policy file (else the kube-system/audit-policy ConfigMap).",
     ),
+    click.option(
+        "--audit-log",
+        "audit_logs",
+        multiple=True,
+        metavar="FILE",
+        help="A Kubernetes audit log (JSON lines, optionally gzip; repeatable for rotated files).",
+    ),
 ]
 
 
@@ -392,6 +399,7 @@ def input_request(options: dict[str, Any]) -> InputRequest:
         prometheus=prometheus,
         trivy=_trivy_request(options),
         namespace=options.get("manifest_namespace"),
+        audit_logs=tuple(options.get("audit_logs") or ()),
     )
 
 

@@ -17,6 +17,7 @@ class Input(StrEnum):
     METRICS = "metrics"
     TRIVY = "scans"
     INCIDENTS = "incidents"
+    AUDIT_EVENTS = "audit_events"
 
 
 FLAGS: dict[Input, str] = {
@@ -29,6 +30,7 @@ FLAGS: dict[Input, str] = {
     Input.METRICS: "--prometheus URL or --metrics FILE",
     Input.TRIVY: "--trivy-report FILE or --trivy-scan",
     Input.INCIDENTS: "--incidents FILE (incident records)",
+    Input.AUDIT_EVENTS: "--audit-log FILE (Kubernetes audit log, JSON lines, optionally gzip)",
 }
 
 

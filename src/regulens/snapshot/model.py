@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict
 
 from regulens.snapshot.audit import AuditPolicyFile
+from regulens.snapshot.audit_events import AuditEventsState
 from regulens.snapshot.backups import BackupsState
 from regulens.snapshot.change import ChangeRequest
 from regulens.snapshot.drills import DrillsState
@@ -31,3 +32,4 @@ class Snapshot(BaseModel):
     metrics: MetricsState | None = None
     scans: ScanSet | None = None
     incidents: IncidentsState | None = None
+    audit_events: AuditEventsState | None = None

@@ -11,11 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from regulens.engine.checks.audit_events import AuditEvents, window_of
 from regulens.engine.checks.kpi import Kpi
 from regulens.engine.evaluate import required_kinds
 from regulens.engine.inputs import Input
@@ -73,6 +74,7 @@ class InputRequest:
     incidents: str | None = None
     alertmanager_silences: str | None = None
     namespace: str | None = None  # for manifest objects without one (None: "default")
+    audit_logs: tuple[str, ...] = ()  # --audit-log files (rotated files: give them all)
 
     @property
     def manifest_namespace(self) -> str:
@@ -168,6 +170,11 @@ def collect(
     _put(sections, "change", "--change", read_change(request.change) if request.change else None)
     audit = read_audit_policy(request.audit_policy) if request.audit_policy else None
     _put(sections, "audit_policy", "--audit-policy", audit)
+    if request.audit_logs:
+        from regulens.sources.audit_log import read_audit_logs
+
+        events = read_audit_logs(request.audit_logs, audit_windows(policies, now), clock())
+        _put(sections, "audit_events", "--audit-log", events)
     _backups(sections, request.backups)
     _put(sections, "drills", "--drills", read_drills(request.drills) if request.drills else None)
     _put(sections, "metrics", "--metrics/--prometheus", _metrics(request, policies, now))
@@ -222,6 +229,16 @@ def needed_kinds(policies: Sequence[Policy] | None) -> frozenset[str] | None:
             return None
         needed.update(kinds)
     return frozenset(needed)
+
+
+def audit_windows(
+    policies: Sequence[Policy] | None, now: datetime
+) -> list[tuple[datetime, datetime]]:
+    """The [start, end) windows the audit-events policies judge at `now` (none: the last 24 h)."""
+    checks = [p.check for p in policies or () if isinstance(p.check, AuditEvents)]
+    if not checks:
+        return [(now - timedelta(hours=24), now)]
+    return sorted({window_of(c, now) for c in checks})
 
 
 def _backups(sections: dict[str, Any], catalog: str | None) -> None:
