@@ -28,7 +28,9 @@ from tests.fuzz.support import (
     write,
 )
 
-POLICY = (ROOT / "src" / "regulens" / "policies" / "ops-baseline" / "security" / "workloads.yaml").read_bytes()
+POLICY = (
+    ROOT / "src" / "regulens" / "policies" / "ops-baseline" / "security" / "workloads.yaml"
+).read_bytes()
 MANIFEST = (EXAMPLES / "platform-noncompliant" / "10-api.yaml").read_bytes()
 TRIVY = (EXAMPLES / "scans" / "api-v1.2.0-fixable-critical.trivy.json").read_bytes()
 METRICS = (EXAMPLES / "ops" / "metrics.json").read_bytes()

@@ -22,9 +22,9 @@ from regulens.engine.checks.change_emergency_incident import ChangeEmergencyInci
 from regulens.engine.checks.change_rollback_plan import ChangeRollbackPlan
 from regulens.engine.checks.change_tests_passed import ChangeTestsPassed
 from regulens.engine.checks.change_window import ChangeWindow
+from regulens.engine.checks.cluster_health import ClusterHealth
 from regulens.engine.checks.incident_response_time import IncidentResponseTime
 from regulens.engine.checks.incident_review import IncidentReview
-from regulens.engine.checks.cluster_health import ClusterHealth
 from regulens.engine.checks.kpi import Kpi
 from regulens.engine.checks.pod_security import PodSecurity
 from regulens.engine.checks.rbac_escalation import RbacEscalation
