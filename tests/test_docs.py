@@ -100,29 +100,45 @@ def doc_files() -> list[Path]:
     return [ROOT / "README.md", *docs]
 
 
-def console_blocks(path: Path) -> Iterator[Block]:
-    """The ```console blocks of a Markdown file, parsed into steps."""
+def fences(path: Path) -> Iterator[tuple[int, str, list[str]]]:
+    """Every fenced block of a Markdown file: the fence's line number, its language, its lines."""
     lines = path.read_text(encoding="utf-8").splitlines()
     index = 0
     while index < len(lines):
-        if lines[index].strip() == "```console":
-            start = index + 1
-            end = start
+        opening = lines[index].strip()
+        if opening.startswith("```"):
+            end = index + 1
             while end < len(lines) and not lines[end].strip().startswith("```"):
                 end += 1
-            assert end < len(lines), f"{path}:{start}: unterminated ```console block"
-            yield Block(path, start, tuple(parse_steps(lines[start:end], start + 1)))
+            assert end < len(lines), f"{path}:{index + 1}: unterminated {opening} block"
+            yield index + 1, opening[3:].strip(), lines[index + 1 : end]
             index = end
         index += 1
 
 
+def console_blocks(path: Path) -> Iterator[Block]:
+    """The ```console blocks of a Markdown file, parsed into steps."""
+    for line, language, lines in fences(path):
+        if language == "console":
+            yield Block(path, line, tuple(parse_steps(lines, line + 1)))
+
+
 def parse_steps(lines: list[str], first_line: int) -> Iterator[Step]:
-    """Join continuation lines; take the expected exit code from the last line of each."""
+    """Join continuation lines; take the expected exit code from the last line of each.
+
+    A block written as a session (some lines start with `$ `) has its commands on the `$ `
+    lines and their continuations; its other lines are shown output.
+    """
+    session = any(line.lstrip().startswith("$ ") for line in lines)
     pending: list[str] = []
     start = first_line
     for number, raw in enumerate(lines, first_line):
         line = raw.rstrip()
         if not pending:
+            if session:
+                if not line.lstrip().startswith("$ "):
+                    continue
+                line = line.lstrip()[2:]
             if not line.strip() or line.lstrip().startswith("#"):
                 continue
             start = number
@@ -134,6 +150,9 @@ def parse_steps(lines: list[str], first_line: int) -> Iterator[Step]:
         yield Step(" ".join(part.strip() for part in pending), start, int(match[1]) if match else 0)
         pending = []
     assert not pending, f"line {start}: a continuation `\\` with no line after it"
+
+
+SHELL_LANGUAGES = frozenset({"sh", "bash", "shell", "zsh", "shell-session", "sh-session", "text"})
 
 
 def all_blocks() -> list[Block]:
@@ -325,6 +344,8 @@ def test_the_readme_has_console_blocks_and_the_parser_reads_the_convention() -> 
         )
     )
     assert [(s.line, s.expected) for s in steps] == [(11, 0), (12, 2), (15, 0)]
+    session = list(parse_steps(["$ regulens checks list", "workload-labels ...", "$ make demo"], 1))
+    assert [(s.line, s.text) for s in session] == [(1, "regulens checks list"), (3, "make demo")]
     assert steps[1].text.startswith("regulens evaluate --policies builtin:ops-baseline --manifests")
     assert make_line('make bench BENCH_ARGS="--runs 3"   # quick') == (
         "make -n bench 'BENCH_ARGS=--runs 3'"
@@ -357,3 +378,18 @@ def test_a_wrong_documented_exit_code_and_an_undefined_variable_are_caught(
     assert [outcome.code for outcome in outcomes] == [0, 3, 0, 0, None, None]
     assert "UNDEFINED_IN_THIS_BLOCK: unbound variable" in outcomes[4].stderr
     assert "did not finish" in describe(outcomes[4])
+
+
+@pytest.mark.parametrize("path", doc_files(), ids=lambda path: str(path.relative_to(ROOT)))
+def test_commands_are_shown_only_in_console_blocks(path: Path) -> None:
+    """A command in a ```sh block or a bare fence would escape the test above."""
+    hidden = [
+        f"{path.name}:{line}: ```{language}"
+        for line, language, lines in fences(path)
+        if language != "console"
+        and (
+            language in SHELL_LANGUAGES
+            or any(re.match(r"\s*(\$ )?(regulens|make) ", text) for text in lines)
+        )
+    ]
+    assert not hidden, "write commands in ```console blocks: " + ", ".join(hidden)
