@@ -7,20 +7,27 @@ The convention for a ```console block (keep README blocks readable and runnable)
   exit 0. Other trailing `# ...` text is an ordinary shell comment, and a line starting
   with `#` is a comment.
 * `VAR=...` lines define shell variables for the rest of the block (`OPS="--backups ..."`,
-  `RUN=$(regulens evidence log --format json | ...)`); they are steps too and must exit 0.
+  `RUN=$(regulens evidence log --limit 1 | awk '{print $3}')`); they are steps too and must
+  exit 0. The block runs under `set -u`: a variable it does not define stops it (a failure).
+* A block written as a session (`$ regulens ...` prompts) has its commands on the `$ ` lines;
+  its other lines are shown output, not checked. Commands go in ```console blocks only: a
+  ```sh/```bash fence, or a `regulens`/`make` line in another fence, fails the last test.
 * A block runs its lines in order, in bash, in one fresh temporary workspace (so state such
   as a generated key, a recorded run or a snapshot file carries from line to line), and
   blocks are independent of each other. The workspace holds symlinks to the repository's
   top-level entries (examples/, bench/, Makefile, ...), so paths are written as from the
-  repository root and anything a command writes lands in the workspace. Pipes and
-  `cat examples/platform/*.yaml | regulens ... --manifests -` work as in a shell.
+  repository root and anything a command writes lands in the workspace. Pipes such as
+  `sed -s '1i---' examples/platform/*.yaml | regulens ... --manifests -` work as in a shell.
 * `regulens` is this checkout (`sys.executable -m regulens` with src/ first on the path);
   so is `.venv/bin/python` and `.venv/bin/regulens` in the workspace.
 * The environment is scrubbed: HOME and the XDG directories are temporary (so the default
-  evidence store and caches are too), REGULENS_* and CI variables are removed, and
-  KUBECONFIG points at a kubeconfig for the fake API server (tests/support/fake_apiserver.py,
-  serving the examples/platform objects) whose current context is `prod` (there is also a
-  context `other`), so `--cluster` and `--context prod` run for real.
+  evidence store and caches are too), nothing else is inherited but the locale (no
+  REGULENS_*, no CI, PATH = the workspace's .venv/bin, the interpreter's scripts, /usr/bin),
+  and
+  ~/.kube/config (KUBECONFIG points at it too) is a kubeconfig for the fake API server
+  (tests/support/fake_apiserver.py, serving the examples/platform objects) whose current
+  context is `prod` (there is also a context `other`), so `--cluster` and `--context prod`
+  run for real.
 * `make` lines: `make demo` runs the real Makefile target in the workspace (its `install`
   prerequisite is satisfied by a fresh `.venv/.installed` stamp, its `.venv/bin/regulens` is
   this checkout), so the demo's gate, verify and report commands really run. `make test`,
@@ -241,7 +248,9 @@ def environment(base: Path, kubeconfig: Path, ws: Path) -> dict[str, str]:
         (home / name).mkdir(parents=True)
         env[f"XDG_{name.upper()}_HOME"] = str(home / name)
     env["HOME"] = str(home)
-    env["KUBECONFIG"] = str(kubeconfig)
+    (home / ".kube").mkdir()
+    (home / ".kube" / "config").write_bytes(kubeconfig.read_bytes())
+    env["KUBECONFIG"] = str(home / ".kube" / "config")
     # the workspace's regulens first, then the interpreter's own scripts (trivy), then the system
     scripts = Path(sys.executable).parent
     system = ["/usr/local/bin", "/usr/bin", "/bin"]
