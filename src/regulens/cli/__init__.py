@@ -71,10 +71,22 @@ def _register() -> None:
         report,
         review,
         snapshot,
+        test,
         validate,
     )
 
-    for module in (checks, evaluate, evidence, gate, rbac, report, review, snapshot, validate):
+    for module in (
+        checks,
+        evaluate,
+        evidence,
+        gate,
+        rbac,
+        report,
+        review,
+        snapshot,
+        test,
+        validate,
+    ):
         module.register(cli)
 
 

@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from regulens.engine.exceptions import ExceptionSet
 from regulens.engine.policy import PolicySet
+from regulens.policytest.model import PolicyTest
 from regulens.snapshot.change import ChangeRequest
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -17,6 +18,7 @@ SCHEMAS: dict[str, type[BaseModel]] = {
     "policy.schema.json": PolicySet,
     "change-request.schema.json": ChangeRequest,
     "exception-set.schema.json": ExceptionSet,
+    "policy-test.schema.json": PolicyTest,
 }
 
 
