@@ -8,7 +8,7 @@ DEMO_DIR := $(CURDIR)/.demo
 DEMO_EVIDENCE := sqlite:///$(DEMO_DIR)/evidence.db
 DEMO_KEY := $(DEMO_DIR)/signing.pem
 
-.PHONY: install demo test lint typecheck unit components oscal-venv schema bench peers clean
+.PHONY: install demo test lint typecheck unit policytests components oscal-venv schema bench peers clean
 
 install: $(STAMP)
 
@@ -36,7 +36,7 @@ demo: install
 	  --period 2026-11 --format html -o $(DEMO_DIR)/report.html --force
 
 # Installs and checks every component the tests need, then lints, type-checks and tests.
-test: install components oscal-venv lint typecheck unit
+test: install components oscal-venv lint typecheck unit policytests
 
 components:
 	bash scripts/components.sh
@@ -61,6 +61,10 @@ typecheck: install
 
 unit: install
 	$(BIN)/python -m pytest -q
+
+# The built-in pack's shipped PolicyTests, as an installed wheel runs them.
+policytests: install
+	$(BIN)/regulens test builtin:ops-baseline
 
 schema: install
 	$(BIN)/python -m regulens.schemas
