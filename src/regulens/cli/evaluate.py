@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from regulens.cli.evidence import check_recording, in_ci
-from regulens.cli.render import stage_outcome
+from regulens.cli.render import render_context, stage_outcome
 from regulens.cli.run import finish, judge, load, record, run_options
 
 
@@ -26,6 +26,7 @@ def evaluate_cmd(
     force: bool,
     now: datetime | None,
     show_passed: bool,
+    source_root: str | None,
     record_run: bool,
     evidence: str | None,
     stream: str,
@@ -43,7 +44,15 @@ def evaluate_cmd(
         )
     run = load(policies, select, skip, exceptions, inputs, now)
     outcome = judge(run)
-    staged = stage_outcome(outcome, fmt, output, force=force, show_passed=show_passed)
+    context = render_context(
+        source_root=source_root,
+        change_file=inputs.get("change"),
+        policy_sources=run.loaded.sources,
+        policies=run.policies,
+    )
+    staged = stage_outcome(
+        outcome, fmt, output, force=force, show_passed=show_passed, context=context
+    )
     finish(
         staged,
         lambda: (

@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from regulens.cli.evidence import check_recording, in_ci
-from regulens.cli.render import stage_outcome
+from regulens.cli.render import render_context, stage_outcome
 from regulens.cli.run import finish, judge, load, record, run_options
 from regulens.errors import ConfigError
 
@@ -26,6 +26,7 @@ def gate_cmd(
     force: bool,
     now: datetime | None,
     show_passed: bool,
+    source_root: str | None,
     evidence: str | None,
     stream: str,
     signing_key: str | None,
@@ -48,8 +49,14 @@ def gate_cmd(
     )
     run = load(policies, select, skip, exceptions, inputs, now)
     outcome = judge(run)
+    context = render_context(
+        source_root=source_root,
+        change_file=inputs["change"],
+        policy_sources=run.loaded.sources,
+        policies=run.policies,
+    )
     staged = stage_outcome(
-        outcome, fmt, output, force=force, show_passed=show_passed, source_file=inputs["change"]
+        outcome, fmt, output, force=force, show_passed=show_passed, context=context
     )
     finish(
         staged,
