@@ -92,6 +92,8 @@ def test_gate_sarif_is_github_ready_with_repository_relative_uris(
     # a result about the change request points at the change file
     change = by_rule["change-approval"]["locations"][0]["physicalLocation"]
     assert change["artifactLocation"]["uri"] == "examples/changes/denied-missing-cab.yaml"
+    lines = (EXAMPLES / "changes" / "denied-missing-cab.yaml").read_text().splitlines()
+    assert lines[change["region"]["startLine"] - 1].strip().startswith("approvals:")
     rules = {r["id"]: r for r in run["tool"]["driver"]["rules"]}
     privileged = rules["workload-no-privileged"]
     assert "Remediation:" in privileged["help"]["text"]

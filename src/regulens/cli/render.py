@@ -11,10 +11,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from regulens.cli.output import Staged, stage
+from regulens.documents import load_documents
 from regulens.engine.outcome import Outcome
 from regulens.engine.policy import Policy
-from regulens.errors import ConfigError
-from regulens.reports.sarif import SourceRoot
+from regulens.errors import ConfigError, DocumentError
+from regulens.reports.sarif import SourceRoot, change_lines
 
 FORMATS = ("table", "json", "sarif", "junit", "markdown", "policyreport")
 
@@ -28,6 +29,7 @@ class RenderContext:
     policy_file: str | None = None  # the first policy file (where an input error points)
     policies: Mapping[str, Policy] = field(default_factory=dict)
     hostname: str | None = None
+    change_lines: Mapping[str, int] = field(default_factory=dict)  # check type -> line
 
 
 def git_toplevel(cwd: str) -> str | None:
@@ -62,12 +64,21 @@ def render_context(
     if source_root is not None and not Path(source_root).is_dir():
         raise ConfigError(f"--source-root {source_root}: not a directory")
     root = source_root if source_root is not None else (git_toplevel(cwd) or cwd)
+    lines: dict[str, int] = {}
+    if change_file is not None:  # read (and validated) by the run already: only its lines here
+        try:
+            docs = [d for d in load_documents(change_file) if d.data is not None]
+        except DocumentError:
+            docs = []
+        if len(docs) == 1:
+            lines = change_lines(docs[0])
     return RenderContext(
         source_root=SourceRoot(str(Path(cwd, root).resolve()), cwd),
         change_file=change_file,
         policy_file=policy_sources[0] if policy_sources else None,
         policies={p.id: p for p in policies},
         hostname=socket.gethostname(),
+        change_lines=lines,
     )
 
 
@@ -144,6 +155,7 @@ def render_outcome_bytes(
             source_root=ctx.source_root,
             policy_file=ctx.policy_file,
             policies=ctx.policies,
+            change_lines=ctx.change_lines,
         ),
         "junit": lambda: render_junit(
             outcome, hostname=ctx.hostname, fallback_file=change or ctx.policy_file

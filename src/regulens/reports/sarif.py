@@ -27,6 +27,7 @@ from urllib.parse import quote
 import orjson
 
 from regulens import __version__
+from regulens.documents import Document
 from regulens.engine.outcome import Outcome
 from regulens.engine.policy import Policy
 from regulens.engine.results import Result
@@ -52,6 +53,16 @@ _SCORE = {
     Severity.LOW: "3.0",
     Severity.INFO: "1.0",
 }
+# The change request field each change check judges: its results point at that line
+# (or at the nearest enclosing field the document has, when the field is missing).
+CHANGE_FIELDS: dict[str, tuple[str, ...]] = {
+    "change-approval": ("spec", "approvals"),
+    "change-window": ("spec", "scheduled"),
+    "change-rollback-plan": ("spec", "rollback"),
+    "change-tests-passed": ("spec", "tests"),
+    "change-emergency-incident": ("spec", "incident"),
+    "change-category-matches-diff": ("spec", "category"),
+}
 # What a finding is about, beyond its resource: the keys checks put in details.
 _SUBJECT_KEYS = ("subject", "image", "target", "role", "rule", "permission", "workload", "verb")
 
@@ -73,6 +84,17 @@ class SourceRoot:
         return quote(relative), SRCROOT
 
 
+def change_lines(doc: Document) -> dict[str, int]:
+    """Check type -> the line of the change request field it judges (see `CHANGE_FIELDS`)."""
+    lines: dict[str, int] = {}
+    for check_type, path in CHANGE_FIELDS.items():
+        key = doc.key_locations.get(path)  # the `approvals:` line, not its first item
+        line = key[0] if key is not None else doc.locate(path)[0]
+        if line is not None:
+            lines[check_type] = line
+    return lines
+
+
 def _shown(result: Result) -> bool:
     return result.status in (Status.FAIL, Status.WARN, Status.ERROR) or result.exception is not None
 
@@ -92,26 +114,38 @@ def _artifact(file: str, root: SourceRoot | None) -> dict[str, Any]:
     return {"uri": uri, "uriBaseId": base} if base is not None else {"uri": uri}
 
 
-def _physical(
-    result: Result, change_file: str | None, policy_file: str | None, root: SourceRoot | None
-) -> dict[str, Any] | None:
+@dataclass(frozen=True)
+class _Places:
+    """Where results without a location of their own point."""
+
+    change_file: str | None
+    policy_file: str | None
+    root: SourceRoot | None
+    change_line: Mapping[str, int]  # policy id -> line of the change field it judges
+
+
+def _physical(result: Result, places: _Places) -> dict[str, Any] | None:
     loc = result.location
     if loc is not None and loc.file not in ("", "-"):
         return {
-            "artifactLocation": _artifact(loc.file, root),
+            "artifactLocation": _artifact(loc.file, places.root),
             "region": {"startLine": loc.line or 1},
         }
-    fallback = change_file or policy_file
-    if fallback is None:
+    if places.change_file is not None:
+        line = places.change_line.get(result.policy, 1)
+        artifact = _artifact(places.change_file, places.root)
+        return {"artifactLocation": artifact, "region": {"startLine": line}}
+    if places.policy_file is None:
         return None
-    return {"artifactLocation": _artifact(fallback, root), "region": {"startLine": 1}}
+    return {
+        "artifactLocation": _artifact(places.policy_file, places.root),
+        "region": {"startLine": 1},
+    }
 
 
-def _locations(
-    result: Result, change_file: str | None, policy_file: str | None, root: SourceRoot | None
-) -> list[dict[str, Any]]:
+def _locations(result: Result, places: _Places) -> list[dict[str, Any]]:
     loc: dict[str, Any] = {}
-    physical = _physical(result, change_file, policy_file, root)
+    physical = _physical(result, places)
     if physical is not None:
         loc["physicalLocation"] = physical
     if result.resource is not None:
@@ -177,14 +211,23 @@ def sarif_document(
     source_root: SourceRoot | None = None,
     policy_file: str | None = None,
     policies: Mapping[str, Policy] | None = None,
+    change_lines: Mapping[str, int] | None = None,
 ) -> dict[str, Any]:
     """Build the SARIF log.
 
-    Results without a location point at `fallback_file` (the change request),
-    else at `policy_file` (the first policy file); `policies` give the rules
-    their description and remediation; URIs are relative to `source_root`.
+    Results without a location point at `fallback_file` (the change request;
+    at the line `change_lines` gives for the policy's check type), else at
+    `policy_file` (the first policy file); `policies` give the rules their
+    description and remediation; URIs are relative to `source_root`.
     """
     known = policies or {}
+    by_type = change_lines or {}
+    places = _Places(
+        fallback_file,
+        policy_file,
+        source_root,
+        {pid: by_type[p.check.type] for pid, p in known.items() if p.check.type in by_type},
+    )
     rules: dict[str, dict[str, Any]] = {}
     for r in outcome.results:
         if r.policy not in rules:
@@ -201,7 +244,7 @@ def sarif_document(
             "kind": "fail",
             "level": _level(r),
             "message": {"text": r.message},
-            "locations": _locations(r, fallback_file, policy_file, source_root),
+            "locations": _locations(r, places),
             "partialFingerprints": {FINGERPRINT: fingerprint(r)},
             "properties": {"status": r.status.value, "enforcement": r.enforcement.value},
         }
@@ -245,6 +288,7 @@ def render_sarif(
     source_root: SourceRoot | None = None,
     policy_file: str | None = None,
     policies: Mapping[str, Policy] | None = None,
+    change_lines: Mapping[str, int] | None = None,
 ) -> bytes:
     """Render the outcome as SARIF 2.1.0 JSON."""
     doc = sarif_document(
@@ -253,5 +297,6 @@ def render_sarif(
         source_root=source_root,
         policy_file=policy_file,
         policies=policies,
+        change_lines=change_lines,
     )
     return orjson.dumps(doc, option=orjson.OPT_INDENT_2) + b"\n"
