@@ -255,3 +255,19 @@ def test_shipped_and_example_tests_validate_against_the_committed_schema() -> No
             assert not errors, f"{label}: {errors[0].message}"
             count += 1
     assert count >= 30
+
+
+def test_the_readme_policy_test_runs_and_writes_junit(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("## Policy tests (`regulens test`)") :]
+    block = section[
+        section.index("```yaml\n") + 8 : section.index("```\n", section.index("```yaml"))
+    ]
+    test = _write(tmp_path, block)
+    out_file = tmp_path / "policy-tests.xml"
+    code, _, err = run_cli(["test", str(test), "--format", "junit", "-o", str(out_file)], capsys)
+    assert code == 0, err
+    suite = ET.fromstring(out_file.read_bytes()).find("testsuite")
+    assert suite is not None and suite.get("failures") == "0" and suite.get("tests") == "1"
