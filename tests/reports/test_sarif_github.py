@@ -289,3 +289,11 @@ def test_junit_of_the_noncompliant_platform_has_the_xsd_shape(
     assert_junit_shape(root)
     (suite,) = root.findall("testsuite")
     assert int(suite.get("failures", "0")) > 0
+
+
+def test_every_builtin_policy_has_a_remediation_for_the_sarif_help() -> None:
+    from regulens.policies import builtin_packs, load_policies
+
+    for pack in builtin_packs():
+        for policy in load_policies([f"builtin:{pack}"]).policies:
+            assert policy.remediation and policy.remediation.strip(), f"{pack}: {policy.id}"
