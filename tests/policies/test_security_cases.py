@@ -1,10 +1,12 @@
-"""The security half of ops-baseline runs on its shipped PolicyTests (`regulens test`).
+"""The ops-baseline pass and fail cases run as shipped PolicyTests (`regulens test`).
 
-The pass and fail cases live in the package as `kind: PolicyTest` documents
-(`regulens/policytest/builtin/ops-baseline/<policy>/{pass,fail}-*.test.yaml`),
-each layered on `platform.yaml`, a copy of `examples/platform`. A fail case
-expects its own policy to fail on the named resource with a message, and every
-other result to pass (`others: pass`); a pass case expects every result to pass.
+The cases live in the package as `kind: PolicyTest` documents
+(`regulens/policytest/builtin/ops-baseline/<policy>/{pass,fail}-*.test.yaml`):
+the security half layered on `platform.yaml` (a copy of `examples/platform`),
+the recovery and KPI policies on `ops/` (a copy of `examples/ops`) or on one
+breached data file. A fail case expects its own policy to fail (on the named
+resource) with a message, and every other result to pass (`others: pass`); a
+pass case expects every result to pass.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from tests.cli.helpers import run_cli
 ROOT = Path(__file__).resolve().parents[2]
 PLATFORM = ROOT / "examples" / "platform"
 NONCOMPLIANT = ROOT / "examples" / "platform-noncompliant"
+EXAMPLE_OPS = ROOT / "examples" / "ops"
 NOW = datetime(2026, 11, 30, 2, 10, tzinfo=UTC)
 SECURITY_HALF = [
     "rbac-user-role-read-only",
@@ -40,6 +43,17 @@ SECURITY_HALF = [
     "hpa-api-bounds",
 ]
 RBAC_AND_AUDIT = SECURITY_HALF[:6]
+RECOVERY_AND_KPI = [
+    "rpo-database",
+    "rpo-configuration",
+    "rto-critical",
+    "rto-non-critical",
+    "kpi-api-latency-p95",
+    "kpi-throughput",
+    "kpi-error-rate",
+    "kpi-availability",
+    "kpi-resource-utilization",
+]
 
 
 @cache
@@ -63,12 +77,13 @@ def test_the_shipped_policy_tests_pass_through_the_cli(
     failed = [t for t in report["tests"] if not t["passed"]]
     assert code == 0, (failed, err)
     assert report["summary"]["failed"] == 0
-    assert report["summary"]["tests"] == len(report["tests"]) >= 2 * len(SECURITY_HALF)
+    covered = len(SECURITY_HALF) + len(RECOVERY_AND_KPI)
+    assert report["summary"]["tests"] == len(report["tests"]) >= 2 * covered
 
 
-def test_every_security_policy_has_pass_and_fail_cases() -> None:
+def test_every_covered_policy_has_pass_and_fail_cases() -> None:
     tests = load_tests(["builtin:ops-baseline"])
-    for policy_id in SECURITY_HALF:
+    for policy_id in [*SECURITY_HALF, *RECOVERY_AND_KPI]:
         assert policy_id in pack(), f"{policy_id} is not in builtin:ops-baseline"
         own = [t.test for t in tests if t.file.split("/")[-2] == policy_id]
         statuses = {e.status.value for t in own for e in t.expect if e.policy == policy_id}
@@ -80,8 +95,9 @@ def test_every_security_policy_has_pass_and_fail_cases() -> None:
         assert t.file.split("/")[-2] in pack(), f"cases for unknown policy {t.file}"
         for e in t.test.expect:
             if e.status.value == "fail":  # a failure always names what failed and why
-                assert e.resource is not None or e.policy == "hpa-api-bounds", t.file
                 assert e.message or e.resource, t.file
+                if e.policy in SECURITY_HALF and e.policy != "hpa-api-bounds":
+                    assert e.resource is not None, t.file
 
 
 def test_the_shipped_platform_is_examples_platform() -> None:
@@ -90,6 +106,15 @@ def test_the_shipped_platform_is_examples_platform() -> None:
     assert [(r.key, r.obj) for r in shipped.resources] == [
         (r.key, r.obj) for r in example.resources
     ], "platform.yaml drifted from examples/platform: copy it again"
+
+
+def test_the_shipped_ops_data_is_examples_ops() -> None:
+    shipped = builtin_tests_root("ops-baseline") / "ops"
+    for name in ("backups.yaml", "drills.yaml", "metrics.json"):
+        ours = (shipped / name).read_text().splitlines()
+        if name.endswith(".yaml"):
+            ours = ours[1:]  # the line saying it is a copy
+        assert ours == (EXAMPLE_OPS / name).read_text().splitlines(), f"ops/{name} drifted"
 
 
 def test_every_security_policy_maps_controls() -> None:
