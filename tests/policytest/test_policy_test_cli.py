@@ -244,12 +244,12 @@ def test_shipped_and_example_tests_validate_against_the_committed_schema() -> No
     import jsonschema
 
     from regulens.documents import load_documents
-    from regulens.policytest.load import test_files
+    from regulens.policytest.load import find_test_files
     from regulens.schemas import committed
 
     validator = jsonschema.Draft202012Validator(committed("policy-test.schema.json"))
     count = 0
-    for label, path in test_files(["builtin:ops-baseline", str(EXAMPLE_TESTS)]):
+    for label, path in find_test_files(["builtin:ops-baseline", str(EXAMPLE_TESTS)]):
         for doc in load_documents(label, Path(path).read_text("utf-8")):
             errors = list(validator.iter_errors(doc.data))
             assert not errors, f"{label}: {errors[0].message}"

@@ -18,13 +18,13 @@ from regulens.cli.run import Run, judge
 from regulens.engine.policy import Policy
 from regulens.policytest.compare import compare
 from regulens.policytest.load import LoadedTest, check_inputs, kubernetes_state, load_tests
-from regulens.policytest.report import TestOutcome, render_json, render_junit, render_text
+from regulens.policytest.report import PolicyTestOutcome, render_json, render_junit, render_text
 from regulens.snapshot import Snapshot
 from regulens.sources.backups import build_backups
 from regulens.sources.inputs import InputRequest, TrivyRequest, collect
 
 
-def run_test(loaded: LoadedTest) -> TestOutcome:
+def run_test(loaded: LoadedTest) -> PolicyTestOutcome:
     """Load one test's policies and inputs, judge them as `evaluate` does, compare."""
     started = time.perf_counter()
     test = loaded.test
@@ -36,7 +36,7 @@ def run_test(loaded: LoadedTest) -> TestOutcome:
     snapshot = _snapshot(loaded, chosen)
     outcome = judge(Run(policies, chosen, waivers, snapshot, test.now))
     checks = tuple(compare(test, outcome.results))
-    return TestOutcome(loaded.file, test.metadata.name, checks, time.perf_counter() - started)
+    return PolicyTestOutcome(loaded.file, test.metadata.name, checks, time.perf_counter() - started)
 
 
 def _snapshot(loaded: LoadedTest, chosen: list[Policy]) -> Snapshot:

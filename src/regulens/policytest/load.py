@@ -62,7 +62,7 @@ def builtin_tests_root(name: str) -> Path:
     return Path(str(root))
 
 
-def test_files(specs: Sequence[str]) -> list[tuple[str, str]]:
+def find_test_files(specs: Sequence[str]) -> list[tuple[str, str]]:
     """(label, path) of every test file of `specs`; an unreadable path is an error (exit 2)."""
     files: list[tuple[str, str]] = []
     for spec in specs:
@@ -92,7 +92,7 @@ def load_tests(specs: Sequence[str]) -> list[LoadedTest]:
     """Read and strictly validate every PolicyTest; collect every problem before failing."""
     problems: list[Problem] = []
     tests: list[LoadedTest] = []
-    for label, path in test_files(specs):
+    for label, path in find_test_files(specs):
         try:
             text = Path(path).read_bytes()
         except OSError as exc:

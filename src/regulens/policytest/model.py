@@ -32,7 +32,7 @@ class PolicyTestMetadata(_Strict):
     description: str | None = None
 
 
-class TestInputs(_Strict):
+class PolicyTestInputs(_Strict):
     """Inputs other than Kubernetes objects; paths are relative to the test file."""
 
     change: str | None = Field(default=None, min_length=1, description="ChangeRequest file")
@@ -83,7 +83,7 @@ class PolicyTest(_Strict):
         default=(),
         description="Objects (Kind/namespace/name) removed from `resources` before judging",
     )
-    inputs: TestInputs = TestInputs()
+    inputs: PolicyTestInputs = PolicyTestInputs()
     others: Status | None = Field(
         default=None, description="The status every result no expectation names must have"
     )

@@ -14,7 +14,7 @@ from regulens.policytest.compare import Check
 
 
 @dataclass(frozen=True)
-class TestOutcome:
+class PolicyTestOutcome:
     """The checks of one PolicyTest document, and how long it took."""
 
     file: str
@@ -33,7 +33,7 @@ def _expected(check: Check) -> str:
     return f"{text} (message contains {check.message!r})" if check.message else text
 
 
-def render_text(outcomes: Sequence[TestOutcome]) -> bytes:
+def render_text(outcomes: Sequence[PolicyTestOutcome]) -> bytes:
     """One line per check, then the expected and got lines of every mismatch, then a summary."""
     lines: list[str] = []
     failed = 0
@@ -73,7 +73,7 @@ def _check_json(c: Check) -> dict[str, object]:
     }
 
 
-def render_json(outcomes: Sequence[TestOutcome]) -> bytes:
+def render_json(outcomes: Sequence[PolicyTestOutcome]) -> bytes:
     """The documented JSON form: every test with its checks, and a summary."""
     doc = {
         "tests": [
@@ -94,7 +94,9 @@ def render_json(outcomes: Sequence[TestOutcome]) -> bytes:
     return orjson.dumps(doc, option=orjson.OPT_INDENT_2) + b"\n"
 
 
-def render_junit(outcomes: Sequence[TestOutcome], *, timestamp: datetime, hostname: str) -> bytes:
+def render_junit(
+    outcomes: Sequence[PolicyTestOutcome], *, timestamp: datetime, hostname: str
+) -> bytes:
     """One testsuite per test document, one testcase per check; a mismatch is a failure."""
     suites = ET.Element("testsuites", name="regulens test")
     all_tests = all_failures = 0
