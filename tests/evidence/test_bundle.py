@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import base64
 import io
+import itertools
 import tarfile
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from regulens.evidence import EvidenceStore, Signer, TrustedKeys, open_store
 from regulens.evidence.bundle import BundleReport, Limits, export_bundle, verify_bundle
 from regulens.evidence.checkpoint import make_checkpoint
+from regulens.evidence.keys import public_pem
 from tests.evidence.helpers import fill
+from tests.reports.month import run_cli
 
 SIGNER = Signer.generate()
 TRUSTED = TrustedKeys({SIGNER.key_id: SIGNER.public})
@@ -184,3 +192,140 @@ def test_huge_member_is_rejected_before_reading(sample: bytes) -> None:
 @pytest.mark.parametrize("data", [b"", b"not a tar at all" * 100])
 def test_garbage_is_rejected(data: bytes) -> None:
     assert check(data).status == "REJECTED"
+
+
+class _Counting(io.RawIOBase):
+    """A file that counts the bytes read from it."""
+
+    def __init__(self, path: Path) -> None:
+        self.file = path.open("rb")
+        self.read_bytes = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        n = self.file.readinto(buffer)
+        self.read_bytes += n
+        return n
+
+    def close(self) -> None:
+        self.file.close()
+        super().close()
+
+
+def _forged_bundle(
+    path: Path, signer: Signer, records: bytes, files: list[Any] | None = None
+) -> None:
+    """A well-formed bundle whose records.jsonl is `records`, its manifest signed by `signer`."""
+    import hashlib
+
+    from regulens.evidence.canonical import canonical_json
+    from regulens.evidence.keys import MANIFEST_SIG_TAG
+
+    manifest = {
+        "format": "regulens-evidence-bundle/v1",
+        "created_at": "2026-12-01T00:00:00Z",
+        "key_id": signer.key_id,
+        "filters": {"stream": None, "since": None, "until": None},
+        "streams": [{"stream": "prod", "first_seq": 1, "last_seq": 1, "count": 1,
+                     "prev_hash": "00" * 32, "head_hash": "00" * 32}],
+        "files": [
+            {"name": "checkpoints.jsonl", "size": 0, "sha256": hashlib.sha256(b"").hexdigest()},
+            {"name": "records.jsonl", "size": len(records),
+             "sha256": hashlib.sha256(records).hexdigest()},
+        ],
+    }  # fmt: skip
+    if files is not None:
+        manifest["files"] = files
+    body = canonical_json(manifest)
+    signature = base64.b64encode(signer.sign(MANIFEST_SIG_TAG, body)) + b"\n"
+    with tarfile.open(path, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for name, data in [("manifest.json", body), ("manifest.sig", signature),
+                           ("checkpoints.jsonl", b""), ("records.jsonl", records)]:  # fmt: skip
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+
+
+def test_unknown_key_is_rejected_before_any_member_is_read(tmp_path: Path) -> None:
+    # One 64 MiB line signed by a key nobody trusts: today it was read (quadratically) first.
+    path = tmp_path / "rogue.tar"
+    _forged_bundle(path, Signer.generate(), b"a" * (64 << 20))
+    source = _Counting(path)
+    started = time.monotonic()
+    with io.BufferedReader(source) as fh:
+        report = verify_bundle(fh, TRUSTED)
+    assert report.status == "UNKNOWN_KEY" and "unknown key" in report.message
+    assert source.read_bytes < 1 << 20, source.read_bytes  # the manifest and signature only
+    assert time.monotonic() - started < 2
+    pub = tmp_path / "trusted.pub"
+    pub.write_bytes(public_pem(SIGNER.public))
+    assert run_cli("evidence", "verify-bundle", str(path), "--public-key", str(pub)) == 2
+
+
+def test_an_overlong_line_is_rejected_as_soon_as_it_exceeds_the_limit(tmp_path: Path) -> None:
+    path = tmp_path / "long.tar"
+    _forged_bundle(path, SIGNER, b"a" * (32 << 20))
+    source = _Counting(path)
+    with io.BufferedReader(source) as fh:
+        report = verify_bundle(fh, TRUSTED, limits=Limits(max_line=1 << 20))
+    assert report.status == "REJECTED" and "line longer than 1048576 bytes" in report.message
+    assert source.read_bytes < 4 << 20, source.read_bytes
+
+
+def test_an_oversized_member_of_a_real_file_is_rejected_unread(tmp_path: Path) -> None:
+    path = tmp_path / "big.tar"
+    _forged_bundle(path, SIGNER, b"{}\n" * (3 << 20))
+    source = _Counting(path)
+    with io.BufferedReader(source) as fh:
+        report = verify_bundle(fh, TRUSTED, limits=Limits(max_records=1 << 20))
+    assert report.status == "REJECTED" and "limit 1048576" in report.message
+    assert source.read_bytes < 1 << 20, source.read_bytes
+
+
+def test_a_huge_pax_header_is_rejected_before_it_is_read(sample: bytes) -> None:
+    valid = _members(sample)
+    pax = tarfile.TarInfo("././@PaxHeader")
+    pax.type = tarfile.XHDTYPE
+    pax.size = 1 << 30
+    report = check(_raw(valid[:2]) + pax.tobuf(tarfile.USTAR_FORMAT) + b"\0" * 4096)
+    assert report.status == "REJECTED"
+    assert "extended header" in report.message
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    data=st.lists(st.sampled_from([b"a", b"b", b"\n", b"ab\n"]), max_size=60).map(b"".join),
+    cuts=st.lists(st.integers(0, 400), max_size=8),
+)
+def test_lines_are_split_the_same_whatever_the_chunking(data: bytes, cuts: list[int]) -> None:
+    import hashlib
+
+    from regulens.evidence.bundle import _lines
+
+    bounds = sorted({0, len(data), *(c for c in cuts if c < len(data))})
+    chunks = [data[a:b] for a, b in itertools.pairwise(bounds)]
+    digest = hashlib.sha256()
+    got = list(_lines(iter(chunks), digest, max_line=1000))
+    expected = data.split(b"\n")
+    if expected and expected[-1] == b"":
+        expected.pop()
+    assert got == expected
+    assert digest.digest() == hashlib.sha256(data).digest()
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [{"name": "checkpoints.jsonl", "size": 0}, {"name": "checkpoints.jsonl", "size": "0",
+     "sha256": "x"}, "checkpoints.jsonl", {"name": 7, "size": 0, "sha256": "x"}],
+)  # fmt: skip
+def test_a_signed_manifest_with_malformed_file_entries_is_rejected(
+    tmp_path: Path, entry: Any
+) -> None:
+    path = tmp_path / "odd.tar"
+    files = [entry, {"name": "records.jsonl", "size": 0, "sha256": "x"}]
+    _forged_bundle(path, SIGNER, b"", files=files)
+    with path.open("rb") as fh:
+        report = verify_bundle(fh, TRUSTED)
+    assert report.status == "REJECTED" and "manifest.json" in report.message

@@ -48,7 +48,9 @@ def test_append_chains_records_per_stream(store: EvidenceStore) -> None:
     assert a[2].record_hash == record_hash("a", 3, a[1].record_hash, a[2].payload)
     stored = list(store.records())
     assert [(r.stream, r.seq) for r in stored] == [("a", 1), ("a", 2), ("a", 3), ("b", 1), ("b", 2)]
-    assert stored[0].payload == payload("run-a-0", 0)  # exact bytes come back
+    assert stored[0].payload == payload(
+        "run-a-0", 0, stream="a", recorded_at=stored[0].recorded_at
+    )  # exact bytes come back
     assert store.streams() == ["a", "b"]
 
 

@@ -177,7 +177,7 @@ def test_inserted_record_is_detected(chain: Chain) -> None:
     sql(url, "UPDATE evidence_records SET seq = seq + 1000 WHERE stream = 'main' AND seq >= 100")
     sql(url, "UPDATE evidence_records SET seq = seq - 999 WHERE stream = 'main' AND seq >= 1000")
     prev = chain.records[98].record_hash
-    forged = payload("forged", 0)
+    forged = payload("forged", 0, stream="main", command="gate", recorded_at="t")
     sql(
         url,
         "INSERT INTO evidence_records (stream, seq, run_id, command, recorded_at, payload,"
@@ -196,7 +196,7 @@ def test_inserted_record_is_detected(chain: Chain) -> None:
 def test_appended_record_with_a_stale_link_is_detected(chain: Chain) -> None:
     url = chain.clone()
     prev = chain.records[198].record_hash  # links to 199, not to the head 200
-    forged = payload("forged", 0)
+    forged = payload("forged", 0, stream="main", command="gate", recorded_at="t")
     sql(
         url,
         "INSERT INTO evidence_records (stream, seq, run_id, command, recorded_at, payload,"
@@ -256,14 +256,16 @@ def _rewrite(url: str, start: int, signer: Signer | None, *, claim: str | None =
         with engine.begin() as conn:
             rows = conn.execute(
                 text(
-                    "SELECT seq, run_id, prev_hash FROM evidence_records"
+                    "SELECT seq, run_id, prev_hash, recorded_at FROM evidence_records"
                     " WHERE stream = 'main' AND seq >= :s ORDER BY seq"
                 ),
                 {"s": start},
             ).all()
             prev = bytes(rows[0].prev_hash)
             for row in rows:
-                body = payload(row.run_id, 1000 + row.seq)
+                body = payload(
+                    row.run_id, 1000 + row.seq, stream="main", recorded_at=row.recorded_at
+                )
                 digest = record_hash("main", row.seq, prev, body)
                 sig = signer.sign(RECORD_SIG_TAG, digest) if signer else None
                 kid = claim or (signer.key_id if signer else None)
@@ -330,3 +332,13 @@ def test_empty_store_is_not_ok(tmp_path: Path) -> None:
         assert verify_store(store) == []
         (report,) = verify_store(store, stream="main")
     assert report.status is Status.EMPTY
+
+
+@pytest.mark.parametrize("seq", [0, -1, 1 << 63, 1 << 80])
+def test_a_seq_out_of_range_is_corrupt_not_a_crash(stored: list[StoredRecord], seq: int) -> None:
+    verifier = StreamVerifier("main", TRUSTED)
+    first = stored[0]
+    verifier.feed(StoredRecord(*[seq if f.name == "seq" else getattr(first, f.name)
+                                 for f in fields(StoredRecord)]))  # fmt: skip
+    report = verifier.finish()
+    assert report.status is Status.CORRUPT and "out of range" in report.message

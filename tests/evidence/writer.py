@@ -18,7 +18,9 @@ def main(argv: list[str]) -> None:
     with open_store(url) as store, open(ack, "ab", buffering=0) as out:
         for i in range(int(count)):
             run_id = f"w{worker}-{i}"
-            store.append(stream, run_id, "gate", "2026-11-30T00:00:00Z", payload(run_id, i))
+            at = "2026-11-30T00:00:00Z"
+            body = payload(run_id, i, stream=stream, command="gate", recorded_at=at)
+            store.append(stream, run_id, "gate", at, body)
             out.write(f"{run_id}\n".encode())
 
 

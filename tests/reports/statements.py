@@ -367,7 +367,14 @@ def signoff_record(seq: int, month: str = "2026-11") -> RunRecord:
 
 VERIFIED = {
     "store": "sqlite:///fixture.db",
+    "state": "verified",
+    "banner": {
+        "state": "verified",
+        "title": "Evidence verified and signed",
+        "text": "31 records in 1 stream(s): every record signed by a trusted key: k1.",
+    },
     "verified": True,
+    "signatures_checked": True,
     "allow_unverified": False,
     "verification": {
         "status": "OK",

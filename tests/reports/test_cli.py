@@ -110,7 +110,7 @@ def test_report_other_formats(month: Month, tmp_path: Path) -> None:
     md = tmp_path / "report.md"
     assert report(month, md, "--format", "markdown") == 0
     text = md.read_text()
-    assert "**Evidence verified:** OK" in text
+    assert "**🟢 Evidence verified and signed.**" in text
     row = next(line for line in text.splitlines() if line.startswith("| `workload-no-privileged`"))
     assert [c.strip() for c in row.split("|")][3:6] == ["30", "28", "2"]
     assert "| standard | 5 | 0 |" in text and "| normal | 19 | 5 |" in text
@@ -232,7 +232,14 @@ def test_stream_selects_what_is_verified_and_reported(month: Month, tmp_path: Pa
         "review", "sign", "--evidence", url, "--month", "2026-11", "--reviewer", "dana",
         "--stream", "security-reviews",
     )  # fmt: skip
+    assert code == 3  # the store's records are signed: so must the sign-off be
+    code = run_cli(
+        "review", "sign", "--evidence", url, "--month", "2026-11", "--reviewer", "dana",
+        "--stream", "security-reviews", "--signing-key", str(month.key),
+    )  # fmt: skip
     assert code == 0
+    assert run_cli("evidence", "verify", "--evidence", url, "--public-key",
+                   str(month.public_key)) == 0  # fmt: skip
     both = tmp_path / "both.json"
     code = run_cli(
         "report", "--evidence", url, "--since", "2026-11-01T00:00:00Z",
@@ -271,7 +278,7 @@ def test_broken_chain_is_refused_unless_allowed(month: Month, tmp_path: Path) ->
     assert not out.exists()
     assert report(broken, out, "--format", "markdown", "--allow-unverified") == 0
     text = out.read_text()
-    assert "**UNVERIFIED EVIDENCE: CORRUPT" in text and "seq 7" in text
+    assert "**🔴 UNVERIFIED EVIDENCE: CORRUPT" in text and "seq 7" in text
     review = tmp_path / "review.md"
     assert run_cli("review", "--evidence", broken.url, "--month", "2026-11", "-o", str(review)) == 2
 
@@ -308,3 +315,19 @@ def test_reports_from_a_shared_postgresql_store(
                    "-o", str(review))  # fmt: skip
     assert code == 0
     assert orjson.loads(review.read_bytes())["rbac_drift"]["available"] is True
+
+
+def test_report_banner_states_from_the_cli(
+    month: Month, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "r.json"
+    assert report(month, out, "--format", "json") == 0
+    evidence = orjson.loads(out.read_bytes())["evidence"]
+    assert (evidence["state"], evidence["signatures_checked"]) == ("verified", True)
+    (key,) = evidence["verification"]["signing_keys"]
+    assert f"trusted key: {key['key_id'][:16]}" in evidence["banner"]["text"]
+    md = tmp_path / "r.md"
+    args = ("report", "--evidence", month.url, "--period", "2026-11", "--format", "markdown")
+    assert run_cli(*args, "-o", str(md)) == 0  # no --public-key
+    assert "**🟠 Evidence integrity only: signatures not checked.**" in md.read_text()
+    assert "signatures not checked" in capsys.readouterr().err

@@ -7,6 +7,7 @@ from typing import Any
 import orjson
 import pytest
 
+from regulens.reports.loading import Verification
 from regulens.reports.oscal import assessment_results, control_token
 from regulens.reports.render import render_compliance, render_review
 from regulens.reports.svg import anchor
@@ -22,7 +23,7 @@ def test_json_is_the_facts(compliance: dict[str, Any], review: dict[str, Any]) -
 def test_markdown_states_the_same_facts(compliance: dict[str, Any]) -> None:
     md = render_compliance(compliance, "markdown").decode()
     assert md.startswith("# Compliance report — 2026-11")
-    assert "**Evidence verified:** OK" in md
+    assert "**🟢 Evidence verified and signed.**" in md
     assert "| 30 | 77.8 % | 9 | 8 | 2 |" in md  # summary row
     row = next(line for line in md.splitlines() if line.startswith("| `workload-no-privileged`"))
     cells = [c.strip() for c in row.split("|")]
@@ -49,24 +50,54 @@ def test_markdown_review_sections(review: dict[str, Any]) -> None:
     assert "| dana@example.com | 2026-12-02 |" in md
 
 
+def _evidence(**kw: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "ok": True, "status": "OK", "message": "31 records in 1 stream(s) verified",
+        "records": 31, "streams": ("production",), "signing_keys": (), "problems": (),
+    }  # fmt: skip
+    verification = Verification(**{**base, **kw})
+    return verification.evidence_json("sqlite:///fixture.db", allow_unverified=not verification.ok)
+
+
 def test_unverified_evidence_is_stated_prominently(compliance: dict[str, Any]) -> None:
     broken = {
         **compliance,
-        "evidence": {
-            **compliance["evidence"],
-            "verified": False,
-            "allow_unverified": True,
-            "verification": {
-                **compliance["evidence"]["verification"],
-                "status": "BROKEN_LINK",
-                "message": "seq 7 does not link to seq 6",
-            },
-        },
+        "evidence": _evidence(ok=False, status="BROKEN_LINK", message="seq 7 does not link"),
     }
     md = render_compliance(broken, "markdown").decode()
-    assert "**UNVERIFIED EVIDENCE: BROKEN_LINK" in md.splitlines()[2]
+    assert "**🔴 UNVERIFIED EVIDENCE: BROKEN_LINK.**" in md.splitlines()[2]
+    assert "--allow-unverified" in md.splitlines()[2]
     html = render_compliance(broken, "html").decode()
-    assert 'class="banner banner-bad"' in html and "UNVERIFIED EVIDENCE" in html
+    assert 'class="banner banner-bad" id="verification" data-state="failed"' in html
+    assert "UNVERIFIED EVIDENCE: BROKEN_LINK" in html
+    assert orjson.loads(render_compliance(broken, "json"))["evidence"]["state"] == "failed"
+
+
+@pytest.mark.parametrize(
+    ("evidence", "state", "css", "words"),
+    [
+        (
+            {"signatures_checked": True, "checkpoints": 1,
+             "signing_keys": ({"key_id": "ab" * 32, "fingerprint": "SHA256:" + "cd" * 32},)},
+            "verified", "banner-ok", "every record signed by a trusted key: abababababababab",
+        ),
+        (
+            {"signatures_checked": False},
+            "integrity-only", "banner-warn", "nothing here shows who wrote them",
+        ),
+    ],
+)  # fmt: skip
+def test_the_banner_has_a_state_in_every_format(
+    compliance: dict[str, Any], evidence: dict[str, Any], state: str, css: str, words: str
+) -> None:
+    facts = {**compliance, "evidence": _evidence(**evidence)}
+    md = render_compliance(facts, "markdown").decode().splitlines()[2]
+    html = render_compliance(facts, "html").decode()
+    assert words in md and words in html
+    assert f'class="banner {css}" id="verification" data-state="{state}"' in html
+    assert orjson.loads(render_compliance(facts, "json"))["evidence"]["banner"]["state"] == state
+    checkpoint_note = "No external checkpoint was given"
+    assert (checkpoint_note in md) is (evidence.get("checkpoints", 0) == 0)
 
 
 def test_html_is_self_contained_with_linked_figures(compliance: dict[str, Any]) -> None:

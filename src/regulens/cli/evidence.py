@@ -193,7 +193,12 @@ def _print_reports(reports: list[StreamReport], fmt: str, extra: dict[str, Any])
         for r in reports:
             if r.status.value == "OK" and r.head is not None:
                 head = r.head.hex()[:16]
-                click.echo(printable(f"stream {r.stream}: OK ({r.records} records, head {head})"))
+                notes = f"{r.records} records, head {head}"
+                if r.signed_by:
+                    notes += f", signed by {', '.join(k[:16] for k in r.signed_by)}"
+                if r.legacy:
+                    notes += f", {r.legacy} in legacy statement format v1 (v1 rules)"
+                click.echo(printable(f"stream {r.stream}: OK ({notes})"))
             elif r.seq is not None:
                 click.echo(
                     printable(f"stream {r.stream}: {r.status.value} at seq {r.seq}: {r.message}")
@@ -238,6 +243,21 @@ def verify_cmd(
     return _print_reports(reports, fmt, {})
 
 
+def _refuse_unverified(store: EvidenceStore, stream: str | None, what: str) -> None:
+    """A checkpoint must never vouch for a head that does not verify (exit 2)."""
+    from regulens.errors import InputDataError
+    from regulens.evidence.verify import Status, verify_store
+
+    for report in verify_store(store, stream=stream):
+        if report.status not in (Status.OK, Status.EMPTY):
+            where = f" at seq {report.seq}" if report.seq is not None else ""
+            raise InputDataError(
+                f"refusing to {what}: stream {report.stream}: {report.status.value}{where}: "
+                f"{report.message}",
+                hint="investigate with `regulens evidence verify`",
+            )
+
+
 @evidence_group.command("checkpoint")
 @evidence_option
 @click.option("--stream", "stream", type=STREAM_NAME, help="Checkpoint one stream (default: all).")
@@ -262,6 +282,7 @@ def checkpoint_cmd(
     created = rfc3339(clock.now())
     lines = []
     with open_evidence(evidence) as store:
+        _refuse_unverified(store, stream, "checkpoint")
         heads: dict[str, StoredRecord] = {}
         for rec in store.records(stream):
             heads[rec.stream] = rec

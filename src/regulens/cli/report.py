@@ -14,6 +14,7 @@ from regulens import __version__, clock
 from regulens.cli.common import STREAM_NAME, Timestamp
 from regulens.cli.evidence import evidence_option, extra_checkpoints, open_evidence, trusted_keys
 from regulens.cli.output import emit
+from regulens.display import printable
 from regulens.errors import InputDataError
 from regulens.reports.formats import COMPLIANCE_FORMATS
 
@@ -55,7 +56,13 @@ def verification_options(func: F) -> F:
 def check_verification(verification: Verification, *, allow_unverified: bool) -> None:
     """Refuse (exit 2) on evidence that does not verify, unless the user accepts it loudly."""
     if verification.ok:
-        click.echo(f"evidence: {verification.status}: {verification.message}", err=True)
+        click.echo(printable(f"evidence: {verification.state}: {verification.message}"), err=True)
+        if not verification.signatures_checked:
+            click.echo(
+                "note: signatures not checked: the document says so in an amber banner "
+                "(pass --public-key to prove who wrote the records)",
+                err=True,
+            )
         return
     text = f"evidence does not verify: {verification.status}: {verification.message}"
     if not allow_unverified:
@@ -66,7 +73,7 @@ def check_verification(verification: Verification, *, allow_unverified: bool) ->
         )
     bar = "!" * 72
     click.echo(
-        f"{bar}\nWARNING: {text}\nWARNING: --allow-unverified: the document is marked "
+        f"{bar}\nWARNING: {printable(text)}\nWARNING: --allow-unverified: the document is marked "
         f"UNVERIFIED EVIDENCE\n{bar}",
         err=True,
     )

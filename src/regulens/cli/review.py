@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from datetime import date as date_type
 from typing import TYPE_CHECKING
 
@@ -17,6 +18,7 @@ from regulens.cli.evidence import (
 )
 from regulens.cli.output import emit
 from regulens.cli.report import TOOL, verification_options, verified_runs
+from regulens.display import printable
 from regulens.errors import ConfigError
 from regulens.evidence.chain import DEFAULT_STREAM
 from regulens.reports.formats import REVIEW_FORMATS
@@ -91,7 +93,12 @@ def review_group(
     default=DEFAULT_STREAM,
     show_default=True,
     metavar="NAME",
-    help="Evidence stream to record the sign-off in.",
+    help="The reviewed evidence stream; the sign-off is recorded in it.",
+)
+@click.option(
+    "--supersedes",
+    metavar="RUN_ID",
+    help="Replace this earlier sign-off of the same month by the same reviewer.",
 )
 @signing_key_option
 def sign_cmd(
@@ -101,18 +108,33 @@ def sign_cmd(
     notes: str | None,
     date: str | None,
     stream: str,
+    supersedes: str | None,
     signing_key: str | None,
 ) -> int:
-    """Record the review's sign-off (reviewer, date, notes) in the evidence store."""
+    """Record the review's sign-off (reviewer, date, notes) in the reviewed stream.
+
+    One sign-off per stream, month and reviewer: a second one must name the first
+    with --supersedes. A stream whose records are signed takes only a sign-off
+    signed by the same key.
+    """
     from regulens.evidence.canonical import canonical_json
     from regulens.evidence.keys import load_signer
     from regulens.evidence.record import ci_metadata, new_run_id
-    from regulens.reports.runs import iso, month_period
-    from regulens.reports.signoff import SIGNOFF_COMMAND, signoff_statement
+    from regulens.evidence.store import AppendGuard, StoredRecord
+    from regulens.reports.runs import decode_statement, iso, month_period
+    from regulens.reports.signoff import (
+        SIGNOFF_COMMAND,
+        check_new_signoff,
+        signoff_of,
+        signoff_statement,
+    )
 
     month_period(month)
-    if not reviewer.strip():
-        raise ConfigError("--reviewer must not be empty")
+    from regulens.snapshot.identity import identity_problem
+
+    problem = identity_problem(reviewer)
+    if problem is not None:  # the same identity rules as approvers: no look-alike reviewers
+        raise ConfigError(f"--reviewer {problem}")
     now = clock.now()
     day = date or now.date().isoformat()
     try:
@@ -131,8 +153,38 @@ def sign_cmd(
         recorded_at=now,
         tool_version=__version__,
         ci=ci_metadata(os.environ),
+        supersedes=supersedes,
     )
+
+    def check(existing: Sequence[StoredRecord], head: StoredRecord | None) -> None:
+        # Runs inside the append's transaction, under the stream lock.
+        signed_by = head.key_id if head is not None else None
+        if signed_by is not None and signer is not None and signer.key_id != signed_by:
+            raise ConfigError(
+                f"stream {stream!r} is signed by key {signed_by[:16]}...; the sign-off "
+                f"would be signed by {signer.key_id[:16]}...",
+                hint="sign with the key that signs the stream's records",
+            )
+        found = [
+            signoff_of(r.run_id, r.stream, r.seq, decode_statement(r.payload)) for r in existing
+        ]
+        check_new_signoff(
+            [s for s in found if s is not None],
+            month=month,
+            reviewer=reviewer.strip(),
+            supersedes=supersedes,
+        )
+
     with open_evidence(evidence) as store:
+        # The review may cover every stream: an unsigned (or foreign-key) sign-off in a store
+        # whose records are signed would fail the store's key-checked verification.
+        keys = store.signing_key_ids()
+        if keys and (signer is None or signer.key_id not in keys):
+            raise ConfigError(
+                "the store's records are signed; the sign-off must be signed by one of its "
+                f"keys ({', '.join(sorted(k[:16] + '...' for k in keys))})",
+                hint="pass --signing-key (or REGULENS_SIGNING_KEY) with the store's key",
+            )
         stored = store.append(
             stream,
             run_id,
@@ -140,10 +192,13 @@ def sign_cmd(
             iso(now),
             canonical_json(statement),
             signer=signer,
+            guard=AppendGuard(SIGNOFF_COMMAND, check),
         )
     click.echo(
-        f"recorded sign-off of {month} by {reviewer.strip()} as run {stored.run_id} "
-        f"({stored.stream}#{stored.seq})"
+        printable(
+            f"recorded sign-off of {month} by {reviewer.strip()} as run {stored.run_id} "
+            f"({stored.stream}#{stored.seq})"
+        )
     )
     return 0
 

@@ -30,12 +30,12 @@ from typing import IO, Any
 
 import orjson
 
-from regulens.errors import ConfigError
+from regulens.errors import ConfigError, InputDataError
 from regulens.evidence.canonical import canonical_json
 from regulens.evidence.checkpoint import checkpoint_from_json, checkpoint_to_json
 from regulens.evidence.keys import MANIFEST_SIG_TAG, Signer, TrustedKeys, public_pem
 from regulens.evidence.store import EvidenceStore, StoredCheckpoint, StoredRecord
-from regulens.evidence.verify import Status, StreamReport, StreamVerifier
+from regulens.evidence.verify import Status, StreamReport, StreamVerifier, verify_store
 
 BUNDLE_FORMAT = "regulens-evidence-bundle/v1"
 MANIFEST = "manifest.json"
@@ -116,6 +116,15 @@ def export_bundle(
     `since`/`until` select records by `recorded_at`; each stream's export is the
     contiguous seq range that spans them, so the chain can be checked end to end.
     """
+    # The selection reads the recorded_at column: only a store whose columns agree with
+    # their hashed statements (and whose chains hold) may be exported.
+    for report in verify_store(store, stream=stream):
+        if report.status is not Status.OK and report.status is not Status.EMPTY:
+            where = f" at seq {report.seq}" if report.seq is not None else ""
+            raise InputDataError(
+                f"stream {report.stream}: {report.status.value}{where}: {report.message}",
+                hint="the store does not verify; investigate with `regulens evidence verify`",
+            )
     ranges: dict[str, tuple[int, int]] = {}
     for rec in store.records(stream, since=since, until=until):
         low, _ = ranges.get(rec.stream, (rec.seq, rec.seq))
@@ -197,6 +206,14 @@ class Rejected(Exception):
     """The bundle is unsafe or malformed; verification stops."""
 
 
+class _Untrusted(Exception):
+    """The manifest is not signed by a trusted key; verification stops before the members."""
+
+    def __init__(self, status: Status, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
 @dataclass
 class BundleReport:
     """The verdict on a bundle: REJECTED/BAD_SIGNATURE/... with a reason, or per-stream reports."""
@@ -210,6 +227,21 @@ class BundleReport:
     def ok(self) -> bool:
         """True when the bundle and every stream in it verified."""
         return self.status == Status.OK.value
+
+
+_HEADER_LIMIT = 64 << 10  # pax / GNU long-name headers are read whole by tarfile: bound them
+_EXTENDED = (tarfile.XHDTYPE, tarfile.XGLTYPE, tarfile.SOLARIS_XHDTYPE,
+             tarfile.GNUTYPE_LONGNAME, tarfile.GNUTYPE_LONGLINK)  # fmt: skip
+
+
+class _BoundedTarInfo(tarfile.TarInfo):
+    """A TarInfo that refuses extended headers larger than `_HEADER_LIMIT` before reading them."""
+
+    def _proc_member(self, tarfile_: tarfile.TarFile) -> tarfile.TarInfo:
+        if self.type in _EXTENDED and self.size > _HEADER_LIMIT:
+            raise tarfile.HeaderError(f"extended header of {self.size} bytes")
+        member: tarfile.TarInfo = super()._proc_member(tarfile_)  # type: ignore[misc]
+        return member
 
 
 def _safe_name(member: tarfile.TarInfo) -> str:
@@ -235,6 +267,30 @@ def _chunks(stream: IO[bytes], size: int) -> Iterator[bytes]:
             raise Rejected("bundle ends inside a member")
         remaining -= len(chunk)
         yield chunk
+
+
+def _lines(chunks: Iterator[bytes], digest: Any, max_line: int) -> Iterator[bytes]:
+    """Split a member into lines as it streams; a line longer than `max_line` is rejected
+    as soon as that many bytes without a newline were read (never buffered further)."""
+    pending = bytearray()
+    for chunk in chunks:
+        digest.update(chunk)
+        start = 0
+        while True:
+            end = chunk.find(b"\n", start)
+            if end < 0:
+                break
+            pending += chunk[start:end]
+            if len(pending) > max_line:
+                raise Rejected(f"{RECORDS}: line longer than {max_line} bytes")
+            yield bytes(pending)
+            pending.clear()
+            start = end + 1
+        pending += chunk[start:]
+        if len(pending) > max_line:
+            raise Rejected(f"{RECORDS}: line longer than {max_line} bytes")
+    if pending:
+        yield bytes(pending)
 
 
 def _record_from_json(line: bytes) -> StoredRecord:
@@ -267,7 +323,7 @@ class _Verification:
         self.expected: list[dict[str, Any]] = []
         self.checkpoints: list[StoredCheckpoint] = []
         self.verifiers: dict[str, StreamVerifier] = {}
-        self.signature_problem: tuple[Status, str] | None = None
+        self.signed = False
 
     def member(self, index: int, name: str, stream: IO[bytes], size: int) -> None:
         if index == 0:
@@ -288,17 +344,8 @@ class _Verification:
             raise Rejected(f"member {name!r}: size {size} differs from the manifest")
         digest = hashlib.sha256()
         if name == RECORDS:
-            pending = b""
-            for chunk in _chunks(stream, size):
-                digest.update(chunk)
-                pending += chunk
-                *lines, pending = pending.split(b"\n")
-                if len(pending) > self.limits.max_line:
-                    raise Rejected(f"{RECORDS}: line longer than {self.limits.max_line} bytes")
-                for line in lines:
-                    self._record(line)
-            if pending:
-                self._record(pending)
+            for line in _lines(_chunks(stream, size), digest, self.limits.max_line):
+                self._record(line)
         else:
             data = b"".join(_chunks(stream, size))
             digest.update(data)
@@ -315,12 +362,21 @@ class _Verification:
             if manifest.get("format") != BUNDLE_FORMAT:
                 raise Rejected(f"{MANIFEST}: format is not {BUNDLE_FORMAT}")
             self.expected = list(manifest["files"])
+            for f in self.expected:
+                if not (
+                    isinstance(f["name"], str)
+                    and type(f["size"]) is int
+                    and isinstance(f["sha256"], str)
+                ):
+                    raise Rejected(f"{MANIFEST}: malformed file entry")
             names = [f["name"] for f in self.expected]
             if len(set(names)) != len(names) or names[-2:] != [CHECKPOINTS, RECORDS]:
                 raise Rejected(f"{MANIFEST}: unexpected file list")
             if any(not (_KEY_NAME.match(n)) for n in names[:-2]):
                 raise Rejected(f"{MANIFEST}: unexpected file names")
             for s in manifest["streams"]:
+                if not isinstance(s["stream"], str):
+                    raise Rejected(f"{MANIFEST}: a stream name is not a string")
                 int(s["first_seq"]), int(s["last_seq"]), int(s["count"])
                 bytes.fromhex(s["prev_hash"]), bytes.fromhex(s["head_hash"])
         except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as exc:
@@ -335,10 +391,12 @@ class _Verification:
             signature = base64.b64decode(data.strip(), validate=True)
         except binascii.Error as exc:
             raise Rejected(f"{SIGNATURE} is not base64") from exc
+        # Nothing after the signature is read unless the manifest is signed by a trusted key.
         if kid not in self.trusted.keys:
-            self.signature_problem = (Status.UNKNOWN_KEY, f"manifest signed by unknown key {kid}")
-        elif not self.trusted.verify(kid, MANIFEST_SIG_TAG, self.manifest_bytes, signature):
-            self.signature_problem = (Status.BAD_SIGNATURE, "manifest signature does not verify")
+            raise _Untrusted(Status.UNKNOWN_KEY, f"manifest signed by unknown key {kid}")
+        if not self.trusted.verify(kid, MANIFEST_SIG_TAG, self.manifest_bytes, signature):
+            raise _Untrusted(Status.BAD_SIGNATURE, "manifest signature does not verify")
+        self.signed = True
 
     def _checkpoints(self, data: bytes) -> None:
         for i, line in enumerate(data.splitlines(), 1):
@@ -375,9 +433,8 @@ class _Verification:
     def finish(self) -> BundleReport:
         if self.manifest is None:
             raise Rejected("empty bundle")
-        if self.signature_problem is not None:
-            status, message = self.signature_problem
-            return BundleReport(status.value, message, manifest=self.manifest)
+        if not self.signed:
+            raise Rejected(f"bundle has no {SIGNATURE}")
         reports = []
         for s in self.manifest["streams"]:
             name = str(s["stream"])
@@ -411,7 +468,7 @@ def verify_bundle(
     seen: set[str] = set()
     try:
         try:
-            with tarfile.open(fileobj=source, mode="r|") as tar:
+            with tarfile.open(fileobj=source, mode="r|", tarinfo=_BoundedTarInfo) as tar:
                 for index, member in enumerate(tar):
                     if index >= limits.max_members:
                         raise Rejected(f"too many members (limit {limits.max_members})")
@@ -431,5 +488,7 @@ def verify_bundle(
         if len(seen) < 2 + len(state.expected):
             raise Rejected("bundle is missing members listed in the manifest")
         return state.finish()
+    except _Untrusted as exc:
+        return BundleReport(exc.status.value, str(exc), manifest=state.manifest)
     except Rejected as exc:
         return BundleReport("REJECTED", str(exc), manifest=state.manifest)

@@ -16,12 +16,12 @@ from regulens import __version__
 from regulens.engine.exceptions import PolicyException
 from regulens.engine.outcome import Outcome
 from regulens.evidence.canonical import digest_of
-from regulens.evidence.chain import RUN_PREFIX
+from regulens.evidence.chain import PREDICATE_V2, RUN_PREFIX
 from regulens.policies import LoadedPolicies
 from regulens.snapshot import KubernetesState, Snapshot
 
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
-PREDICATE_TYPE = "https://regulens.dev/evidence/decision/v1"
+PREDICATE_TYPE = PREDICATE_V2  # the format written now (see chain.STATEMENT_FORMATS)
 REDACTED = "<redacted>"
 SECRET_FIELDS = ("data", "stringData")
 

@@ -12,14 +12,14 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, select, text
+from sqlalchemy import Connection, Engine, create_engine, event, func, select, text, type_coerce
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import (
@@ -30,8 +30,9 @@ from sqlalchemy.exc import (
     ProgrammingError,
     SQLAlchemyError,
 )
+from sqlalchemy.types import NullType
 
-from regulens.errors import EvidenceError
+from regulens.errors import ConfigError, EvidenceError
 from regulens.evidence import models
 from regulens.evidence.chain import GENESIS, record_hash
 from regulens.evidence.keys import RECORD_SIG_TAG, Signer, public_pem
@@ -81,6 +82,14 @@ class Blob:
     data: bytes
 
 
+@dataclass(frozen=True, slots=True)
+class AppendGuard:
+    """A rule checked against the stream's records of `command` before an append commits."""
+
+    command: str
+    check: Callable[[Sequence[StoredRecord], StoredRecord | None], None]  # (those, stream head)
+
+
 def normalise_url(url: str) -> URL:
     """Parse a SQLAlchemy URL; plain `postgresql://` uses psycopg 3."""
     try:
@@ -97,19 +106,151 @@ def _lock_key(stream: str) -> int:
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
-def _row_record(row: Any) -> StoredRecord:
-    return StoredRecord(
-        stream=row.stream,
-        seq=int(row.seq),
-        run_id=row.run_id,
-        command=row.command,
-        recorded_at=row.recorded_at,
-        payload=bytes(row.payload),
-        prev_hash=bytes(row.prev_hash),
-        record_hash=bytes(row.record_hash),
-        key_id=row.key_id,
-        signature=bytes(row.signature) if row.signature is not None else None,
+@dataclass(frozen=True, slots=True)
+class MalformedRow:
+    """A row whose columns are not what the schema promises: reported, never raised mid-read.
+
+    `stream` is a printable label of whatever the stream column holds, `seq` the
+    seq when it is a usable integer; `problem` names the offending column.
+    """
+
+    table: str
+    row_id: str
+    stream: str
+    seq: int | None
+    problem: str
+
+    def describe(self) -> str:
+        """`<table> row <id>: <problem>` for messages."""
+        return f"{self.table} row {self.row_id}: {self.problem}"
+
+
+def _label(value: object) -> str:
+    """A printable name for whatever a text column holds (NULL, a number, bytes)."""
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return "<NULL>"
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value).decode("utf-8", "backslashreplace")
+    return repr(value)
+
+
+class _Columns:
+    """Type-check raw column values of one row, collecting the first problem."""
+
+    def __init__(self, row: Any) -> None:
+        self.row = row
+        self.problem: str | None = None
+
+    def _fail(self, name: str, value: object, expected: str) -> None:
+        if self.problem is None:
+            got = "NULL" if value is None else type(value).__name__
+            self.problem = f"column {name} holds {got}, expected {expected}"
+
+    def text(self, name: str) -> str:
+        value = getattr(self.row, name)
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                if self.problem is None:
+                    self.problem = f"column {name} holds text that is not UTF-8"
+                return ""
+            return value
+        self._fail(name, value, "text")
+        return ""
+
+    def optional_text(self, name: str) -> str | None:
+        value = getattr(self.row, name)
+        return None if value is None else self.text(name)
+
+    def binary(self, name: str) -> bytes:
+        value = getattr(self.row, name)
+        if isinstance(value, bytes | bytearray | memoryview):
+            return bytes(value)
+        self._fail(name, value, "bytes")
+        return b""
+
+    def optional_binary(self, name: str) -> bytes | None:
+        value = getattr(self.row, name)
+        return None if value is None else self.binary(name)
+
+    def integer(self, name: str, minimum: int) -> int:
+        value = getattr(self.row, name)
+        if type(value) is int and value >= minimum:
+            return value
+        self._fail(name, value, f"an integer >= {minimum}")
+        return 0
+
+
+def _usable_seq(value: object) -> int | None:
+    return value if type(value) is int and value >= 1 else None
+
+
+def _decode_record(row: Any) -> StoredRecord | MalformedRow:
+    """Decode one raw evidence_records row; wrong types, NULLs and odd values never raise."""
+    c = _Columns(row)
+    record = StoredRecord(
+        stream=c.text("stream"),
+        seq=c.integer("seq", 1),
+        run_id=c.text("run_id"),
+        command=c.text("command"),
+        recorded_at=c.text("recorded_at"),
+        payload=c.binary("payload"),
+        prev_hash=c.binary("prev_hash"),
+        record_hash=c.binary("record_hash"),
+        key_id=c.optional_text("key_id"),
+        signature=c.optional_binary("signature"),
     )
+    if c.problem is None and not record.stream:
+        c.problem = "column stream is empty"
+    if c.problem is not None:
+        return MalformedRow(
+            "evidence_records", _label(row.id), _label(row.stream), _usable_seq(row.seq), c.problem
+        )
+    return record
+
+
+def _decode_checkpoint(row: Any) -> StoredCheckpoint | MalformedRow:
+    c = _Columns(row)
+    cp = StoredCheckpoint(
+        stream=c.text("stream"),
+        size=c.integer("size", 1),
+        head_hash=c.binary("head_hash"),
+        created_at=c.text("created_at"),
+        key_id=c.text("key_id"),
+        signature=c.binary("signature"),
+    )
+    if c.problem is not None:
+        return MalformedRow(
+            "evidence_checkpoints", _label(row.id), _label(row.stream), _usable_seq(row.size),
+            c.problem,
+        )  # fmt: skip
+    return cp
+
+
+def _decode_blob(row: Any) -> Blob | MalformedRow:
+    c = _Columns(row)
+    blob = Blob(c.text("digest"), c.text("kind"), c.binary("data"))
+    if c.problem is not None:
+        return MalformedRow("evidence_blobs", _label(row.digest), "", None, c.problem)
+    return blob
+
+
+def _raw(table: Any) -> Any:
+    """Select every column untyped: no result processing can raise on odd stored values."""
+    return select(*(type_coerce(col, NullType()).label(col.name) for col in table.c))
+
+
+def _checked(item: Any) -> Any:
+    if isinstance(item, MalformedRow):
+        where = f" ({item.stream}#{item.seq})" if item.seq is not None else ""
+        raise EvidenceError(
+            f"evidence store is damaged: {item.describe()}{where}",
+            hint="run `regulens evidence verify` to see every problem",
+        )
+    return item
 
 
 class EvidenceStore:
@@ -192,15 +333,29 @@ class EvidenceStore:
         *,
         signer: Signer | None = None,
         blobs: Sequence[Blob] = (),
+        guard: AppendGuard | None = None,
     ) -> StoredRecord:
-        """Append one record (and its blobs) at the head of `stream`; idempotent on run id."""
+        """Append one record (and its blobs) at the head of `stream`; idempotent on run id.
+
+        A stream whose head is signed takes only signed records. `guard` sees the
+        stream's records of one command inside the append's transaction (under the
+        stream lock) and raises to refuse the append.
+        """
         if not stream or len(stream) > 200:
             raise EvidenceError(f"invalid stream name {stream!r}")
         for attempt in range(1, APPEND_ATTEMPTS + 1):
             try:
                 with self._tx(write=True) as conn:
                     return self._append(
-                        conn, stream, run_id, command_name, recorded_at, payload, signer, blobs
+                        conn,
+                        stream,
+                        run_id,
+                        command_name,
+                        recorded_at,
+                        payload,
+                        signer,
+                        blobs,
+                        guard,
                     )
             except EvidenceError as exc:
                 cause = exc.__cause__
@@ -229,21 +384,38 @@ class EvidenceStore:
         payload: bytes,
         signer: Signer | None,
         blobs: Sequence[Blob],
+        guard: AppendGuard | None = None,
     ) -> StoredRecord:
         t = models.records
         if self.dialect == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _lock_key(stream)})
-        existing = conn.execute(select(t).where(t.c.run_id == run_id)).first()
+        existing = conn.execute(_raw(t).where(t.c.run_id == run_id)).first()
         if existing is not None:
-            return self._same(_row_record(existing), stream, payload)
-        head = conn.execute(
-            select(t.c.seq, t.c.record_hash)
-            .where(t.c.stream == stream)
-            .order_by(t.c.seq.desc())
-            .limit(1)
+            return self._same(_checked(_decode_record(existing)), stream, payload)
+        head_row = conn.execute(
+            _raw(t).where(t.c.stream == stream).order_by(t.c.seq.desc()).limit(1)
         ).first()
-        seq = 1 if head is None else int(head.seq) + 1
-        prev = GENESIS if head is None else bytes(head.record_hash)
+        head = _checked(_decode_record(head_row)) if head_row is not None else None
+        if head is not None and head.key_id is not None and signer is None:
+            raise ConfigError(
+                f"stream {stream!r} holds signed records (key {head.key_id[:16]}...); an "
+                "unsigned record would fail its key-checked verification",
+                hint="pass --signing-key (or REGULENS_SIGNING_KEY), or record into another stream",
+            )
+        if guard is not None:
+            guard.check(
+                [
+                    _checked(_decode_record(r))
+                    for r in conn.execute(
+                        _raw(t)
+                        .where(t.c.stream == stream, t.c.command == guard.command)
+                        .order_by(t.c.seq)
+                    )
+                ],
+                head,
+            )
+        seq = 1 if head is None else head.seq + 1
+        prev = GENESIS if head is None else head.record_hash
         digest = record_hash(stream, seq, prev, payload)
         kid = signer.key_id if signer is not None else None
         signature = signer.sign(RECORD_SIG_TAG, digest) if signer is not None else None
@@ -316,10 +488,28 @@ class EvidenceStore:
         """Return the names of every stream with at least one record, sorted."""
         t = models.records
         with self._tx(write=False) as conn:
-            rows = conn.execute(select(t.c.stream).distinct().order_by(t.c.stream)).all()
-        return [r.stream for r in rows]
+            rows = conn.execute(select(type_coerce(t.c.stream, NullType())).distinct()).all()
+        return sorted({_label(r[0]) for r in rows})
 
-    def records(
+    def signing_key_ids(self) -> set[str]:
+        """Return the key ids that records anywhere in the store claim to be signed by."""
+        t = models.records
+        query = select(type_coerce(t.c.key_id, NullType())).where(t.c.key_id.is_not(None))
+        with self._tx(write=False) as conn:
+            rows = conn.execute(query.distinct()).all()
+        values: list[object] = [r[0] for r in rows]
+        return {v for v in values if isinstance(v, str)}
+
+    def count(self, stream: str | None = None) -> int:
+        """Return how many record rows the store holds (in one stream, or in all)."""
+        t = models.records
+        query = select(func.count()).select_from(t)
+        if stream is not None:
+            query = query.where(t.c.stream == stream)
+        with self._tx(write=False) as conn:
+            return int(conn.execute(query).scalar_one())
+
+    def rows(
         self,
         stream: str | None = None,
         *,
@@ -328,12 +518,16 @@ class EvidenceStore:
         first: int | None = None,
         last_seq: int | None = None,
         batch: int = 500,
-    ) -> Iterator[StoredRecord]:
-        """Yield records ordered by (stream, seq), fetched in batches (memory stays flat)."""
+    ) -> Iterator[StoredRecord | MalformedRow]:
+        """Yield every row ordered by (stream, seq) in batches; malformed rows are yielded too.
+
+        Batches continue after the last row's raw (stream, seq); a NULL there ends the
+        scan early, which `verify` notices by comparing with `count`.
+        """
         t = models.records
-        last: tuple[str, int] | None = None
+        last: tuple[Any, Any] | None = None
         while True:
-            query = select(t).order_by(t.c.stream, t.c.seq).limit(batch)
+            query = _raw(t).order_by(t.c.stream, t.c.seq).limit(batch)
             if stream is not None:
                 query = query.where(t.c.stream == stream)
             if first is not None:
@@ -349,52 +543,80 @@ class EvidenceStore:
                     (t.c.stream > last[0]) | ((t.c.stream == last[0]) & (t.c.seq > last[1]))
                 )
             with self._tx(write=False) as conn:
-                rows = [_row_record(r) for r in conn.execute(query)]
-            yield from rows
-            if len(rows) < batch:
+                raw = conn.execute(query).all()
+            yield from (_decode_record(r) for r in raw)
+            if len(raw) < batch:
                 return
-            last = (rows[-1].stream, rows[-1].seq)
+            last = (raw[-1].stream, raw[-1].seq)
+
+    def records(
+        self,
+        stream: str | None = None,
+        *,
+        since: str | None = None,
+        until: str | None = None,
+        first: int | None = None,
+        last_seq: int | None = None,
+        batch: int = 500,
+    ) -> Iterator[StoredRecord]:
+        """Yield well-formed records ordered by (stream, seq); a malformed row is EvidenceError."""
+        for item in self.rows(
+            stream, since=since, until=until, first=first, last_seq=last_seq, batch=batch
+        ):
+            yield _checked(item)
 
     def get(self, run_id: str) -> StoredRecord | None:
         """Return the record of one run, or None."""
         t = models.records
         with self._tx(write=False) as conn:
-            row = conn.execute(select(t).where(t.c.run_id == run_id)).first()
-        return _row_record(row) if row is not None else None
+            row = conn.execute(_raw(t).where(t.c.run_id == run_id)).first()
+        return _checked(_decode_record(row)) if row is not None else None
+
+    def blob_rows(self, digests: Sequence[str]) -> dict[str, Blob | MalformedRow]:
+        """Return the stored blobs among `digests` (absent ones are left out), unchecked."""
+        t = models.blobs
+        out: dict[str, Blob | MalformedRow] = {}
+        with self._tx(write=False) as conn:
+            for start in range(0, len(digests), 500):
+                chunk = list(digests[start : start + 500])
+                for row in conn.execute(_raw(t).where(t.c.digest.in_(chunk))):
+                    if isinstance(row.digest, str):
+                        out[row.digest] = _decode_blob(row)
+        return out
 
     def blob(self, digest: str) -> Blob | None:
-        """Return stored content by digest, or None."""
-        t = models.blobs
-        with self._tx(write=False) as conn:
-            row = conn.execute(select(t).where(t.c.digest == digest)).first()
-        return Blob(row.digest, row.kind, bytes(row.data)) if row is not None else None
+        """Return stored content by digest, or None; a malformed row is EvidenceError."""
+        found = self.blob_rows([digest]).get(digest)
+        return _checked(found) if found is not None else None
 
-    def checkpoints(self, stream: str | None = None) -> list[StoredCheckpoint]:
-        """Return stored checkpoints, oldest first."""
+    def checkpoint_rows(self, stream: str | None = None) -> list[StoredCheckpoint | MalformedRow]:
+        """Return stored checkpoints, oldest first; malformed rows included, unchecked."""
         t = models.checkpoints
-        query = select(t).order_by(t.c.id)
+        query = _raw(t).order_by(t.c.id)
         if stream is not None:
             query = query.where(t.c.stream == stream)
         with self._tx(write=False) as conn:
             rows = conn.execute(query).all()
-        return [
-            StoredCheckpoint(
-                r.stream,
-                int(r.size),
-                bytes(r.head_hash),
-                r.created_at,
-                r.key_id,
-                bytes(r.signature),
-            )
-            for r in rows
-        ]
+        return [_decode_checkpoint(r) for r in rows]
+
+    def checkpoints(self, stream: str | None = None) -> list[StoredCheckpoint]:
+        """Return stored checkpoints, oldest first; a malformed row is EvidenceError."""
+        return [_checked(cp) for cp in self.checkpoint_rows(stream)]
 
     def public_keys(self) -> dict[str, bytes]:
         """Return every public key that signed something here, by key id."""
         t = models.public_keys
         with self._tx(write=False) as conn:
-            rows = conn.execute(select(t).order_by(t.c.key_id)).all()
-        return {r.key_id: bytes(r.public_pem) for r in rows}
+            rows = conn.execute(_raw(t).order_by(t.c.key_id)).all()
+        out: dict[str, bytes] = {}
+        for r in rows:
+            c = _Columns(r)
+            kid, pem = c.text("key_id"), c.binary("public_pem")
+            if c.problem is not None:
+                where = _label(r.key_id)
+                _checked(MalformedRow("evidence_public_keys", where, "", None, c.problem))
+            out[kid] = pem
+        return out
 
 
 def _reason(exc: SQLAlchemyError) -> str:
@@ -407,11 +629,18 @@ def _migrations_dir() -> str:
     return str(Path(str(resources.files("regulens.evidence") / "migrations")))
 
 
+def _lenient_text(data: bytes) -> str:
+    return data.decode("utf-8", "surrogateescape")
+
+
 def _sqlite_setup(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _connect(dbapi_conn: Any, _record: Any) -> None:
         # We issue BEGIN ourselves (below), so pysqlite must not start transactions.
         dbapi_conn.isolation_level = None
+        # TEXT that is not UTF-8 must reach the row decoder (and be reported there), not make
+        # the fetch itself fail.
+        dbapi_conn.text_factory = _lenient_text
         cur = dbapi_conn.cursor()
         cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         try:

@@ -1,23 +1,40 @@
-"""Verify chains: recompute every hash and link, check signatures and checkpoints, in one pass.
+"""Verify chains: recompute every hash and link, check signatures, checkpoints and inputs.
 
 The verifier is a streaming fold over a stream's records in seq order: it keeps
 only the last hash, so memory stays flat however long the stream is, and it
-stops at the first problem, which it names with its seq.
+stops at the first problem, which it names with its seq. Besides the chain it
+checks that each record's columns (run id, command, stream, recorded_at) are the
+ones its hashed statement names, and (in a store) that every input blob the
+statement references is stored with exactly the content its digest names. No
+stored value can make it raise: a row of the wrong shape is CORRUPT at its seq.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import hashlib
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any, Protocol
 
 import orjson
 
 from regulens.evidence.canonical import canonical_json
-from regulens.evidence.chain import GENESIS, RUN_PREFIX, record_hash
+from regulens.evidence.chain import GENESIS, RUN_PREFIX, STATEMENT_FORMATS, record_hash
 from regulens.evidence.checkpoint import signed_message
 from regulens.evidence.keys import CHECKPOINT_SIG_TAG, RECORD_SIG_TAG, TrustedKeys
-from regulens.evidence.store import EvidenceStore, StoredCheckpoint, StoredRecord
+from regulens.evidence.store import (
+    EvidenceStore,
+    MalformedRow,
+    StoredCheckpoint,
+    StoredRecord,
+)
+
+_DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
+# The record columns a statement's `run` block must agree with.
+_BOUND = (("id", "run_id"), ("command", "command"), ("stream", "stream"),
+          ("recorded_at", "recorded_at"))  # fmt: skip
 
 
 class Status(StrEnum):
@@ -43,6 +60,8 @@ class StreamReport:
     message: str
     records: int  # records checked before stopping
     head: bytes | None  # hash of the last good record
+    signed_by: tuple[str, ...] = ()  # trusted key ids whose signatures verified
+    legacy: int = 0  # good records in statement format v1 (verified under v1 rules)
 
     def to_json(self) -> dict[str, object]:
         """Return a JSON-friendly form."""
@@ -53,7 +72,16 @@ class StreamReport:
             "message": self.message,
             "records": self.records,
             "head": self.head.hex() if self.head is not None else None,
+            "signed_by": list(self.signed_by),
+            "legacy_v1_records": self.legacy,
         }
+
+
+class Blobs(Protocol):
+    """Where a verifier looks up the input blobs a statement references."""
+
+    def problem(self, digest: str) -> str | None:
+        """None when `digest` is stored with content that hashes to it, else what is wrong."""
 
 
 @dataclass
@@ -62,15 +90,24 @@ class StreamVerifier:
 
     stream: str
     trusted: TrustedKeys | None = None
-    checkpoints: Sequence[StoredCheckpoint] = ()
+    checkpoints: Sequence[StoredCheckpoint | MalformedRow] = ()
     next_seq: int = 1
     prev: bytes = GENESIS
+    blobs: Blobs | None = None
     count: int = 0
     problem: tuple[Status, int | None, str] | None = None
+    format: int = 0  # newest statement format seen so far (a stream never goes back)
+    legacy: int = 0
     _expect: dict[int, bytes] = field(default_factory=dict)
+    _signers: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         for cp in self.checkpoints:
+            if isinstance(cp, MalformedRow):
+                if cp.stream == self.stream:
+                    self.problem = (Status.CORRUPT, cp.seq, f"checkpoint {cp.describe()}")
+                    return
+                continue
             if cp.stream != self.stream:
                 continue
             bad = self._checkpoint_signature(cp)
@@ -102,18 +139,27 @@ class StreamVerifier:
         """True once a problem was found (later records are not looked at)."""
         return self.problem is not None
 
-    def feed(self, rec: StoredRecord) -> None:
+    def feed(self, rec: StoredRecord | MalformedRow) -> None:
         """Check one record against its own content and its predecessor."""
         if self.problem is not None:
+            return
+        if isinstance(rec, MalformedRow):
+            self.problem = (Status.CORRUPT, rec.seq, rec.describe())
             return
         self.problem = self._check(rec)
         if self.problem is None:
             self.count += 1
             self.next_seq = rec.seq + 1
             self.prev = rec.record_hash
+            if rec.key_id is not None and self.trusted is not None:
+                self._signers.add(rec.key_id)
 
     def _check(self, rec: StoredRecord) -> tuple[Status, int | None, str] | None:
         seq = rec.seq
+        if not 1 <= seq < 1 << 63:  # a bundle line can claim any number
+            return (Status.CORRUPT, None, f"seq {seq} is out of range")
+        if len(rec.prev_hash) != 32 or len(rec.record_hash) != 32:
+            return (Status.CORRUPT, seq, "a chain hash is not 32 bytes")
         if record_hash(rec.stream, seq, rec.prev_hash, rec.payload) != rec.record_hash:
             return (Status.CORRUPT, seq, "record hash does not match its content")
         if rec.stream != self.stream:
@@ -127,9 +173,18 @@ class StreamVerifier:
             return (Status.BROKEN_LINK, seq, f"seq out of order (expected {self.next_seq})")
         if rec.prev_hash != self.prev:
             return (Status.BROKEN_LINK, seq, "previous hash does not match the previous record")
-        content = _content_problem(rec)
+        statement, content = _statement(rec)
         if content is not None:
             return (Status.CORRUPT, seq, content)
+        version = STATEMENT_FORMATS[statement["predicateType"]]
+        if version < self.format:
+            return (Status.CORRUPT, seq, f"statement format v{version} after v{self.format}")
+        bound = _bound_problem(rec, statement["predicate"], version)
+        if bound is not None:
+            return (Status.CORRUPT, seq, bound)
+        inputs = self._inputs_problem(statement["predicate"])
+        if inputs is not None:
+            return (Status.CORRUPT, seq, inputs)
         if self.trusted is not None:
             if rec.signature is None or rec.key_id is None:
                 return (Status.BAD_SIGNATURE, seq, "record is not signed")
@@ -140,14 +195,31 @@ class StreamVerifier:
         expected = self._expect.get(seq)
         if expected is not None and expected != rec.record_hash:
             return (Status.FORKED, seq, "record differs from the checkpointed head at this size")
+        self.format = version
+        self.legacy += version == 1
+        return None
+
+    def _inputs_problem(self, predicate: Mapping[str, Any]) -> str | None:
+        refs = references(predicate)
+        if isinstance(refs, str):
+            return refs
+        if self.blobs is None:
+            return None
+        for what, digest in refs:
+            problem = self.blobs.problem(digest)
+            if problem is not None:
+                return f"{what} {digest}: {problem}"
         return None
 
     def finish(self) -> StreamReport:
         """Return the verdict once every record was fed."""
         head = self.prev if self.count else None
+        signers = tuple(sorted(self._signers))
         if self.problem is not None:
             status, seq, message = self.problem
-            return StreamReport(self.stream, status, seq, message, self.count, head)
+            return StreamReport(
+                self.stream, status, seq, message, self.count, head, signers, self.legacy
+            )
         last = self.next_seq - 1
         beyond = [size for size in self._expect if size > last]
         if beyond:
@@ -159,48 +231,175 @@ class StreamVerifier:
                 f"a checkpoint proves {size} records; only {last} are present",
                 self.count,
                 head,
+                signers,
+                self.legacy,
             )
         if self.count == 0:
             return StreamReport(self.stream, Status.EMPTY, None, "no records", 0, None)
-        return StreamReport(self.stream, Status.OK, None, "", self.count, head)
+        return StreamReport(
+            self.stream, Status.OK, None, "", self.count, head, signers, self.legacy
+        )
 
 
-def _content_problem(rec: StoredRecord) -> str | None:
+def _statement(rec: StoredRecord) -> tuple[dict[str, Any], str | None]:
+    """Parse and check the statement's envelope: canonical JSON, known format, subject."""
     try:
         statement = orjson.loads(rec.payload)
     except orjson.JSONDecodeError:
-        return "payload is not JSON"
-    if canonical_json(statement) != rec.payload:
-        return "payload is not canonical JSON"
+        return {}, "payload is not JSON"
+    try:
+        canonical = canonical_json(statement)
+    except (TypeError, ValueError, OverflowError) as exc:  # e.g. integers beyond RFC 8785
+        return {}, f"payload cannot be canonicalised ({type(exc).__name__})"
+    if canonical != rec.payload:
+        return {}, "payload is not canonical JSON"
+    if not isinstance(statement, dict):
+        return {}, "payload is not a JSON object"
     try:
         subject = statement["subject"][0]["name"]
     except (KeyError, IndexError, TypeError):
-        return "payload has no subject"
+        return {}, "payload has no subject"
     if subject != f"{RUN_PREFIX}{rec.run_id}":
-        return f"payload subject {subject!r} does not name run {rec.run_id}"
+        return {}, f"payload subject {subject!r} does not name run {rec.run_id!r}"
+    kind = statement.get("predicateType")
+    if not isinstance(kind, str) or kind not in STATEMENT_FORMATS:
+        return {}, f"unknown statement format {kind!r}"
+    if not isinstance(statement.get("predicate"), dict):
+        return {}, "statement has no predicate object"
+    return statement, None
+
+
+def _bound_problem(rec: StoredRecord, predicate: Mapping[str, Any], version: int) -> str | None:
+    """The record's columns must be the values its hashed statement names (v2: all present)."""
+    run = predicate.get("run")
+    if not isinstance(run, dict):
+        return None if version == 1 else "statement has no run block"
+    for key, column in _BOUND:
+        value = run.get(key)
+        if value is None and version == 1:
+            continue
+        if value != getattr(rec, column):
+            stored = getattr(rec, column)
+            return f"column {column} {stored!r} is not the statement's run.{key} {value!r}"
     return None
 
 
+def references(predicate: Mapping[str, Any]) -> list[tuple[str, str]] | str:
+    """The input blobs a statement references as (what, digest), or what is malformed."""
+    out: list[tuple[str, Any]] = []
+    inputs = predicate.get("inputs")
+    if inputs is not None:
+        if not isinstance(inputs, dict):
+            return "statement inputs are not an object"
+        for name, ref in inputs.items():
+            digest = ref.get("digest") if isinstance(ref, dict) else None
+            out.append((f"input {name}", digest))
+    policies = predicate.get("policies")
+    if isinstance(policies, dict) and "documents" in policies:
+        documents = policies["documents"]
+        if not isinstance(documents, list):
+            return "statement policies.documents is not a list"
+        out.extend(("policy set", d) for d in documents)
+    exceptions = predicate.get("exception_documents")
+    if exceptions is not None:
+        out.append(("exceptions", exceptions))
+    checked: list[tuple[str, str]] = []
+    for what, digest in out:
+        if not isinstance(digest, str) or not _DIGEST.match(digest):
+            return f"{what}: digest {digest!r} is not sha256:<64 hex>"
+        checked.append((what, digest))
+    return checked
+
+
+@dataclass
+class StoreBlobs:
+    """Input blobs of a store, fetched in batches; digests already proven are remembered."""
+
+    store: EvidenceStore
+    remember: int = 50_000
+    _good: set[str] = field(default_factory=set)
+    _bad: dict[str, str] = field(default_factory=dict)
+
+    def prefetch(self, digests: Iterable[str]) -> None:
+        """Fetch and check every digest not yet known, in one query per 500."""
+        if len(self._good) > self.remember:
+            self._good.clear()
+        wanted = sorted({d for d in digests if d not in self._good and d not in self._bad})
+        if not wanted:
+            return
+        found = self.store.blob_rows(wanted)
+        for digest in wanted:
+            blob = found.get(digest)
+            if blob is None:
+                self._bad[digest] = "is not stored"
+            elif isinstance(blob, MalformedRow):
+                self._bad[digest] = blob.problem
+            elif "sha256:" + hashlib.sha256(blob.data).hexdigest() != digest:
+                self._bad[digest] = "stored content does not match its digest"
+            else:
+                self._good.add(digest)
+
+    def problem(self, digest: str) -> str | None:
+        """None when the blob is stored intact."""
+        if digest not in self._good and digest not in self._bad:
+            self.prefetch([digest])
+        return self._bad.get(digest)
+
+
+def _prefetched(
+    rows: Iterable[StoredRecord | MalformedRow], blobs: StoreBlobs, batch: int = 500
+) -> Iterator[StoredRecord | MalformedRow]:
+    """Pass rows through, fetching the blobs each batch of records references in one go."""
+    pending: list[StoredRecord | MalformedRow] = []
+
+    def flush() -> Iterator[StoredRecord | MalformedRow]:
+        digests: list[str] = []
+        for rec in pending:
+            if isinstance(rec, StoredRecord):
+                digests.extend(_referenced_digests(rec.payload))
+        blobs.prefetch(digests)
+        yield from pending
+        pending.clear()
+
+    for row in rows:
+        pending.append(row)
+        if len(pending) >= batch:
+            yield from flush()
+    yield from flush()
+
+
+def _referenced_digests(payload: bytes) -> list[str]:
+    try:
+        statement = orjson.loads(payload)
+    except orjson.JSONDecodeError:
+        return []
+    predicate = statement.get("predicate") if isinstance(statement, dict) else None
+    refs = references(predicate) if isinstance(predicate, dict) else []
+    return [] if isinstance(refs, str) else [d for _, d in refs]
+
+
 def verify_records(
-    records: Iterable[StoredRecord],
+    records: Iterable[StoredRecord | MalformedRow],
     streams: Sequence[str],
     trusted: TrustedKeys | None,
-    checkpoints: Sequence[StoredCheckpoint],
+    checkpoints: Sequence[StoredCheckpoint | MalformedRow],
+    blobs: Blobs | None = None,
 ) -> list[StreamReport]:
     """Verify records ordered by (stream, seq); every name in `streams` gets a report."""
     verifiers: dict[str, StreamVerifier] = {}
+
+    def verifier_of(name: str) -> StreamVerifier:
+        found = verifiers.get(name)
+        if found is None:
+            found = verifiers[name] = StreamVerifier(name, trusted, checkpoints, blobs=blobs)
+        return found
+
     for rec in records:
-        verifier = verifiers.get(rec.stream)
-        if verifier is None:
-            verifier = StreamVerifier(rec.stream, trusted, checkpoints)
-            verifiers[rec.stream] = verifier
-        verifier.feed(rec)
+        verifier_of(rec.stream).feed(rec)
     for name in streams:
-        if name not in verifiers:
-            verifiers[name] = StreamVerifier(name, trusted, checkpoints)
+        verifier_of(name)
     for cp in checkpoints:
-        if cp.stream not in verifiers:
-            verifiers[cp.stream] = StreamVerifier(cp.stream, trusted, checkpoints)
+        verifier_of(cp.stream)
     return [verifiers[name].finish() for name in sorted(verifiers)]
 
 
@@ -211,11 +410,34 @@ def verify_store(
     trusted: TrustedKeys | None = None,
     checkpoints: Sequence[StoredCheckpoint] = (),
 ) -> list[StreamReport]:
-    """Verify the store (one stream or all) against its own and the given checkpoints."""
-    stored = store.checkpoints(stream)
+    """Verify the store (one stream or all) against its own and the given checkpoints.
+
+    Every row is read; if the ordered scan met fewer rows than the table holds
+    (a NULL where the scan continues), the stream is CORRUPT, never OK.
+    """
+    stored = store.checkpoint_rows(stream)
     extra = [cp for cp in checkpoints if stream is None or cp.stream == stream]
     names = [stream] if stream is not None else []
-    return verify_records(store.records(stream), names, trusted, [*stored, *extra])
+    blobs = StoreBlobs(store)
+    seen = 0
+
+    def counted() -> Iterator[StoredRecord | MalformedRow]:
+        nonlocal seen
+        for row in store.rows(stream):
+            seen += 1
+            yield row
+
+    reports = verify_records(
+        _prefetched(counted(), blobs), names, trusted, [*stored, *extra], blobs
+    )
+    total = store.count(stream)
+    if seen != total:
+        missed = StreamReport(
+            stream or "<store>", Status.CORRUPT, None,
+            f"{total - seen} record rows could not be read in (stream, seq) order", seen, None,
+        )  # fmt: skip
+        reports = [r for r in reports if r.stream != missed.stream] + [missed]
+    return reports
 
 
 def overall(reports: Sequence[StreamReport]) -> Status:

@@ -18,31 +18,87 @@ import orjson
 from cryptography.hazmat.primitives import serialization
 
 from regulens.errors import EvidenceError
-from regulens.evidence.keys import TrustedKeys
-from regulens.evidence.store import EvidenceStore, StoredCheckpoint, StoredRecord
+from regulens.evidence.keys import TrustedKeys, public_pem
+from regulens.evidence.store import EvidenceStore, MalformedRow, StoredCheckpoint, StoredRecord
 from regulens.evidence.verify import Status, overall, verify_store
 from regulens.reports.runs import RunRecord, decode_statement
 
 log = logging.getLogger(__name__)
 
 
+VERIFIED = "verified"  # chains intact and every record signed by a trusted key (green)
+INTEGRITY_ONLY = "integrity-only"  # chains intact, signatures not checked (amber)
+FAILED = "failed"  # does not verify (red): refused unless --allow-unverified
+
+
 @dataclass(frozen=True, slots=True)
 class Verification:
     """The verdict on the evidence a report is built from."""
 
-    ok: bool
+    ok: bool  # the chains (and, when keys were given, the signatures) verified
     status: str
     message: str
     records: int
     streams: tuple[str, ...]
-    signing_keys: tuple[dict[str, str], ...]
+    signing_keys: tuple[dict[str, str], ...]  # trusted keys whose signatures verified
     problems: tuple[dict[str, Any], ...]
+    signatures_checked: bool = False
+    checkpoints: int = 0  # external checkpoints given (--checkpoint)
+    legacy: int = 0  # records verified under the legacy statement format v1 rules
+
+    @property
+    def state(self) -> str:
+        """verified | integrity-only | failed (the banner's colour: green, amber, red)."""
+        if not self.ok:
+            return FAILED
+        return VERIFIED if self.signatures_checked else INTEGRITY_ONLY
+
+    def banner(self) -> dict[str, str]:
+        """The banner every format shows: its state, a title and plain words for auditors."""
+        notes = []
+        if self.legacy:
+            notes.append(
+                f"{self.legacy} record(s) use the legacy statement format v1, whose "
+                "recorded_at and command columns are checked only where the statement names them."
+            )
+        if not self.checkpoints:
+            notes.append(
+                "No external checkpoint was given: deleting the newest records would not be "
+                "detected (pass --checkpoint with a checkpoint kept outside the store)."
+            )
+        if self.state == VERIFIED:
+            keys = ", ".join(f"{k['key_id'][:16]} ({k['fingerprint'][:23]}...)"
+                             for k in self.signing_keys)  # fmt: skip
+            title = "Evidence verified and signed"
+            text = (
+                f"{self.records} records in {len(self.streams)} stream(s): every hash, link and "
+                f"input checked, and every record signed by a trusted key: {keys}."
+            )
+        elif self.state == INTEGRITY_ONLY:
+            title = "Evidence integrity only: signatures not checked"
+            text = (
+                f"{self.records} records in {len(self.streams)} stream(s) are internally "
+                "consistent (hashes, links and inputs), but no trusted public key was given, so "
+                "nothing here shows who wrote them: anyone able to write to the store could have "
+                "replaced the records and recomputed every hash. An auditor should regenerate "
+                "this report with --public-key before relying on it."
+            )
+        else:
+            title = f"UNVERIFIED EVIDENCE: {self.status}"
+            text = (
+                f"{self.message}. This document was produced with --allow-unverified; its "
+                "figures may rest on tampered or incomplete records."
+            )
+        return {"state": self.state, "title": title, "text": " ".join([text, *notes])}
 
     def evidence_json(self, store_label: str, *, allow_unverified: bool) -> dict[str, Any]:
         """The `evidence` block of report facts."""
         return {
             "store": store_label,
+            "state": self.state,
+            "banner": self.banner(),
             "verified": self.ok,
+            "signatures_checked": self.signatures_checked,
             "allow_unverified": allow_unverified,
             "verification": {
                 "status": self.status,
@@ -51,6 +107,8 @@ class Verification:
                 "streams": list(self.streams),
                 "signing_keys": [dict(k) for k in self.signing_keys],
                 "problems": [dict(p) for p in self.problems],
+                "external_checkpoints": self.checkpoints,
+                "legacy_v1_records": self.legacy,
             },
         }
 
@@ -92,9 +150,11 @@ def verify_evidence(
             where += f" at seq {first.seq}" if first.seq is not None else ""
             where += f": {first.message}" if first.message else ""
         message = where or "no records"
+    signers = sorted({kid for r in reports for kid in r.signed_by})
     fingerprints = tuple(
-        {"key_id": kid, "fingerprint": key_fingerprint(pem)}
-        for kid, pem in sorted(store.public_keys().items())
+        {"key_id": kid, "fingerprint": key_fingerprint(public_pem(trusted.keys[kid]))}
+        for kid in signers
+        if trusted is not None and kid in trusted.keys
     )
     return Verification(
         ok=status is Status.OK,
@@ -104,6 +164,9 @@ def verify_evidence(
         streams=tuple(r.stream for r in reports),
         signing_keys=fingerprints,
         problems=problems,
+        signatures_checked=trusted is not None,
+        checkpoints=len(checkpoints),
+        legacy=sum(r.legacy for r in reports),
     )
 
 
@@ -122,10 +185,13 @@ def to_run(record: StoredRecord) -> RunRecord:
 def load_runs(store: EvidenceStore, stream: str | None = None) -> Iterator[RunRecord]:
     """Yield every decodable record (of one stream, or all), in (stream, seq) order.
 
-    A record whose payload cannot be decoded can only be met with
+    A record whose row or payload cannot be decoded can only be met with
     `--allow-unverified` (verification rejects it); it is skipped with a warning.
     """
-    for record in store.records(stream):
+    for record in store.rows(stream):
+        if isinstance(record, MalformedRow):
+            log.warning("skipping %s", record.describe())
+            continue
         try:
             yield to_run(record)
         except EvidenceError as exc:
@@ -134,8 +200,11 @@ def load_runs(store: EvidenceStore, stream: str | None = None) -> Iterator[RunRe
 
 def load_section(store: EvidenceStore, digest: str) -> Mapping[str, Any] | None:
     """A stored snapshot section by digest (None when the store does not hold it)."""
-    blob = store.blob(digest)
+    blob = store.blob_rows([digest]).get(digest)
     if blob is None:
+        return None
+    if isinstance(blob, MalformedRow):  # only met with --allow-unverified
+        log.warning("stored section %s: %s; not used", digest, blob.problem)
         return None
     if "sha256:" + hashlib.sha256(blob.data).hexdigest() != digest:
         # Sections are outside the chain: their digest inside a verified record is the proof.

@@ -147,6 +147,7 @@ def assessment_results(facts: Mapping[str, Any]) -> dict[str, Any]:
         "end": period["until"],
         "props": [
             _prop("evidence-verification", verification["status"]),
+            _prop("evidence-state", facts["evidence"]["state"]),
             _prop("runs", facts["summary"]["runs"]),
         ],
         "reviewed-controls": {

@@ -26,6 +26,7 @@ from regulens.reports.compliance import (
     run_ref,
 )
 from regulens.reports.runs import Period, RunRecord, iso, parse_time
+from regulens.reports.signoff import SIGNOFF_COMMAND, in_force, signoff_of
 from regulens.snapshot import KubernetesState, Provenance, Resource
 
 REVIEW_VERSION = 1
@@ -433,25 +434,30 @@ def breaches(records: Sequence[RunRecord]) -> dict[str, Any]:
 
 
 def signoffs(all_records: Iterable[RunRecord], month: str) -> list[dict[str, Any]]:
-    """Sign-offs recorded for the month (whenever they were recorded)."""
-    out = []
-    for record in all_records:
-        if record.command != "review-signoff":
-            continue
-        block = record.predicate.get("signoff")
-        if isinstance(block, Mapping) and block.get("month") == month:
-            out.append(
-                {
-                    "reviewer": block.get("reviewer"),
-                    "date": block.get("date"),
-                    "notes": block.get("notes"),
-                    "run": record.run_id,
-                    "stream": record.stream,
-                    "seq": record.seq,
-                    "digest": record.digest,
-                }
-            )
-    return out
+    """Sign-offs of the month in force (not superseded), whenever they were recorded."""
+    records = list(all_records)
+    found = [
+        s
+        for record in records
+        if record.command == SIGNOFF_COMMAND
+        and (s := signoff_of(record.run_id, record.stream, record.seq, record.predicate))
+        is not None
+    ]
+    digests = {r.run_id: r.digest for r in records if r.command == SIGNOFF_COMMAND}
+    return [
+        {
+            "reviewer": s.reviewer,
+            "date": s.date,
+            "notes": s.notes,
+            "supersedes": s.supersedes,
+            "run": s.run_id,
+            "stream": s.stream,
+            "seq": s.seq,
+            "digest": digests.get(s.run_id),
+        }
+        for s in in_force(found)
+        if s.month == month
+    ]
 
 
 def _subject_text(subject: Mapping[str, Any]) -> str:

@@ -96,6 +96,8 @@ def _loads(data: bytes, source: str) -> Any:
         ) from None
     except ValueError as exc:
         raise TrivyReportError(f"{source}: not a valid JSON report: {exc}") from None
+    except RecursionError:
+        raise TrivyReportError(f"{source}: not a Trivy report: JSON nested too deeply") from None
 
 
 @dataclass(frozen=True, slots=True)

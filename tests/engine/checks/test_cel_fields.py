@@ -23,6 +23,10 @@ EXPRESSIONS = [
     "object == object",
     "object.spec.template.spec.containers.all(c, has(c.resources))",
     "has(object.spec) && object . spec . replicas > 0",
+    "object.?metadata.?labels.app.orValue('') == 'api'",
+    "object.?spec.replicas.orValue(0) > 1 && container.?securityContext.privileged.hasValue()",
+    "object.metadata[?'labels'].hasValue() && quantity(container.?resources.limits.cpu"
+    ".orValue('0')).isInteger()",
 ]
 
 OBJECTS: list[dict[str, Any]] = [

@@ -168,7 +168,7 @@ def _first_line(text: str) -> str:
 
 # `object.spec.replicas`, `container.image.matches(` ...: a variable and the fields read from it
 _FIELD_PATH = re.compile(
-    r"(?<![\w.])(object|container)((?:\s*\.\s*[A-Za-z_][A-Za-z0-9_]*)*)(\s*\()?"
+    r"(?<![\w.])(object|container)((?:\s*\.\??\s*[A-Za-z_][A-Za-z0-9_]*)*)(\s*\()?"
 )
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -240,10 +240,12 @@ def _compile_cel(source: str, allowed: set[str], what: str) -> Any:
     try:
         program = compile_program(source)
     except ValueError as exc:
-        raise ValueError(f"CEL syntax error in {what}: {_first_line(str(exc))}") from None
-    compact = source.replace(" ", "").replace("\n", "")
+        message = _first_line(str(exc))
+        if message.startswith("unknown "):
+            raise ValueError(f"CEL {what} uses an {message}") from None
+        raise ValueError(f"CEL syntax error in {what}: {message}") from None
     # comprehension variables (`c` in `all(c, ...)`) are reported as variables too
-    unknown = [v for v in program.variables() if v not in allowed and f"({v}," not in compact]
+    unknown = [v for v in program.variables() if v not in allowed and v not in program.bound]
     if unknown:
         raise ValueError(
             f"CEL {what} uses unknown variable(s) {', '.join(sorted(unknown))}; "
