@@ -297,3 +297,67 @@ def test_every_builtin_policy_has_a_remediation_for_the_sarif_help() -> None:
     for pack in builtin_packs():
         for policy in load_policies([f"builtin:{pack}"]).policies:
             assert policy.remediation and policy.remediation.strip(), f"{pack}: {policy.id}"
+
+
+MANIFEST = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop}
+spec:
+  template:
+    spec:
+      containers:
+        - {name: web, image: "nginx:latest"}
+"""
+
+
+def _latest_uri(capsys: pytest.CaptureFixture[str], *extra: str) -> dict[str, Any]:
+    args = ["evaluate", "--policies", "builtin:ops-baseline", "--select", "workload-no-latest-tag",
+            "--manifests", "app/web.yaml", "--now", NOW, *extra]  # fmt: skip
+    doc = _sarif(args, capsys)
+    assert_github_ready(doc)
+    (result,) = doc["runs"][0]["results"]
+    location: dict[str, Any] = result["locations"][0]["physicalLocation"]["artifactLocation"]
+    return location
+
+
+def test_the_default_source_root_is_the_git_top_level(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+    import subprocess
+
+    git = shutil.which("git")
+    assert git is not None, "git is needed to find the default source root"
+    repo = tmp_path / "repo"
+    (repo / "deploy" / "app").mkdir(parents=True)
+    (repo / "deploy" / "app" / "web.yaml").write_text(MANIFEST)
+    subprocess.run([git, "init", "-q", str(repo)], check=True)
+    monkeypatch.chdir(repo / "deploy")
+    assert _latest_uri(capsys) == {"uri": "deploy/app/web.yaml", "uriBaseId": "%SRCROOT%"}
+    # an explicit root; a file outside it is an absolute file:// URI
+    assert _latest_uri(capsys, "--source-root", ".") == {
+        "uri": "app/web.yaml",
+        "uriBaseId": "%SRCROOT%",
+    }
+    code, _, err = run_cli(
+        ["evaluate", "--policies", "builtin:ops-baseline", "--manifests", "app/web.yaml",
+         "--format", "sarif", "--source-root", str(tmp_path / "nowhere")],
+        capsys,
+    )  # fmt: skip
+    assert code == 3 and "--source-root" in err
+    other = tmp_path / "other"
+    other.mkdir()
+    assert _latest_uri(capsys, "--source-root", str(other)) == {
+        "uri": f"file://{repo}/deploy/app/web.yaml"
+    }
+
+
+def test_outside_a_git_work_tree_the_source_root_is_the_cwd(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "web.yaml").write_text(MANIFEST)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path.parent))
+    assert _latest_uri(capsys) == {"uri": "app/web.yaml", "uriBaseId": "%SRCROOT%"}
