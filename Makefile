@@ -25,8 +25,10 @@ demo: install
 	@mkdir -p $(DEMO_DIR)
 	@test -f $(DEMO_KEY) || $(BIN)/regulens keys generate -o $(DEMO_KEY)
 	$(BIN)/regulens gate --change examples/changes/allowed.yaml --policies builtin:ops-baseline \
-	  --manifests examples/platform --baseline-manifests examples/platform \
+	  --manifests examples/platform --current-manifests examples/platform \
 	  --backups examples/ops/backups.yaml --drills examples/ops/drills.yaml \
+	  --incidents examples/ops/incidents.yaml \
+	  --alertmanager-silences examples/ops/alertmanager-silences.json \
 	  --metrics examples/ops/metrics.json --trivy-report examples/scans/api-v1.1.0.trivy.json \
 	  --trivy-report examples/scans/worker-v1.1.0.trivy.json \
 	  --trivy-report examples/scans/backup-v2.3.1.trivy.json --now 2026-11-30T01:30:00Z \
@@ -34,6 +36,8 @@ demo: install
 	$(BIN)/regulens evidence verify --evidence $(DEMO_EVIDENCE) --public-key $(DEMO_KEY).pub
 	$(BIN)/regulens report --evidence $(DEMO_EVIDENCE) --public-key $(DEMO_KEY).pub \
 	  --period 2026-11 --format html -o $(DEMO_DIR)/report.html --force
+	$(BIN)/regulens review --evidence $(DEMO_EVIDENCE) --public-key $(DEMO_KEY).pub \
+	  --month 2026-11 --format html -o $(DEMO_DIR)/review.html --force
 
 # Installs and checks every component the tests need, then lints, type-checks and tests.
 test: install components oscal-venv lint typecheck unit policytests

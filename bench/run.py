@@ -286,7 +286,7 @@ def startup(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     ex = ROOT / "examples"
     cmd = [REGULENS, "gate", "--change", str(ex / "changes" / "allowed.yaml")]
     cmd += ["--policies", "builtin:ops-baseline", "--manifests", str(EXAMPLE)]
-    cmd += ["--baseline-manifests", str(EXAMPLE), "--backups", str(ex / "ops" / "backups.yaml")]
+    cmd += ["--current-manifests", str(EXAMPLE), "--backups", str(ex / "ops" / "backups.yaml")]
     cmd += ["--drills", str(ex / "ops" / "drills.yaml")]
     cmd += ["--metrics", str(ex / "ops" / "metrics.json")]
     for report in ("api-v1.1.0", "worker-v1.1.0", "backup-v2.3.1"):

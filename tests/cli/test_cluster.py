@@ -216,7 +216,7 @@ def test_every_section_round_trips_through_a_snapshot(
 ) -> None:
     inputs = [
         "--manifests", str(EXAMPLES / "changes" / "manifests" / "debug-rolebinding.yaml"),
-        "--baseline-manifests", str(EXAMPLES / "platform"),
+        "--current-manifests", str(EXAMPLES / "platform"),
         "--change", str(EXAMPLES / "changes" / "denied-category.yaml"),
     ]  # fmt: skip
     evaluate = ["evaluate", "--policies", BASELINE, "--now", "2026-11-30T01:30:00Z"]

@@ -21,7 +21,7 @@ OPS = EXAMPLES / "ops"
 GATE = [
     "gate", "--policies", "builtin:ops-baseline",
     "--change", str(EXAMPLES / "changes" / "allowed.yaml"),
-    "--manifests", str(EXAMPLES / "platform"), "--baseline-manifests", str(EXAMPLES / "platform"),
+    "--manifests", str(EXAMPLES / "platform"), "--current-manifests", str(EXAMPLES / "platform"),
     "--backups", str(OPS / "backups.yaml"), "--drills", str(OPS / "drills.yaml"),
     "--metrics", str(OPS / "metrics.json"),
     "--trivy-report", str(EXAMPLES / "scans" / "api-v1.1.0.trivy.json"),

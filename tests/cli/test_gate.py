@@ -20,7 +20,7 @@ CHANGES = EXAMPLES / "changes"
 BASE = [
     "gate", "--policies", "builtin:ops-baseline",
     "--policies", str(EXAMPLES / "policies" / "year-end-freeze.yaml"),
-    "--baseline-manifests", str(EXAMPLES / "platform"),
+    "--current-manifests", str(EXAMPLES / "platform"),
     "--now", "2026-11-30T01:30:00Z", "--format", "json",
     "--backups", str(EXAMPLES / "ops" / "backups.yaml"),
     "--drills", str(EXAMPLES / "ops" / "drills.yaml"),
@@ -136,14 +136,14 @@ def test_category_diff_details_list_reasons_per_object(capsys: pytest.CaptureFix
 
 def test_missing_baseline_denies_with_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     # the saved snapshot carries the backups derived from the platform's CronJobs
-    dropped = ("--baseline-manifests", str(EXAMPLES / "platform"), "--backups")
+    dropped = ("--current-manifests", str(EXAMPLES / "platform"), "--backups")
     args = [a for a in BASE if a not in dropped and not a.endswith("backups.yaml")]
     code, out, _ = run_main([*args, "--change", str(CHANGES / "allowed.yaml"), *PLATFORM], capsys)
     doc = json.loads(out)
     assert code == 2 and doc["summary"]["error"] == 1
     (err,) = [r for r in doc["results"] if r["status"] == "error"]
     assert err["policy"] == "change-category-matches-diff"
-    assert "--baseline-manifests" in err["message"]
+    assert "--current-manifests" in err["message"]
 
 
 @pytest.mark.parametrize(
@@ -284,7 +284,7 @@ def test_saved_snapshot_is_the_baseline_when_manifests_are_the_change(
     )
     assert code == 0, err
     # the saved snapshot carries the backups derived from the platform's CronJobs
-    dropped = ("--baseline-manifests", str(EXAMPLES / "platform"), "--backups")
+    dropped = ("--current-manifests", str(EXAMPLES / "platform"), "--backups")
     args = [a for a in BASE if a not in dropped and not a.endswith("backups.yaml")]
     got, out, err = run_main(
         [*args, "--change", str(CHANGES / "denied-category.yaml"), *PLATFORM, *ROLEBINDING,

@@ -133,7 +133,7 @@ def test_live_baseline_ignores_server_fields_defaults_and_controller_objects() -
 def test_missing_baseline_is_an_error_naming_the_flag() -> None:
     snap = Snapshot(kubernetes=state(base()), change=change().change)
     (result,) = evaluate([policy(CHECK)], snap, EvalContext(now=NOW))
-    assert result.status is Status.ERROR and "--baseline-manifests" in result.message
+    assert result.status is Status.ERROR and "--current-manifests" in result.message
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import pkgutil
-from importlib import resources
 from typing import get_args
 
 import jsonschema
@@ -13,7 +12,7 @@ import pytest
 import regulens.engine.checks as checks_pkg
 from regulens.documents import load_documents
 from regulens.engine.checks import CHECK_TYPES, Check
-from regulens.policies import builtin_packs
+from regulens.policies import builtin_files, builtin_packs
 from regulens.schemas import SCHEMAS, committed, render
 
 
@@ -31,12 +30,12 @@ def test_builtin_packs_validate_against_schema() -> None:
     assert "ops-baseline" in packs
     count = 0
     for pack in packs:
-        for entry in (resources.files("regulens.policies") / pack).iterdir():
-            if entry.name.endswith(".yaml"):
-                for doc in load_documents(entry.name, entry.read_text("utf-8")):
-                    errors = list(validator.iter_errors(doc.data))
-                    assert not errors, f"{pack}/{entry.name}: {errors[0].message}"
-                    count += 1
+        # every file, also those of sub-pack directories
+        for label, text in builtin_files(pack):
+            for doc in load_documents(label, text):
+                errors = list(validator.iter_errors(doc.data))
+                assert not errors, f"{label}: {errors[0].message}"
+                count += 1
     assert count >= 1
 
 

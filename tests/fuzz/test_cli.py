@@ -28,7 +28,9 @@ from tests.fuzz.support import (
     write,
 )
 
-POLICY = (ROOT / "src" / "regulens" / "policies" / "ops-baseline" / "workloads.yaml").read_bytes()
+POLICY = (
+    ROOT / "src" / "regulens" / "policies" / "ops-baseline" / "security" / "workloads.yaml"
+).read_bytes()
 MANIFEST = (EXAMPLES / "platform-noncompliant" / "10-api.yaml").read_bytes()
 TRIVY = (EXAMPLES / "scans" / "api-v1.2.0-fixable-critical.trivy.json").read_bytes()
 METRICS = (EXAMPLES / "ops" / "metrics.json").read_bytes()
@@ -92,12 +94,7 @@ def test_evaluate_on_mutated_metrics(scratch: Path, raw: bytes, suffix: str) -> 
 ANSI = ["\x1b[2J\x1b[H", "\x1b]0;t\x07", "\r", "\x08\x08", "\x9b2J", "\x00", "\x7f"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 13: control characters from inputs (ANSI escapes in a resource name) reach "
-    "the table output raw; being fixed on branch cli",
-)
-@fuzz_settings(20, shrink=False)
+@fuzz_settings(20)
 @given(st.sampled_from(ANSI), st.text(max_size=3), st.sampled_from(["name", "kind"]))
 def test_control_characters_in_inputs_never_reach_the_terminal(
     scratch: Path, escape: str, tail: str, field: str

@@ -1,7 +1,8 @@
-"""The atheris harnesses of `make fuzz` start and run their seeds (only where atheris is)."""
+"""The atheris harnesses of `make fuzz` start and run their seeds (atheris is in the dev extra)."""
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import subprocess
 import sys
@@ -10,12 +11,13 @@ from pathlib import Path
 import pytest
 
 from tests.fuzz.support import ROOT
-
-pytest.importorskip("atheris", reason="the optional fuzz extra (make fuzz) is not installed")
+from tests.support.components import component_missing
 
 
 @pytest.mark.parametrize("target", ["policies", "manifests", "trivy", "datafiles", "bundle"])
 def test_harness_runs_its_seeds(target: str, tmp_path: Path) -> None:
+    if importlib.util.find_spec("atheris") is None:
+        component_missing("atheris (the dev extra) is not installed")
     path = os.pathsep.join([str(ROOT / "src"), str(ROOT)])
     env = {**os.environ, "PYTHONPATH": path, "FUZZ_WORK": str(tmp_path)}
     proc = subprocess.run(

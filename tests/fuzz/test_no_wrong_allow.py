@@ -133,13 +133,7 @@ def test_hostile_additions_around_a_privileged_container_never_allow(
     assert_not_allowed(decision(manifests(path), "workload-no-privileged"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 12: yaml-rs stops at a NUL byte (the rest of the document is lost) and "
-    "takes any other control character (C0, DEL, C1) into a scalar (kind: Depl\\x01oyment), so "
-    "the privileged container is never judged (allow); being fixed on branch manifests",
-)
-@fuzz_settings(60, shrink=False)
+@fuzz_settings(60)
 @given(st.integers(0, len(PRIVILEGED)), st.sampled_from(UNPRINTABLE))
 def test_an_unprintable_byte_anywhere_in_a_denying_manifest_never_allows(
     scratch: Path, at: int, byte: bytes
@@ -149,12 +143,7 @@ def test_an_unprintable_byte_anywhere_in_a_denying_manifest_never_allows(
     assert_not_allowed(decision(manifests(path), "workload-no-privileged"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 12: in a JSON manifest the last duplicate key wins silently; "
-    "being fixed on branch manifests",
-)
-@fuzz_settings(30, shrink=False)
+@fuzz_settings(30)
 @given(st.sampled_from([False, None, "false", 0]))
 def test_a_duplicate_key_in_a_denying_json_manifest_never_allows(scratch: Path, value: Any) -> None:
     raw = to_json(PRIVILEGED_TREE).replace(
@@ -164,12 +153,7 @@ def test_a_duplicate_key_in_a_denying_json_manifest_never_allows(scratch: Path, 
     assert_not_allowed(decision(manifests(path), "workload-no-privileged"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 12: a nested kind: List is not unwrapped (its items are not Kubernetes "
-    "objects, or a named inner List hides them); being fixed on branch manifests",
-)
-@fuzz_settings(20, shrink=False)
+@fuzz_settings(20)
 @given(st.integers(2, 6), st.booleans())
 def test_a_denying_object_in_nested_lists_is_judged_like_the_object(
     scratch: Path, depth: int, named: bool
@@ -189,11 +173,6 @@ def test_a_denying_object_in_nested_lists_is_judged_like_the_object(
     assert b"aHVudGVyMg==" not in dump_snapshot(snap)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 12: a UTF-8 BOM at the start of a manifest is read into the first key; "
-    "being fixed on branch manifests",
-)
 def test_a_bom_before_a_denying_manifest_is_judged_like_the_manifest(scratch: Path) -> None:
     path = write(scratch / "m.yaml", b"\xef\xbb\xbf" + PRIVILEGED.encode())
     result = decision(manifests(path), "workload-no-privileged")
@@ -241,12 +220,6 @@ def test_an_unprintable_byte_anywhere_in_a_denying_report_never_allows(
     assert_not_allowed(decision(_report(path), "scan-no-fixable-critical"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 12: duplicates are collapsed before the fixable filter, keeping the first "
-    "(an unfixed copy in another target hides the fixable CRITICAL); "
-    "being fixed on branch trivy",
-)
 def test_an_unfixed_copy_of_the_cve_in_another_target_never_allows(scratch: Path) -> None:
     fields = dict(CRITICAL.items)
     copy = Pairs(tuple((k, v) for k, v in CRITICAL.items if k != "FixedVersion"))
@@ -279,12 +252,7 @@ def test_hostile_metrics_beside_a_failing_kpi_never_allow(
     assert_not_allowed(decision(InputRequest(metrics=path), "kpi-error-rate"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 13 item 5: in a metrics JSON file the last duplicate key wins silently; "
-    "being fixed on branch manifests",
-)
-@fuzz_settings(20, shrink=False)
+@fuzz_settings(20)
 @given(st.floats(0, 0.009))
 def test_a_duplicate_metric_with_a_passing_value_never_allows(scratch: Path, good: float) -> None:
     text = f'{{"timestamp": "{METRICS["timestamp"]}", "metrics": '

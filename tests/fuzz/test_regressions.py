@@ -37,13 +37,15 @@ def test_a_control_character_in_strict_yaml_is_a_located_error(
     with pytest.raises(DocumentError) as info:
         load_text(text, "f.yaml")
     assert info.value.exit_code is ExitCode.USAGE
-    assert info.value.message.startswith(f"{where}: character {code} is not allowed in YAML")
+    message = info.value.message
+    assert message.startswith(f"{where}: ") and "not allowed in YAML" in message
+    assert code in message or (code == "U+0000" and "NUL byte" in message)
 
 
 def test_a_nul_byte_in_a_policy_file_is_a_config_error(tmp_path: Path) -> None:
     path = tmp_path / "p.yaml"
     path.write_bytes(b"apiVersion: regulens/v1\nkind: PolicySet\x00\n")
-    with pytest.raises(DocumentError, match=r"p\.yaml:2:16: character U\+0000"):
+    with pytest.raises(DocumentError, match=r"p\.yaml:2:16: a NUL byte at byte offset 39"):
         load_policies([str(path)])
 
 
@@ -92,11 +94,6 @@ def test_a_bundle_manifest_file_entry_without_size_or_sha256_is_rejected(
     assert report.message.startswith("manifest.json")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 12 (non-string keys): yaml-rs itself raises TypeError (unhashable dict) for "
-    "a mapping key that holds a mapping, before any key check; being fixed on branch manifests",
-)
 @pytest.mark.parametrize("text", ["? a: {d: e}\n", "metadata:\n? name: x\n  labels: {a: b}\n"])
 def test_a_mapping_key_holding_a_mapping_is_a_manifest_error(tmp_path: Path, text: str) -> None:
     # found by the atheris manifests harness in 20 s: one changed byte made `  name:` `? name:`

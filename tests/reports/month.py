@@ -255,7 +255,7 @@ def fill_month(examples: Path, work: Path, url: str | None = None, days: int = D
         extra = ["--exceptions", str(exceptions)] if day >= EXCEPTION_FROM_DAY else []
         code = run_cli(
             *command, "--policies", "builtin:ops-baseline", *select,
-            "--manifests", str(manifests), "--baseline-manifests", str(previous),
+            "--manifests", str(manifests), "--current-manifests", str(previous),
             "--change", str(inputs / "change.yaml"), "--backups", str(inputs / "backups.yaml"),
             "--drills", str(examples / "ops" / "drills.yaml"),
             "--metrics", str(inputs / "metrics.json"), "--trivy-report", str(inputs / "trivy.json"),

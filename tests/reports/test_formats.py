@@ -42,7 +42,7 @@ def outcome(change: str, *manifests: str, exceptions: tuple[str, ...] = ()) -> O
         {
             "change": str(EXAMPLES / "changes" / change),
             "manifests": manifests or (str(EXAMPLES / "platform"),),
-            "baseline_manifests": (str(EXAMPLES / "platform"),),
+            "current_manifests": (str(EXAMPLES / "platform"),),
         },
         datetime.fromisoformat(NOW),
     )

@@ -97,7 +97,7 @@ def test_permission_denied_policy_file_and_directory_are_errors() -> None:
     with shared_tmp() as tmp:
         tree = tmp / "p"
         (tree / "team").mkdir(parents=True)
-        shutil.copy(POLICY / "workloads.yaml", tree / "workloads.yaml")
+        shutil.copy(POLICY / "security" / "workloads.yaml", tree / "workloads.yaml")
         (tree / "other.yaml").write_text("kind: PolicySet\n")
         (tree / "team" / "t.yaml").write_text("kind: PolicySet\n")
         tree.chmod(0o755)
@@ -124,7 +124,7 @@ return {{"code": 0, "problems": []}}
 
 
 def test_policy_symlink_loop_broken_link_and_fifo_are_errors(tmp_path: Path) -> None:
-    shutil.copy(POLICY / "workloads.yaml", tmp_path / "workloads.yaml")
+    shutil.copy(POLICY / "security" / "workloads.yaml", tmp_path / "workloads.yaml")
     (tmp_path / "loop.yaml").symlink_to(tmp_path / "loop.yaml")
     (tmp_path / "gone.yml").symlink_to(tmp_path / "deleted.yml")
     os.mkfifo(tmp_path / "pipe.yaml")

@@ -23,6 +23,7 @@ import socket
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,8 @@ KUBE_SYSTEM_UID = "5f0c8d2e-6c1e-4d0b-9d7e-2f8a1b3c4d5e"
 # (kind, group, version, plural, namespaced): the fake's own table, independent of the source
 RESOURCES: tuple[tuple[str, str, str, str, bool], ...] = (
     ("Namespace", "", "v1", "namespaces", False),
+    ("Node", "", "v1", "nodes", False),
+    ("Event", "", "v1", "events", True),
     ("Pod", "", "v1", "pods", True),
     ("Service", "", "v1", "services", True),
     ("ConfigMap", "", "v1", "configmaps", True),
@@ -123,6 +126,184 @@ def example_objects(directory: Path = EXAMPLE_PLATFORM) -> list[dict[str, Any]]:
         }
     )
     return objects
+
+
+def _at(now: datetime, **ago: float) -> str:
+    return (now - timedelta(**ago)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def daily_objects(now: datetime) -> list[dict[str, Any]]:
+    """Objects with realistic status as a cluster reports it at `now` (the daily health check).
+
+    One healthy and one NotReady node (with the image list nodes really carry),
+    a Deployment short of a replica, a crash-looping Pod with restarts, a Pending
+    PVC, a pinned HPA, a Pod that finished 9 days ago, and Warning events both
+    recent and older than the live source keeps.
+    """
+    image = {"names": ["registry.k8s.io/pause@sha256:" + "0" * 64], "sizeBytes": 311_000}
+    node_info = {"kubeletVersion": "v1.31.2", "osImage": "Debian GNU/Linux 12 (bookworm)"}
+
+    def node(name: str, ready: str, reason: str, since: str) -> dict[str, Any]:
+        return {
+            "apiVersion": "v1",
+            "kind": "Node",
+            "metadata": {"name": name, "labels": {"kubernetes.io/hostname": name}},
+            "spec": {"podCIDR": "10.244.1.0/24"},
+            "status": {
+                "capacity": {"cpu": "4", "memory": "16Gi", "pods": "110"},
+                "conditions": [
+                    {
+                        "type": "MemoryPressure",
+                        "status": "False",
+                        "reason": "KubeletHasSufficientMemory",
+                        "message": "kubelet has sufficient memory available",
+                        "lastHeartbeatTime": _at(now, seconds=30),
+                        "lastTransitionTime": _at(now, days=20),
+                    },
+                    {
+                        "type": "Ready",
+                        "status": ready,
+                        "reason": reason,
+                        "message": "kubelet status",
+                        "lastHeartbeatTime": _at(now, seconds=30),
+                        "lastTransitionTime": since,
+                    },
+                ],
+                "addresses": [{"type": "InternalIP", "address": "10.0.0.11"}],
+                "nodeInfo": node_info,
+                "images": [image] * 200,
+            },
+        }
+
+    def event(name: str, reason: str, minutes: float) -> dict[str, Any]:
+        return {
+            "apiVersion": "v1",
+            "kind": "Event",
+            "metadata": {
+                "name": name,
+                "namespace": "regulensai",
+                "creationTimestamp": _at(now, minutes=minutes + 30),
+            },
+            "type": "Warning",
+            "reason": reason,
+            "message": "Back-off restarting failed container api in pod api-7d9c" + "x" * 500,
+            "involvedObject": {"kind": "Pod", "namespace": "regulensai", "name": "api-7d9c"},
+            "source": {"component": "kubelet", "host": "worker-1"},
+            "firstTimestamp": _at(now, minutes=minutes + 30),
+            "lastTimestamp": _at(now, minutes=minutes),
+            "count": 12,
+            "reportingComponent": "kubelet",
+        }
+
+    crash = {
+        "name": "api",
+        "ready": False,
+        "restartCount": 6,
+        "image": "registry.example/api:1.0.0",
+        "imageID": "registry.example/api@sha256:" + "1" * 64,
+        "containerID": "containerd://" + "2" * 64,
+        "started": False,
+        "state": {"waiting": {"reason": "CrashLoopBackOff", "message": "back-off 5m0s"}},
+        "lastState": {
+            "terminated": {
+                "exitCode": 137,
+                "reason": "OOMKilled",
+                "startedAt": _at(now, minutes=12),
+                "finishedAt": _at(now, minutes=10),
+                "containerID": "containerd://" + "3" * 64,
+            }
+        },
+    }
+    return [
+        node("worker-1", "True", "KubeletReady", _at(now, days=20)),
+        node("worker-2", "False", "KubeletNotReady", _at(now, minutes=40)),
+        {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {"name": "api", "namespace": "regulensai", "generation": 3},
+            "spec": {"replicas": 3},
+            "status": {
+                "observedGeneration": 3,
+                "replicas": 3,
+                "readyReplicas": 2,
+                "availableReplicas": 2,
+                "unavailableReplicas": 1,
+            },
+        },
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": "api-7d9c", "namespace": "regulensai"},
+            "spec": {"containers": [{"name": "api", "image": "registry.example/api:1.0.0"}]},
+            "status": {
+                "phase": "Running",
+                "podIP": "10.244.1.7",
+                "hostIP": "10.0.0.11",
+                "qosClass": "Burstable",
+                "startTime": _at(now, hours=3),
+                "conditions": [{"type": "Ready", "status": "False"}],
+                "containerStatuses": [crash],
+            },
+        },
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": "report-28889", "namespace": "regulensai"},
+            "spec": {"containers": [{"name": "report", "image": "registry.example/rep:1.0.0"}]},
+            "status": {
+                "phase": "Succeeded",
+                "startTime": _at(now, days=9, minutes=5),
+                "containerStatuses": [
+                    {
+                        "name": "report",
+                        "restartCount": 0,
+                        "state": {
+                            "terminated": {
+                                "exitCode": 0,
+                                "reason": "Completed",
+                                "finishedAt": _at(now, days=9),
+                            }
+                        },
+                    }
+                ],
+            },
+        },
+        {
+            "apiVersion": "v1",
+            "kind": "PersistentVolumeClaim",
+            "metadata": {"name": "data-db-1", "namespace": "regulensai"},
+            "spec": {
+                "accessModes": ["ReadWriteOnce"],
+                "resources": {"requests": {"storage": "1Gi"}},
+            },
+            "status": {"phase": "Pending"},
+        },
+        {
+            "apiVersion": "autoscaling/v2",
+            "kind": "HorizontalPodAutoscaler",
+            "metadata": {"name": "worker", "namespace": "regulensai"},
+            "spec": {
+                "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "w"},
+                "minReplicas": 3,
+                "maxReplicas": 10,
+            },
+            "status": {
+                "currentReplicas": 10,
+                "desiredReplicas": 10,
+                "lastScaleTime": _at(now, hours=2),
+                "conditions": [
+                    {
+                        "type": "ScalingLimited",
+                        "status": "True",
+                        "reason": "TooManyReplicas",
+                        "lastTransitionTime": _at(now, hours=2),
+                    }
+                ],
+            },
+        },
+        *(event(f"api-7d9c.{i:04x}", "BackOff", 5 + i) for i in range(25)),
+        *(event(f"api-7d9c.old{i:04x}", "BackOff", 300 + i) for i in range(40)),
+    ]
 
 
 def pods(count: int, namespace: str = "bulk") -> list[dict[str, Any]]:

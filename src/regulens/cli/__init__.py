@@ -63,6 +63,7 @@ def cli(ctx: click.Context, verbose: bool) -> None:
 
 def _register() -> None:
     from regulens.cli import (
+        baseline,
         checks,
         evaluate,
         evidence,
@@ -76,6 +77,7 @@ def _register() -> None:
     )
 
     for module in (
+        baseline,
         checks,
         evaluate,
         evidence,

@@ -14,11 +14,13 @@ import click
 import platformdirs
 
 from regulens import clock
+from regulens.display import printable
 from regulens.engine.exceptions import PolicyException
 from regulens.engine.policy import Policy
 from regulens.engine.types import parse_duration
 from regulens.errors import ConfigError
 from regulens.policies import LoadedPolicies, load_policies, select_policies
+from regulens.policies.loader import unmatched_globs
 from regulens.snapshot import Snapshot
 from regulens.sources.exceptions import read_exceptions
 from regulens.sources.inputs import InputRequest, PrometheusRequest, TrivyRequest, collect
@@ -164,17 +166,31 @@ _INPUT_OPTIONS: list[Callable[[F], F]] = [
         help="The ChangeRequest document under review.",
     ),
     click.option(
-        "--baseline-manifests",
-        "baseline_manifests",
+        "--current-manifests",
+        "current_manifests",
         multiple=True,
         metavar="PATH",
         help="The current state as manifests, compared with --manifests (repeatable).",
+    ),
+    click.option(  # the name until 0.x: kept one release, hidden, with a warning
+        "--baseline-manifests",
+        "deprecated_baseline_manifests",
+        multiple=True,
+        metavar="PATH",
+        hidden=True,
     ),
     click.option(
         "--audit-policy",
         "audit_policy",
         metavar="FILE",
         help="An audit.k8s.io/v1 Policy file (else the kube-system/audit-policy ConfigMap).",
+    ),
+    click.option(
+        "--audit-log",
+        "audit_logs",
+        multiple=True,
+        metavar="FILE",
+        help="A Kubernetes audit log (JSON lines, optionally gzip; repeatable for rotated files).",
     ),
 ]
 
@@ -246,6 +262,19 @@ def _recovery_options(func: F) -> F:
             help="Restore drill records (YAML/JSON list), the evidence for RTO.",
         ),
         click.option(
+            "--incidents",
+            "incidents",
+            metavar="FILE",
+            help="Incident records with their post-incident reviews (YAML/JSON list).",
+        ),
+        click.option(
+            "--alertmanager-silences",
+            "alertmanager_silences",
+            metavar="FILE",
+            help="--incidents: acknowledgement times from an Alertmanager silences export "
+            "(GET /api/v2/silences JSON).",
+        ),
+        click.option(
             "--metrics",
             "metrics",
             metavar="FILE",
@@ -302,8 +331,10 @@ def _output_options(func: F, formats: tuple[str, ...]) -> F:
         "--output",
         "-o",
         "output",
-        metavar="FILE",
-        help="Write here (atomically) instead of stdout.",
+        multiple=True,
+        metavar="[FORMAT=]FILE",
+        help="Write here (atomically) instead of stdout; FORMAT=FILE writes that format "
+        "(repeatable: one run, one record, several outputs; the table stays on stdout).",
     )(func)
     return click.option(
         "--format", "fmt", type=click.Choice(formats), default=formats[0], show_default=True
@@ -315,7 +346,13 @@ def load_selected(
 ) -> tuple[LoadedPolicies, list[Policy]]:
     """Load the policy sets and choose the policies to run."""
     loaded = load_policies(specs)
-    return loaded, select_policies(loaded, select, skip)
+    chosen = select_policies(loaded, select, skip)
+    for glob in unmatched_globs([p.id for p in loaded.policies], skip):
+        click.echo(
+            printable(f"warning: --skip {glob!r} matches no loaded policy (nothing skipped by it)"),
+            err=True,
+        )
+    return loaded, chosen
 
 
 def build_snapshot(
@@ -352,15 +389,30 @@ def input_request(options: dict[str, Any]) -> InputRequest:
         cluster=cluster,
         snapshot=options.get("snapshot"),
         change=options.get("change"),
-        baseline_manifests=tuple(options.get("baseline_manifests") or ()),
+        baseline_manifests=_current_manifests(options),
         audit_policy=options.get("audit_policy"),
         backups=options.get("backups"),
         drills=options.get("drills"),
+        incidents=options.get("incidents"),
+        alertmanager_silences=options.get("alertmanager_silences"),
         metrics=options.get("metrics"),
         prometheus=prometheus,
         trivy=_trivy_request(options),
         namespace=options.get("manifest_namespace"),
+        audit_logs=tuple(options.get("audit_logs") or ()),
     )
+
+
+def _current_manifests(options: dict[str, Any]) -> tuple[str, ...]:
+    """--current-manifests, plus the deprecated --baseline-manifests (with a warning)."""
+    old = tuple(options.get("deprecated_baseline_manifests") or ())
+    if old:
+        click.echo(
+            "warning: --baseline-manifests is deprecated and will be removed in the next "
+            "release; use --current-manifests (--findings-baseline is the findings baseline)",
+            err=True,
+        )
+    return (*tuple(options.get("current_manifests") or ()), *old)
 
 
 def _kubeconfig(flag: str | None) -> str | None:

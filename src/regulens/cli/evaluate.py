@@ -9,25 +9,37 @@ from typing import Any
 import click
 
 from regulens.cli.evidence import check_recording, in_ci
-from regulens.cli.render import render_context, stage_outcome
+from regulens.cli.render import epilogue, plan_outputs, render_context, stage_outputs
 from regulens.cli.run import finish, judge, load, record, run_options
 
 
 @click.command("evaluate")
 @run_options
 @click.option("--record", "record_run", is_flag=True, help="Record the decision as evidence.")
+@click.option(
+    "--soft-fail",
+    "soft_fail",
+    is_flag=True,
+    help="Report everything, but policy failures exit 0; missing, stale or unreadable data "
+    "and rules that could not be evaluated still exit 2.",
+)
 def evaluate_cmd(
     policies: tuple[str, ...],
     select: tuple[str, ...],
     skip: tuple[str, ...],
     exceptions: tuple[str, ...],
     fmt: str,
-    output: str | None,
+    output: tuple[str, ...],
     force: bool,
     now: datetime | None,
     show_passed: bool,
     source_root: str | None,
+    fail_on: str | None,
+    findings_baseline: str | None,
+    select_namespace: tuple[str, ...],
+    exclude_namespace: tuple[str, ...],
     record_run: bool,
+    soft_fail: bool,
     evidence: str | None,
     stream: str,
     signing_key: str | None,
@@ -42,7 +54,20 @@ def evaluate_cmd(
             allow_unsigned=allow_unsigned,
             ci=in_ci(os.environ),
         )
-    run = load(policies, select, skip, exceptions, inputs, now)
+    specs = plan_outputs(fmt, output)
+    run = load(
+        policies,
+        select,
+        skip,
+        exceptions,
+        inputs,
+        now,
+        fail_on=fail_on,
+        soft_fail=soft_fail,
+        findings_baseline=findings_baseline,
+        select_namespace=select_namespace,
+        exclude_namespace=exclude_namespace,
+    )
     outcome = judge(run)
     context = render_context(
         source_root=source_root,
@@ -50,9 +75,7 @@ def evaluate_cmd(
         policy_sources=run.loaded.sources,
         policies=run.policies,
     )
-    staged = stage_outcome(
-        outcome, fmt, output, force=force, show_passed=show_passed, context=context
-    )
+    staged = stage_outputs(outcome, specs, force=force, show_passed=show_passed, context=context)
     finish(
         staged,
         lambda: (
@@ -62,6 +85,7 @@ def evaluate_cmd(
             if record_run
             else None
         ),
+        epilogue(outcome, specs),
     )
     return int(outcome.decision.exit_code)
 

@@ -511,6 +511,49 @@ def generate_cmd(output: str, force: bool) -> int:
     return 0
 
 
+RENDER_FORMATS = ("sarif", "junit", "markdown", "json", "policyreport")
+
+
+@evidence_group.command("render")
+@evidence_option
+@click.argument("run_id")
+@click.option("--format", "fmt", type=click.Choice(RENDER_FORMATS), required=True)
+@click.option(
+    "--public-key", "public_keys", multiple=True, metavar="FILE", help="Trusted key (repeatable)."
+)
+@click.option("--output", "-o", "output", metavar="FILE", help="Write here instead of stdout.")
+@click.option("--force", is_flag=True, help="Overwrite an existing --output file.")
+def render_cmd(
+    evidence: str | None,
+    run_id: str,
+    fmt: str,
+    public_keys: tuple[str, ...],
+    output: str | None,
+    force: bool,
+) -> int:
+    """Render a recorded run from its stored results, after verifying its record (else exit 2).
+
+    The record's hash and chain link (and, with --public-key, its signature) are
+    checked first; a record that does not verify is refused with exit 2.
+    """
+    from regulens.cli.output import emit
+    from regulens.cli.render import render_outcome_bytes
+    from regulens.evidence.replay import load_statement
+    from regulens.reports.recorded import outcome_of, verify_run
+
+    trusted = trusted_keys(public_keys)
+    if trusted is None:
+        click.echo("note: signatures not checked (no --public-key)", err=True)
+    with open_evidence(evidence) as store:
+        rec = store.get(run_id)
+        if rec is None:
+            raise ConfigError(f"no run {run_id!r} in the evidence store")
+        verify_run(store, rec, trusted)
+        outcome = outcome_of(load_statement(rec)["predicate"], rec.run_id)
+    emit(render_outcome_bytes(outcome, fmt), output, force=force)
+    return 0
+
+
 def register(group: click.Group) -> None:
     """Add the commands to the CLI."""
     group.add_command(evidence_group)

@@ -9,28 +9,34 @@ from typing import Any
 import click
 
 from regulens.cli.evidence import check_recording, in_ci
-from regulens.cli.render import render_context, stage_outcome
+from regulens.cli.render import epilogue, plan_outputs, render_context, stage_outputs
 from regulens.cli.run import finish, judge, load, record, run_options
 from regulens.errors import ConfigError
 
 
 @click.command("gate")
 @run_options
+@click.option("--soft-fail", "soft_fail", is_flag=True, hidden=True)
 def gate_cmd(
     policies: tuple[str, ...],
     select: tuple[str, ...],
     skip: tuple[str, ...],
     exceptions: tuple[str, ...],
     fmt: str,
-    output: str | None,
+    output: tuple[str, ...],
     force: bool,
     now: datetime | None,
     show_passed: bool,
     source_root: str | None,
+    fail_on: str | None,
+    findings_baseline: str | None,
+    select_namespace: tuple[str, ...],
+    exclude_namespace: tuple[str, ...],
     evidence: str | None,
     stream: str,
     signing_key: str | None,
     allow_unsigned: bool,
+    soft_fail: bool,
     **inputs: Any,
 ) -> int:
     """Gate a change (--change): exit 0 allow, 1 deny, 2 incomplete, 3 bad input, 4 no record.
@@ -39,6 +45,12 @@ def gate_cmd(
     is published: when the store cannot be written the gate exits 4 and never says
     allow, and an output that cannot be written (exit 3) leaves no record behind.
     """
+    if soft_fail:
+        raise ConfigError(
+            "regulens gate has no --soft-fail: a gate that never fails is not a gate",
+            hint="use `enforcement: warn` on a policy, --fail-on SEVERITY, or --findings-baseline "
+            "FILE; `regulens evaluate --soft-fail` reports without failing",
+        )
     if not inputs.get("change"):
         raise ConfigError("regulens gate needs --change FILE (a ChangeRequest document)")
     check_recording(
@@ -47,7 +59,20 @@ def gate_cmd(
         allow_unsigned=allow_unsigned,
         ci=in_ci(os.environ),
     )
-    run = load(policies, select, skip, exceptions, inputs, now)
+    specs = plan_outputs(fmt, output)
+    run = load(
+        policies,
+        select,
+        skip,
+        exceptions,
+        inputs,
+        now,
+        fail_on=fail_on,
+        soft_fail=False,
+        findings_baseline=findings_baseline,
+        select_namespace=select_namespace,
+        exclude_namespace=exclude_namespace,
+    )
     outcome = judge(run)
     context = render_context(
         source_root=source_root,
@@ -55,14 +80,13 @@ def gate_cmd(
         policy_sources=run.loaded.sources,
         policies=run.policies,
     )
-    staged = stage_outcome(
-        outcome, fmt, output, force=force, show_passed=show_passed, context=context
-    )
+    staged = stage_outputs(outcome, specs, force=force, show_passed=show_passed, context=context)
     finish(
         staged,
         lambda: record(
             "gate", run, outcome, evidence=evidence, stream=stream, signing_key=signing_key
         ),
+        epilogue(outcome, specs),
     )
     return int(outcome.decision.exit_code)
 

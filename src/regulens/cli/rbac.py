@@ -35,7 +35,11 @@ def _index(inputs: dict[str, Any], namespace: str | None) -> tuple[RbacIndex, li
     As with `kubectl apply -n NS` and `kubectl auth can-i -n NS`, the request's
     namespace is also where namespaced manifest objects without one are placed.
     """
-    if inputs.get("manifests") or inputs.get("baseline_manifests"):
+    if (
+        inputs.get("manifests")
+        or inputs.get("current_manifests")
+        or inputs.get("deprecated_baseline_manifests")
+    ):
         inputs = {**inputs, "manifest_namespace": namespace}
     snapshot = build_snapshot(inputs, [], resolve_now(None))
     if snapshot.kubernetes is None:

@@ -82,6 +82,118 @@ def render_context(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class OutputSpec:
+    """One rendering of a run: its format, and its file (None: standard output)."""
+
+    fmt: str
+    path: str | None
+
+
+def plan_outputs(fmt: str, outputs: tuple[str, ...]) -> list[OutputSpec]:
+    """Resolve `--format` and the repeatable `--output [FORMAT=]FILE` into the outputs of a run.
+
+    `FORMAT=FILE` (FORMAT one of `FORMATS`) writes that format; a plain FILE (or `-`)
+    takes `--format`, as before. When every output names its format and none is
+    `FORMAT=-`, standard output still shows `--format` (the table by default). Two
+    outputs to one file, or two to standard output, are usage errors (exit 3).
+    """
+    specs: list[OutputSpec] = []
+    plain = False
+    for value in outputs:
+        name, sep, rest = value.partition("=")
+        if sep and name in FORMATS:
+            if not rest:
+                raise ConfigError(f"--output {value}: no file after {name}=")
+            specs.append(OutputSpec(name, None if rest == "-" else rest))
+        else:
+            plain = True
+            specs.append(OutputSpec(fmt, None if value == "-" else value))
+    if not plain and all(s.path is not None for s in specs):
+        specs.append(OutputSpec(fmt, None))
+    seen: dict[str, str] = {}
+    stdout = [s for s in specs if s.path is None]
+    if len(stdout) > 1:
+        raise ConfigError(
+            "two outputs go to standard output: " + " and ".join(s.fmt for s in stdout),
+            hint="give each --output FORMAT=FILE its own file",
+        )
+    for spec in specs:
+        if spec.path is None:
+            continue
+        key = str(Path(spec.path).resolve())
+        if key in seen:
+            raise ConfigError(
+                f"--output {spec.path}: given twice ({seen[key]} and {spec.fmt})",
+                hint="give each output its own file",
+            )
+        seen[key] = spec.fmt
+    return specs
+
+
+def stage_outputs(
+    outcome: Outcome,
+    specs: list[OutputSpec],
+    *,
+    force: bool,
+    show_passed: bool = False,
+    source_file: str | None = None,
+    context: RenderContext | None = None,
+) -> list[Staged]:
+    """Render and stage every output; when one fails, the ones staged before are discarded."""
+    staged: list[Staged] = []
+    try:
+        for spec in specs:
+            staged.append(
+                stage_outcome(
+                    outcome,
+                    spec.fmt,
+                    spec.path,
+                    force=force,
+                    show_passed=show_passed,
+                    source_file=source_file,
+                    context=context,
+                )
+            )
+    except BaseException:
+        for done in staged:
+            done.discard()
+        raise
+    return staged
+
+
+def decision_line(outcome: Outcome) -> str:
+    """The one-line decision shown on standard error when results go to files."""
+    s = outcome.decision.summary
+    line = (
+        f"decision: {outcome.decision.decision} (exit {int(outcome.decision.exit_code)}): "
+        f"{s.failed} fail, {s.errored} error, {s.warned} warn, {s.passed} pass, {s.skipped} skip"
+    )
+    if outcome.gating.soft_fail and s.failed:
+        line += " (--soft-fail: policy failures do not fail the run)"
+    return line
+
+
+def epilogue(outcome: Outcome, specs: list[OutputSpec]) -> list[str]:
+    """Lines for standard error once the outputs are published.
+
+    The decision when any output went to a file (CI logs always show it), and the
+    baseline entries that no longer match (to prune them, as with unused exceptions).
+    """
+    lines = []
+    resolved = outcome.gating.resolved
+    if resolved:
+        lines.append(
+            f"note: {len(resolved)} findings-baseline entr{'y' if len(resolved) == 1 else 'ies'} "
+            "matched no finding (resolved): "
+            + ", ".join(str(r.get("policy")) for r in resolved[:5])
+            + (", ..." if len(resolved) > 5 else "")
+        )
+    if any(spec.path is not None for spec in specs):
+        lines.append(decision_line(outcome))
+    return lines
+
+
 def stage_outcome(
     outcome: Outcome,
     fmt: str,

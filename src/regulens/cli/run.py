@@ -10,7 +10,7 @@ written in place), then the decision is recorded, then the output is published
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
@@ -30,14 +30,18 @@ from regulens.cli.common import (
 from regulens.cli.evidence import record_options, record_outcome
 from regulens.cli.output import Staged
 from regulens.cli.render import FORMATS
+from regulens.display import printable
 from regulens.engine import EvalContext, decide, evaluate
+from regulens.engine.baseline import FindingsBaseline, Gating, apply_baseline, apply_fail_on
 from regulens.engine.exceptions import PolicyException, apply_exceptions
 from regulens.engine.outcome import Outcome
 from regulens.engine.policy import Policy
-from regulens.errors import RegulensError
+from regulens.engine.types import Severity
+from regulens.errors import ConfigError, RegulensError
 from regulens.evidence.statement import Command
 from regulens.policies import LoadedPolicies
 from regulens.snapshot import Snapshot
+from regulens.snapshot.selection import select_namespaces
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -51,6 +55,28 @@ class Run:
     exceptions: list[PolicyException]
     snapshot: Snapshot
     now: datetime
+    fail_on: Severity | None = None
+    soft_fail: bool = False
+    baseline: tuple[FindingsBaseline, str] | None = None  # the document and its file's digest
+
+
+def namespace_selection_options(func: F) -> F:
+    """Add --select-namespace and --exclude-namespace (not -n/--namespace: that places objects)."""
+    func = click.option(
+        "--exclude-namespace",
+        "exclude_namespace",
+        multiple=True,
+        metavar="GLOB",
+        help="Do not judge objects in namespaces matching this glob (repeatable; recorded).",
+    )(func)
+    return click.option(
+        "--select-namespace",
+        "select_namespace",
+        multiple=True,
+        metavar="GLOB",
+        help="Judge only objects in namespaces matching this glob (repeatable; cluster-scoped "
+        "objects are always judged; recorded in the snapshot provenance).",
+    )(func)
 
 
 def run_options(func: F) -> F:
@@ -65,6 +91,21 @@ def run_options(func: F) -> F:
         metavar="DIR",
         help="SARIF URIs are relative to this [default: the git top-level of the cwd, else cwd].",
     )(func)
+    func = namespace_selection_options(func)
+    func = click.option(
+        "--findings-baseline",
+        "findings_baseline",
+        metavar="FILE",
+        help="Known findings (from `regulens baseline create`) are reported as warn "
+        '("in baseline"); new ones deny; errors are never baselined.',
+    )(func)
+    func = click.option(
+        "--fail-on",
+        "fail_on",
+        type=click.Choice([s.value for s in Severity]),
+        help="Failures of enforced policies below this severity are reported as warn; errors "
+        "(missing or stale data, rules that could not be evaluated) still deny.",
+    )(func)
     for add in (output_options(FORMATS), exception_options, input_options, policy_options):
         func = add(func)
     return func
@@ -77,19 +118,52 @@ def load(
     exceptions: tuple[str, ...],
     inputs: dict[str, Any],
     now: datetime | None,
+    *,
+    fail_on: str | None = None,
+    soft_fail: bool = False,
+    findings_baseline: str | None = None,
+    select_namespace: tuple[str, ...] = (),
+    exclude_namespace: tuple[str, ...] = (),
 ) -> Run:
-    """Load policies and exceptions, then collect the snapshot (every input is read here)."""
+    """Load policies, exceptions and the baseline, then collect the snapshot (all I/O is here)."""
     loaded, chosen = load_selected(policies, select, skip)
     at = resolve_now(now)
     waivers = load_exceptions(exceptions, loaded, at)
-    return Run(loaded, chosen, waivers, build_snapshot(inputs, chosen, at), at)
+    baseline = None
+    if findings_baseline is not None:
+        from regulens.sources.baseline import read_baseline
+
+        baseline = read_baseline(findings_baseline)
+    for glob in (*select_namespace, *exclude_namespace):
+        if not glob.strip():
+            raise ConfigError(
+                "--select-namespace/--exclude-namespace: an empty glob selects nothing"
+            )
+    snapshot = build_snapshot(inputs, chosen, at)
+    if select_namespace or exclude_namespace:
+        if snapshot.kubernetes is None:
+            raise ConfigError(
+                "--select-namespace/--exclude-namespace select Kubernetes objects, "
+                "but no Kubernetes input was given",
+                hint="pass --manifests, --snapshot or --cluster",
+            )
+        snapshot = select_namespaces(snapshot, select_namespace, exclude_namespace)
+    threshold = Severity(fail_on) if fail_on is not None else None
+    return Run(loaded, chosen, waivers, snapshot, at, threshold, soft_fail, baseline)
 
 
 def judge(run: Run) -> Outcome:
-    """Evaluate, apply exceptions and decide: pure, no I/O."""
+    """Evaluate, apply exceptions, the baseline and --fail-on, then decide: pure, no I/O."""
     results = evaluate(run.policies, run.snapshot, EvalContext(now=run.now))
     results, report = apply_exceptions(results, run.exceptions, run.now)
-    return Outcome.of(decide(results), results, run.snapshot, run.now, report)
+    gating = Gating(fail_on=run.fail_on, soft_fail=run.soft_fail)
+    if run.baseline is not None:
+        document, digest = run.baseline
+        results, matched, resolved = apply_baseline(results, document)
+        gating = Gating(run.fail_on, run.soft_fail, digest, matched, resolved)
+    results = apply_fail_on(results, run.fail_on)
+    decision = decide(results, soft_fail=run.soft_fail)
+    return Outcome.of(decision, results, run.snapshot, run.now, report, gating)
 
 
 def record(
@@ -118,21 +192,31 @@ def record(
     return where
 
 
-def finish(staged: Staged, recording: Callable[[], str | None]) -> None:
-    """Record (when `recording` does), then publish the staged output; discard it on failure.
+def finish(
+    staged: list[Staged], recording: Callable[[], str | None], epilogue: Sequence[str] = ()
+) -> None:
+    """Record (when `recording` does), then publish every staged output; discard them on failure.
 
+    Every output was staged before this is called, so a failed staging left no record.
     Only publishing can fail after a record is committed (standard output closed or
-    full, or a file created at --output meanwhile): the error then names the run.
+    full, or a file created at --output meanwhile): the error then names the run and
+    the outputs that were not written. The `epilogue` lines go to standard error once
+    everything is published (the decision, when results went to files).
     """
     try:
         recorded = recording()
+        pending = list(staged)
         try:
-            staged.publish()
+            while pending:
+                pending[0].publish()
+                pending.pop(0)
         except RegulensError as exc:
             if recorded is not None:
-                exc.hint = (
-                    f"the decision was recorded as {recorded}, but its output was not written"
-                )
+                missing = ", ".join(s.output or "standard output" for s in pending)
+                exc.hint = f"the decision was recorded as {recorded}, but {missing} was not written"
             raise
     finally:
-        staged.discard()
+        for each in staged:
+            each.discard()
+    for line in epilogue:
+        click.echo(printable(line), err=True)

@@ -39,8 +39,8 @@ def snapshot_cmd(
     if (select or skip) and not policies:
         raise ConfigError("--select and --skip need --policies")
     snap = build_snapshot(inputs, chosen, clock.now())
-    if snap.kubernetes is None:
-        raise ConfigError("nothing to save: pass --cluster, --manifests or --snapshot")
+    if snap.kubernetes is None and snap.audit_events is None:
+        raise ConfigError("nothing to save: pass --cluster, --manifests, --snapshot or --audit-log")
     emit(dump_snapshot(snap), output, force=force)
 
 

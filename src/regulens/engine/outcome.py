@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from regulens.engine.baseline import Gating
 from regulens.engine.decide import Decision
 from regulens.engine.exceptions import ExceptionReport
 from regulens.engine.results import Result
@@ -23,6 +24,7 @@ class Outcome:
     exceptions: ExceptionReport = field(default_factory=ExceptionReport)
     change_id: str | None = None  # the change request under review (gate)
     notes: tuple[CoverageNote, ...] = ()  # what the inputs left out and was filled in
+    gating: Gating = field(default_factory=Gating)  # --fail-on, --soft-fail, --findings-baseline
 
     @classmethod
     def of(
@@ -32,6 +34,7 @@ class Outcome:
         snap: Snapshot,
         now: datetime,
         exceptions: ExceptionReport | None = None,
+        gating: Gating | None = None,
     ) -> Outcome:
         """Build the outcome of one evaluation of `snap` (after exceptions were applied)."""
         gaps = snap.kubernetes.gaps if snap.kubernetes is not None else ()
@@ -41,7 +44,16 @@ class Outcome:
         notes = snap.kubernetes.notes if snap.kubernetes is not None else ()
         if snap.baseline is not None:
             notes = (*notes, *(n for n in snap.baseline.notes if n not in notes))
-        return cls(decision, results, gaps, now, exceptions or ExceptionReport(), change_id, notes)
+        return cls(
+            decision,
+            results,
+            gaps,
+            now,
+            exceptions or ExceptionReport(),
+            change_id,
+            notes,
+            gating or Gating(),
+        )
 
     def coverage_json(self) -> dict[str, Any]:
         """Return `{"complete": bool, "gaps": [{"kind", "namespace", "reason"}]}` (and notes).
@@ -70,4 +82,6 @@ class Outcome:
         }
         if self.change_id is not None:
             out["change"] = self.change_id
+        if self.gating.active:
+            out["gating"] = self.gating.to_json()
         return out

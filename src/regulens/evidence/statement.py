@@ -173,6 +173,8 @@ def build_statement(
             digest_of(waiver_documents(run_meta.waivers)) if run_meta.waivers else None
         ),
     }
+    if "gating" in result:  # --fail-on, --soft-fail, --findings-baseline (and its digest)
+        predicate["gating"] = result["gating"]
     if run_meta.command == "review-signoff":
         predicate["signoff"] = dict(run_meta.signoff or {})
     return {

@@ -2,9 +2,18 @@
 
 from regulens.policies.loader import (
     LoadedPolicies,
+    builtin_files,
     builtin_packs,
     load_policies,
     select_policies,
+    sub_packs,
 )
 
-__all__ = ["LoadedPolicies", "builtin_packs", "load_policies", "select_policies"]
+__all__ = [
+    "LoadedPolicies",
+    "builtin_files",
+    "builtin_packs",
+    "load_policies",
+    "select_policies",
+    "sub_packs",
+]

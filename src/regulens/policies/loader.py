@@ -1,12 +1,15 @@
-"""Load PolicySet documents from files, directories and built-in packs (`builtin:NAME`)."""
+"""Load PolicySet documents from files, directories and built-in packs (`builtin:NAME[/SUB]`)."""
 
 from __future__ import annotations
 
+import difflib
 import fnmatch
 import hashlib
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources
+from importlib.resources.abc import Traversable
 
 import orjson
 
@@ -33,30 +36,90 @@ class LoadedPolicies:
         return [p for s in self.sets for p in s.policies]
 
 
+_NAME = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+
+
 def builtin_packs() -> list[str]:
     """Return the names of the packs shipped with regulens."""
     root = resources.files("regulens.policies")
+    return sorted(entry.name for entry in root.iterdir() if entry.is_dir() and _yaml_files(entry))
+
+
+def sub_packs(pack: str) -> list[str]:
+    """Return the sub-packs of a built-in pack: each YAML file and each directory of YAML files.
+
+    A sub-pack is one file (`ops-baseline/change.yaml` is `builtin:ops-baseline/change`)
+    or one directory of files (`ops-baseline/security/`); the whole pack is all of them.
+    Adding a sub-pack is adding one file or directory.
+    """
+    root = _pack_dir(pack)
+    names = []
+    for entry in root.iterdir():
+        if entry.is_dir() and _yaml_files(entry):
+            names.append(entry.name)
+        elif entry.is_file() and entry.name.endswith(YAML_SUFFIXES):
+            names.append(entry.name.rsplit(".", 1)[0])
+    return sorted(set(names))
+
+
+def builtin_files(spec: str) -> list[tuple[str, str]]:
+    """Return (label, text) of each policy file of `NAME` or `NAME/SUB`, in a stable order."""
+    name, slash, sub = spec.partition("/")
+    root = _pack_dir(name)
+    if slash:
+        known = sub_packs(name)
+        if sub not in known:
+            raise ConfigError(
+                f"unknown sub-pack {sub!r} of built-in pack {name!r}",
+                hint=_did_you_mean(sub, known, f"{BUILTIN_PREFIX}{name}/", "sub-packs"),
+            )
+        chosen = [sub]
+    else:
+        chosen = sub_packs(name)
+    out = []
+    for part in chosen:
+        entry = root / part
+        if entry.is_dir():
+            files = [(f"{part}/{f.name}", f) for f in _yaml_files(entry)]
+        else:
+            files = [(f"{part}{s}", root / f"{part}{s}") for s in YAML_SUFFIXES]
+        out += [
+            (f"{BUILTIN_PREFIX}{name}/{rel}", f.read_text("utf-8"))
+            for rel, f in files
+            if f.is_file()
+        ]
+    return out
+
+
+def _yaml_files(directory: Traversable) -> list[Traversable]:
     return sorted(
-        entry.name
-        for entry in root.iterdir()
-        if entry.is_dir() and any(c.name.endswith(YAML_SUFFIXES) for c in entry.iterdir())
+        (c for c in directory.iterdir() if c.is_file() and c.name.endswith(YAML_SUFFIXES)),
+        key=lambda c: c.name,
     )
 
 
-def _builtin_files(name: str) -> list[tuple[str, str]]:
-    root = resources.files("regulens.policies")
-    pack = root / name
-    if not pack.is_dir():
-        known = ", ".join(builtin_packs()) or "none"
-        raise ConfigError(f"unknown built-in pack {name!r}", hint=f"built-in packs: {known}")
-    files = sorted((c for c in pack.iterdir() if c.name.endswith(YAML_SUFFIXES)), key=str)
-    return [(f"{BUILTIN_PREFIX}{name}/{f.name}", f.read_text("utf-8")) for f in files]
+def _pack_dir(name: str) -> Traversable:
+    packs = builtin_packs()
+    if not _NAME.match(name) or name not in packs:
+        raise ConfigError(
+            f"unknown built-in pack {name!r}",
+            hint=_did_you_mean(name, packs, BUILTIN_PREFIX, "built-in packs"),
+        )
+    return resources.files("regulens.policies") / name
+
+
+def _did_you_mean(name: str, known: Sequence[str], prefix: str, what: str) -> str:
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    listed = ", ".join(known) or "none"
+    if close:
+        return f"did you mean {prefix}{close[0]}? {what}: {listed}"
+    return f"{what}: {listed}"
 
 
 def _files_of(spec: str) -> tuple[list[tuple[str, str | None]], list[Unreadable]]:
     """The policy files of one spec, and the paths under it that cannot be read."""
     if spec.startswith(BUILTIN_PREFIX):
-        return list(_builtin_files(spec[len(BUILTIN_PREFIX) :])), []
+        return list(builtin_files(spec[len(BUILTIN_PREFIX) :])), []
     found = expand([spec], YAML_SUFFIXES)
     return [(f, None) for f in found.files], found.unreadable
 
@@ -69,8 +132,12 @@ def load_policies(specs: Sequence[str]) -> LoadedPolicies:
     sets: list[tuple[Document, PolicySet]] = []
     sources: list[str] = []
     digest = hashlib.sha256()
+    seen: set[str] = set()
     for spec in specs:
         files, unreadable = _files_of(spec)
+        # a built-in file named twice (the pack and one of its sub-packs) is loaded once
+        files = [f for f in files if f[1] is None or f[0] not in seen]
+        seen.update(label for label, text in files if text is not None)
         # a policy file that cannot be read is never skipped: the set would be incomplete
         problems.extend(Problem(u.path, None, None, "", u.reason) for u in unreadable)
         for label, text in files:
@@ -123,14 +190,22 @@ def _duplicate_ids(sets: Iterable[tuple[Document, PolicySet]]) -> list[Problem]:
     return problems
 
 
+def unmatched_globs(ids: Sequence[str], globs: Sequence[str]) -> list[str]:
+    """Return the globs (of --select or --skip) that match none of `ids` (case-sensitive)."""
+    return [g for g in globs if not any(fnmatch.fnmatchcase(i, g) for i in ids)]
+
+
 def select_policies(
     loaded: LoadedPolicies, select: Sequence[str], skip: Sequence[str]
 ) -> list[Policy]:
     """Choose policies by id glob; selecting none is an error, never a pass."""
     ids = [p.id for p in loaded.policies]
-    for glob in select:
-        if not fnmatch.filter(ids, glob):
-            raise ConfigError(f"--select {glob!r} matches no loaded policy")
+    for glob in unmatched_globs(ids, select):
+        close = difflib.get_close_matches(glob, ids, n=1, cutoff=0.6)
+        raise ConfigError(
+            f"--select {glob!r} matches no loaded policy",
+            hint=f"did you mean {close[0]!r}?" if close else f"{len(ids)} policies loaded",
+        )
     chosen = [
         p
         for p in loaded.policies

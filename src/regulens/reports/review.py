@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
@@ -32,6 +32,7 @@ from regulens.snapshot import KubernetesState, Provenance, Resource
 REVIEW_VERSION = 1
 KUBERNETES_SECTION = "kubernetes"
 SCANS_SECTION = "scans"
+INCIDENTS_SECTION = "incidents"
 EXPIRY_WINDOW = timedelta(days=30)
 # Post-implementation reviews of emergency changes, when the record does not say.
 PIR_DUE_AFTER = timedelta(days=7)
@@ -433,6 +434,139 @@ def breaches(records: Sequence[RunRecord]) -> dict[str, Any]:
     return {"backups": backup, "drills": drills, "kpis": kpis}
 
 
+def _incident_results(record: RunRecord, key: str) -> list[Mapping[str, Any]]:
+    """Results of a run whose details name an incident and carry `key` (one check type)."""
+    out = []
+    for r in record.results:
+        details = r.get("details")
+        if (
+            isinstance(details, Mapping)
+            and isinstance(details.get("incident"), str)
+            and key in details
+        ):
+            out.append(r)
+    return out
+
+
+def _stored_incidents(
+    records: Sequence[RunRecord], section: Callable[[str], Mapping[str, Any] | None]
+) -> tuple[dict[str, dict[str, Any]], list[str], int]:
+    """The latest stored record of each incident, the unreadable notes, and the runs read."""
+    latest: dict[str, dict[str, Any]] = {}
+    unreadable: list[str] = []
+    read = 0
+    for record in records:
+        ref = record.inputs.get(INCIDENTS_SECTION)
+        if ref is None or not ref.get("digest"):
+            continue
+        found = section(str(ref["digest"]))
+        if found is None:
+            continue
+        read += 1
+        if isinstance(found.get("unreadable"), str):
+            unreadable.append(str(found["unreadable"]))
+        for incident in found.get("incidents") or ():
+            if isinstance(incident, Mapping) and isinstance(incident.get("id"), str):
+                latest[str(incident["id"])] = {**incident, "run": record.run_id}
+    return latest, sorted(set(unreadable)), read
+
+
+def _after(text: str, until: datetime) -> bool:
+    """True when the time `text` is at or after `until` (an unreadable time counts as open)."""
+    try:
+        return parse_time(text) >= until
+    except ValueError:
+        return True
+
+
+def incidents_review(
+    records: Sequence[RunRecord],
+    period: Period,
+    section: Callable[[str], Mapping[str, Any] | None],
+) -> dict[str, Any]:
+    """Incidents of the month by severity, response-time breaches and overdue action items.
+
+    Counts come from the incident records the runs stored (the latest copy of
+    each incident); breaches and overdue items from the incident checks' results.
+    """
+    recorded = [r for r in records if INCIDENTS_SECTION in r.inputs]
+    if not recorded:
+        return {"available": False, "reason": "no run of the month recorded incident records"}
+    latest, unreadable, read = _stored_incidents(recorded, section)
+    month: list[dict[str, Any]] = []
+    for incident in latest.values():
+        try:
+            detected = parse_time(str(incident.get("detected")))
+        except ValueError:
+            continue
+        if period.contains(detected):
+            month.append(incident)
+    by_severity = {str(s): 0 for s in (1, 2, 3, 4)}
+    open_at_end = []
+    for incident in sorted(month, key=lambda i: (str(i.get("detected")), str(i["id"]))):
+        by_severity[str(incident.get("severity"))] = (
+            by_severity.get(str(incident.get("severity")), 0) + 1
+        )
+        resolved = incident.get("resolved")
+        if not isinstance(resolved, str) or _after(resolved, period.until):
+            open_at_end.append(
+                {k: incident.get(k) for k in ("id", "severity", "service", "detected", "run")}
+            )
+    breaches: dict[tuple[str, str], dict[str, Any]] = {}
+    for record in recorded:
+        for r in _incident_results(record, "max_response_seconds"):
+            if r.get("status") != "fail":
+                continue
+            d = r["details"]
+            breaches[(str(r.get("policy")), str(d["incident"]))] = {
+                "policy": r.get("policy"),
+                "incident": d["incident"],
+                "severity": d.get("severity"),
+                "service": d.get("service"),
+                "detected": d.get("detected"),
+                "response_seconds": d.get("response_seconds"),
+                "max_response_seconds": d.get("max_response_seconds"),
+                "acknowledged": d.get("acknowledged"),
+                "run": record.run_id,
+            }
+    reviewed = [r for r in recorded if _incident_results(r, "review_within_seconds")]
+    overdue: list[dict[str, Any]] = []
+    late_reviews: list[dict[str, Any]] = []
+    if reviewed:
+        last = reviewed[-1]
+        for r in _incident_results(last, "review_within_seconds"):
+            d = r["details"]
+            for item in d.get("overdue_action_items") or ():
+                if isinstance(item, Mapping):
+                    overdue.append({**item, "incident": d["incident"], "run": last.run_id})
+            if r.get("status") == "fail" and d.get("review_due") and not d.get("review_completed"):
+                late_reviews.append(
+                    {
+                        "incident": d["incident"],
+                        "severity": d.get("severity"),
+                        "due": d.get("review_due"),
+                        "missing": list(d.get("review_missing") or ()),
+                        "run": last.run_id,
+                    }
+                )
+    return {
+        "available": True,
+        "runs": len(recorded),
+        "stored": read,
+        "unreadable": unreadable,
+        "total": len(month),
+        "by_severity": by_severity,
+        "open_at_end": open_at_end,
+        "sla_breaches": sorted(
+            breaches.values(), key=lambda b: (str(b["detected"]), b["incident"])
+        ),
+        "overdue_action_items": sorted(
+            overdue, key=lambda i: (str(i.get("due")), str(i["incident"]))
+        ),
+        "reviews_overdue": late_reviews,
+    }
+
+
 def signoffs(all_records: Iterable[RunRecord], month: str) -> list[dict[str, Any]]:
     """Sign-offs of the month in force (not superseded), whenever they were recorded."""
     records = list(all_records)
@@ -581,6 +715,7 @@ def review_facts(
         "changes": changes_review(month, period),
         "audit_policy_changes": audit_changes,
         "breaches": breaches(month),
+        "incidents": incidents_review(month, period, section),
         "signoff": {"signed": bool(signed), "signoffs": signed},
         "runs": run_index(month),
     }

@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from regulens.engine.baseline import FindingsBaseline
 from regulens.engine.exceptions import ExceptionSet
 from regulens.engine.policy import PolicySet
 from regulens.policytest.model import PolicyTest
@@ -19,6 +20,7 @@ SCHEMAS: dict[str, type[BaseModel]] = {
     "change-request.schema.json": ChangeRequest,
     "exception-set.schema.json": ExceptionSet,
     "policy-test.schema.json": PolicyTest,
+    "findings-baseline.schema.json": FindingsBaseline,
 }
 
 

@@ -9,7 +9,7 @@ from functools import cached_property
 from typing import Any, Literal
 
 import orjson
-from pydantic import BaseModel, ConfigDict, field_serializer, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator
 
 from regulens.snapshot.resources import ObjectKey, Resource, SourceLocation
 
@@ -33,6 +33,16 @@ class ClusterIdentity(BaseModel):
     kube_system_uid: str | None = None
 
 
+class NamespaceSelection(BaseModel):
+    """Which namespaces' objects were judged (--select-namespace / --exclude-namespace globs)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    select: tuple[str, ...] = ()  # empty: every namespace
+    exclude: tuple[str, ...] = ()
+    excluded_objects: int = 0  # namespaced objects the selection left out
+
+
 class Provenance(BaseModel):
     """Where a section came from, when, and the digest of its canonical JSON."""
 
@@ -48,6 +58,8 @@ class Provenance(BaseModel):
     inputs: tuple[str, ...] = ()  # files, URLs or "-" that were read
     # manifests: the namespace given to namespaced objects without one (--namespace)
     namespace: str | None = None
+    # the namespaces judged, when a selection was asked for (absent otherwise)
+    selection: NamespaceSelection | None = Field(default=None, exclude_if=lambda v: v is None)
 
 
 class CoverageGap(BaseModel):

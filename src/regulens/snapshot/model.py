@@ -5,9 +5,11 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict
 
 from regulens.snapshot.audit import AuditPolicyFile
+from regulens.snapshot.audit_events import AuditEventsState
 from regulens.snapshot.backups import BackupsState
 from regulens.snapshot.change import ChangeRequest
 from regulens.snapshot.drills import DrillsState
+from regulens.snapshot.incidents import IncidentsState
 from regulens.snapshot.kubernetes import KubernetesState
 from regulens.snapshot.metrics import MetricsState
 from regulens.snapshot.scans import ScanSet
@@ -29,3 +31,5 @@ class Snapshot(BaseModel):
     drills: DrillsState | None = None
     metrics: MetricsState | None = None
     scans: ScanSet | None = None
+    incidents: IncidentsState | None = None
+    audit_events: AuditEventsState | None = None

@@ -58,6 +58,24 @@ def pod_spec(resource: Resource) -> Mapping[str, Any] | None:
     return node if type(node) is dict or isinstance(node, Mapping) else None
 
 
+def pod_metadata(resource: Resource) -> Mapping[str, Any] | None:
+    """Return the metadata of a workload's Pod (a Pod's own, a template's), or None if absent."""
+    path = POD_SPEC_PATHS.get(resource.kind)
+    if path is None:
+        return None
+    node: Any = resource.obj
+    for key in (*path[:-1], "metadata"):
+        if type(node) is not dict and not isinstance(node, Mapping):
+            return None
+        node = node.get(key)
+    return node if type(node) is dict or isinstance(node, Mapping) else None
+
+
+def pod_spec_path(kind: str) -> str:
+    """Return the dotted path from an object of `kind` to its PodSpec (e.g. spec.template.spec)."""
+    return _BASES[kind]
+
+
 def containers(resource: Resource) -> Iterator[Container]:
     """Yield every container (regular, init, ephemeral) of a workload object."""
     spec = pod_spec(resource)

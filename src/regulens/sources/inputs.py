@@ -11,11 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from regulens.engine.checks.audit_events import AuditEvents, window_of
 from regulens.engine.checks.kpi import Kpi
 from regulens.engine.evaluate import required_kinds
 from regulens.engine.inputs import Input
@@ -28,6 +29,7 @@ from regulens.sources.audit import read_audit_policy
 from regulens.sources.backups import build_backups
 from regulens.sources.change import read_change
 from regulens.sources.drills import read_drills
+from regulens.sources.incidents import read_incidents
 from regulens.sources.kubernetes import ClusterOptions, ListProgress, replay_gaps
 from regulens.sources.manifests import STDIN, read_manifests
 from regulens.sources.metrics_file import read_metrics_file
@@ -69,7 +71,10 @@ class InputRequest:
     metrics: str | None = None
     prometheus: PrometheusRequest | None = None
     trivy: TrivyRequest | None = None
+    incidents: str | None = None
+    alertmanager_silences: str | None = None
     namespace: str | None = None  # for manifest objects without one (None: "default")
+    audit_logs: tuple[str, ...] = ()  # --audit-log files (rotated files: give them all)
 
     @property
     def manifest_namespace(self) -> str:
@@ -84,10 +89,15 @@ class InputRequest:
                 raise ConfigError(
                     "--namespace places manifest objects without a namespace: give --manifests"
                 )
+        if self.alertmanager_silences is not None and self.incidents is None:
+            raise ConfigError(
+                "--alertmanager-silences gives acknowledgement times of incident records: "
+                "give --incidents too"
+            )
         if list(self.manifests).count(STDIN) > 1:
             raise ConfigError("--manifests - (stdin) can be given only once")
         if STDIN in self.baseline_manifests:
-            raise ConfigError("--baseline-manifests cannot read stdin; give a file or directory")
+            raise ConfigError("--current-manifests cannot read stdin; give a file or directory")
         trivy = self.trivy
         if trivy is not None and trivy.scan_manifests:
             if not self.manifests:
@@ -143,7 +153,7 @@ def collect(
             other = "--cluster" if request.cluster is not None else "--snapshot"
             raise ConfigError(
                 f"--manifests and {other} both supply the Kubernetes state",
-                hint="without --baseline-manifests, --manifests is the change and "
+                hint="without --current-manifests, --manifests is the change and "
                 f"{other} its baseline; with it, give only one of them",
             )
         sections["kubernetes"] = (
@@ -156,13 +166,24 @@ def collect(
             if request.baseline_manifests
             else None
         )
-        _put(sections, "baseline", "--baseline-manifests", baseline)
+        _put(sections, "baseline", "--current-manifests", baseline)
     _put(sections, "change", "--change", read_change(request.change) if request.change else None)
     audit = read_audit_policy(request.audit_policy) if request.audit_policy else None
     _put(sections, "audit_policy", "--audit-policy", audit)
+    if request.audit_logs:
+        from regulens.sources.audit_log import read_audit_logs
+
+        events = read_audit_logs(request.audit_logs, audit_windows(policies, now), clock())
+        _put(sections, "audit_events", "--audit-log", events)
     _backups(sections, request.backups)
     _put(sections, "drills", "--drills", read_drills(request.drills) if request.drills else None)
     _put(sections, "metrics", "--metrics/--prometheus", _metrics(request, policies, now))
+    incidents = (
+        read_incidents(request.incidents, request.alertmanager_silences)
+        if request.incidents
+        else None
+    )
+    _put(sections, "incidents", "--incidents", incidents)
     trivy = request.trivy
     if trivy is not None:
         targets = request.manifests if trivy.scan_manifests else ()
@@ -208,6 +229,16 @@ def needed_kinds(policies: Sequence[Policy] | None) -> frozenset[str] | None:
             return None
         needed.update(kinds)
     return frozenset(needed)
+
+
+def audit_windows(
+    policies: Sequence[Policy] | None, now: datetime
+) -> list[tuple[datetime, datetime]]:
+    """The [start, end) windows the audit-events policies judge at `now` (none: the last 24 h)."""
+    checks = [p.check for p in policies or () if isinstance(p.check, AuditEvents)]
+    if not checks:
+        return [(now - timedelta(hours=24), now)]
+    return sorted({window_of(c, now) for c in checks})
 
 
 def _backups(sections: dict[str, Any], catalog: str | None) -> None:

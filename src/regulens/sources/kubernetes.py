@@ -44,6 +44,7 @@ from regulens.snapshot import (
 from regulens.sources.deadline import Deadline, DeadlineExceeded, MiB, TooLarge, run_within
 from regulens.sources.kube_exec import quiet_exec_plugins
 from regulens.sources.redact import redact
+from regulens.sources.status_fields import slim_status
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +92,8 @@ KNOWN_KINDS: dict[str, KindInfo] = {
     k.kind: k
     for k in (
         _k("Namespace", "v1", "namespaces", namespaced=False),
+        _k("Node", "v1", "nodes", namespaced=False),
+        _k("Event", "v1", "events"),
         _k("Pod", "v1", "pods"),
         _k("Service", "v1", "services"),
         _k("ConfigMap", "v1", "configmaps"),
@@ -560,11 +563,17 @@ class Collector:
                 log.info("%s: not read (%s)", plan.label, reason)
                 gaps.append(CoverageGap(kind=plan.kind, namespace=plan.namespace, reason=reason))
             items.sort(key=_identity)
+            kept = 0
             for item in items:
                 meta = item.get("metadata")
                 if isinstance(meta, dict):
                     meta.pop("managedFields", None)  # field ownership: large, never judged
-                resources.append(Resource.from_object(redact(item)))
+                slimmed = slim_status(item, collected_at)
+                if slimmed is not None:
+                    resources.append(Resource.from_object(redact(slimmed)))
+                    kept += 1
+            if kept != len(items):
+                log.info("%s: kept %d of %d (older Events dropped)", plan.label, kept, len(items))
             self._progress.finished(plan.label, len(items), reason)
         provenance = Provenance(
             source="kubernetes",

@@ -164,6 +164,8 @@ def parse_documents(name: str, text: str) -> Iterator[tuple[int, int, Any]]:
         except yaml_rs.YAMLDecodeError as exc:
             detail = str(exc).splitlines()[0]
             data = _reread(name, index, line, start, chunk, detail)
+        except TypeError:  # yaml-rs cannot hash a collection used as a key (`? {a: b}`)
+            data = _reread(name, index, line, start, chunk, None)
         else:
             try:
                 orjson.dumps(data)  # fails on a non-string key, a huge int or deep nesting

@@ -10,6 +10,7 @@ from typing import Annotated, get_args
 
 from pydantic import Field
 
+from regulens.engine.checks.audit_events import AuditEvents
 from regulens.engine.checks.audit_level_at_least import AuditLevelAtLeast
 from regulens.engine.checks.audit_log_retention import AuditLogRetention
 from regulens.engine.checks.audit_policy_present import AuditPolicyPresent
@@ -21,7 +22,11 @@ from regulens.engine.checks.change_emergency_incident import ChangeEmergencyInci
 from regulens.engine.checks.change_rollback_plan import ChangeRollbackPlan
 from regulens.engine.checks.change_tests_passed import ChangeTestsPassed
 from regulens.engine.checks.change_window import ChangeWindow
+from regulens.engine.checks.cluster_health import ClusterHealth
+from regulens.engine.checks.incident_response_time import IncidentResponseTime
+from regulens.engine.checks.incident_review import IncidentReview
 from regulens.engine.checks.kpi import Kpi
+from regulens.engine.checks.pod_security import PodSecurity
 from regulens.engine.checks.rbac_escalation import RbacEscalation
 from regulens.engine.checks.rbac_no_wildcards import RbacNoWildcards
 from regulens.engine.checks.rbac_permission_restricted import RbacPermissionRestricted
@@ -56,7 +61,12 @@ AnyCheck = Annotated[
     | TrivyVulnerabilities
     | TrivyReportFresh
     | TrivySecrets
-    | TrivyMisconfigurations,
+    | TrivyMisconfigurations
+    | PodSecurity
+    | IncidentResponseTime
+    | IncidentReview
+    | AuditEvents
+    | ClusterHealth,
     Field(discriminator="type"),
 ]
 

@@ -1,0 +1,1 @@
+"""The Kubernetes Pod Security Standards: the checks, the Pod view they read, namespace levels."""
