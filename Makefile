@@ -8,7 +8,7 @@ DEMO_DIR := $(CURDIR)/.demo
 DEMO_EVIDENCE := sqlite:///$(DEMO_DIR)/evidence.db
 DEMO_KEY := $(DEMO_DIR)/signing.pem
 
-.PHONY: install demo test lint typecheck unit components oscal-venv schema bench peers fuzz clean
+.PHONY: install demo test lint typecheck unit policytests components oscal-venv schema bench peers fuzz clean
 
 install: $(STAMP)
 
@@ -41,7 +41,7 @@ demo: install
 	  --month 2026-11 --format html -o $(DEMO_DIR)/review.html --force
 
 # Installs and checks every component the tests need, then lints, type-checks and tests.
-test: install components oscal-venv lint typecheck unit
+test: install components oscal-venv lint typecheck unit policytests
 
 components:
 	bash scripts/components.sh
@@ -66,6 +66,10 @@ typecheck: install
 
 unit: install
 	$(BIN)/python -m pytest -q
+
+# The built-in pack's shipped PolicyTests, as an installed wheel runs them.
+policytests: install
+	$(BIN)/regulens test builtin:ops-baseline
 
 schema: install
 	$(BIN)/python -m regulens.schemas

@@ -1,14 +1,17 @@
-"""The security half of ops-baseline runs on its `cases/<policy-id>/{pass,fail}/*.yaml`.
+"""The ops-baseline pass and fail cases run as shipped PolicyTests (`regulens test`).
 
-A case is an overlay on `examples/platform`: each object replaces the base object
-of the same kind, namespace and name (or is added); an object annotated
-`regulens.test/delete: "true"` removes it. A fail case must fail its own policy
-(and only it), naming the resource; a `# expect: TEXT` line says what one of
-the failure messages must contain (the subject, for RBAC policies).
+The cases live in the package as `kind: PolicyTest` documents
+(`regulens/policytest/builtin/ops-baseline/<policy>/{pass,fail}-*.test.yaml`):
+the security half layered on `platform.yaml` (a copy of `examples/platform`),
+the recovery and KPI policies on `ops/` (a copy of `examples/ops`) or on one
+breached data file. A fail case expects its own policy to fail (on the named
+resource) with a message, and every other result to pass (`others: pass`); a
+pass case expects every result to pass.
 """
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
@@ -16,16 +19,17 @@ from pathlib import Path
 import pytest
 
 from regulens.engine import EvalContext, Policy, Result, evaluate
-from regulens.policies import builtin_packs, load_policies
-from regulens.snapshot import KubernetesState, Provenance, Snapshot
+from regulens.policies import load_policies
+from regulens.policytest.load import builtin_tests_root, load_tests
+from regulens.snapshot import KubernetesState, Snapshot
 from regulens.sources.manifests import read_manifests
+from tests.cli.helpers import run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
-CASES = Path(__file__).resolve().parent / "cases"
 PLATFORM = ROOT / "examples" / "platform"
 NONCOMPLIANT = ROOT / "examples" / "platform-noncompliant"
+EXAMPLE_OPS = ROOT / "examples" / "ops"
 NOW = datetime(2026, 11, 30, 2, 10, tzinfo=UTC)
-DELETE = "regulens.test/delete"
 SECURITY_HALF = [
     "rbac-user-role-read-only",
     "rbac-secrets-admin-only",
@@ -39,11 +43,17 @@ SECURITY_HALF = [
     "hpa-api-bounds",
 ]
 RBAC_AND_AUDIT = SECURITY_HALF[:6]
-SUBJECT_POLICIES = {
-    "rbac-secrets-admin-only",
-    "rbac-rbac-admin-only",
-    "rbac-cluster-admin-restricted",
-}
+RECOVERY_AND_KPI = [
+    "rpo-database",
+    "rpo-configuration",
+    "rto-critical",
+    "rto-non-critical",
+    "kpi-api-latency-p95",
+    "kpi-throughput",
+    "kpi-error-rate",
+    "kpi-availability",
+    "kpi-resource-utilization",
+]
 
 
 @cache
@@ -55,37 +65,56 @@ def policies() -> list[Policy]:
     return [pack()[i] for i in SECURITY_HALF]
 
 
-def overlay(case: Path) -> KubernetesState:
-    base = read_manifests([str(PLATFORM)])
-    extra = read_manifests([str(case)])
-    merged = {(r.kind, r.namespace, r.name): r for r in base.resources}
-    for r in extra.resources:
-        key = (r.kind, r.namespace, r.name)
-        if r.annotations.get(DELETE) == "true":
-            assert merged.pop(key, None) is not None, f"{case}: nothing to delete at {key}"
-        else:
-            merged[key] = r
-    return KubernetesState(provenance=Provenance(source="test"), resources=tuple(merged.values()))
-
-
 def run(state: KubernetesState) -> list[Result]:
     return evaluate(policies(), Snapshot(kubernetes=state), EvalContext(now=NOW))
 
 
-def case_files(kind: str) -> list[Path]:
-    # other halves of the pack (change, recovery...) need other inputs and run their own cases
-    return sorted(p for i in SECURITY_HALF for p in (CASES / i / kind).glob("*.yaml"))
+def test_the_shipped_policy_tests_pass_through_the_cli(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, err = run_cli(["test", "builtin:ops-baseline", "--format", "json"], capsys)
+    report = json.loads(out)
+    failed = [t for t in report["tests"] if not t["passed"]]
+    assert code == 0, (failed, err)
+    assert report["summary"]["failed"] == 0
+    covered = len(SECURITY_HALF) + len(RECOVERY_AND_KPI)
+    assert report["summary"]["tests"] == len(report["tests"]) >= 2 * covered
 
 
-def test_every_security_policy_has_pass_and_fail_cases() -> None:
-    for policy_id in SECURITY_HALF:
+def test_every_covered_policy_has_pass_and_fail_cases() -> None:
+    tests = load_tests(["builtin:ops-baseline"])
+    for policy_id in [*SECURITY_HALF, *RECOVERY_AND_KPI]:
         assert policy_id in pack(), f"{policy_id} is not in builtin:ops-baseline"
-        assert list((CASES / policy_id / "pass").glob("*.yaml")), f"{policy_id}: no pass case"
-        assert list((CASES / policy_id / "fail").glob("*.yaml")), f"{policy_id}: no fail case"
-    # every case directory belongs to a policy of some built-in pack
-    known = {p.id for n in builtin_packs() for p in load_policies([f"builtin:{n}"]).policies}
-    for directory in CASES.iterdir():
-        assert directory.name in known, f"cases for unknown policy {directory.name}"
+        own = [t.test for t in tests if t.file.split("/")[-2] == policy_id]
+        statuses = {e.status.value for t in own for e in t.expect if e.policy == policy_id}
+        assert {"pass", "fail"} <= statuses, f"{policy_id}: needs a pass and a fail case"
+        for t in own:  # a case proves its policy alone: everything else must pass
+            assert t.others is not None and t.others.value == "pass", t.metadata.name
+            assert any(e.policy == policy_id for e in t.expect), t.metadata.name
+    for t in tests:
+        assert t.file.split("/")[-2] in pack(), f"cases for unknown policy {t.file}"
+        for e in t.test.expect:
+            if e.status.value == "fail":  # a failure always names what failed and why
+                assert e.message or e.resource, t.file
+                if e.policy in SECURITY_HALF and e.policy != "hpa-api-bounds":
+                    assert e.resource is not None, t.file
+
+
+def test_the_shipped_platform_is_examples_platform() -> None:
+    shipped = read_manifests([str(builtin_tests_root("ops-baseline") / "platform.yaml")])
+    example = read_manifests([str(PLATFORM)])
+    assert [(r.key, r.obj) for r in shipped.resources] == [
+        (r.key, r.obj) for r in example.resources
+    ], "platform.yaml drifted from examples/platform: copy it again"
+
+
+def test_the_shipped_ops_data_is_examples_ops() -> None:
+    shipped = builtin_tests_root("ops-baseline") / "ops"
+    for name in ("backups.yaml", "drills.yaml", "metrics.json"):
+        ours = (shipped / name).read_text().splitlines()
+        if name.endswith(".yaml"):
+            ours = ours[1:]  # the line saying it is a copy
+        assert ours == (EXAMPLE_OPS / name).read_text().splitlines(), f"ops/{name} drifted"
 
 
 def test_every_security_policy_maps_controls() -> None:
@@ -104,36 +133,3 @@ def test_noncompliant_platform_fails_every_rbac_and_audit_policy() -> None:
     results = run(read_manifests([str(NONCOMPLIANT)]))
     failed = {r.policy for r in results if r.status.value == "fail"}
     assert set(RBAC_AND_AUDIT) <= failed
-
-
-@pytest.mark.parametrize("case", case_files("pass"), ids=lambda p: f"{p.parts[-3]}/{p.name}")
-def test_pass_case(case: Path) -> None:
-    results = run(overlay(case))
-    own = [r for r in results if r.policy == case.parts[-3]]
-    assert own and all(r.status.value == "pass" for r in own), [r.message for r in own]
-    assert [r.message for r in results if r.status.value != "pass"] == []
-
-
-@pytest.mark.parametrize("case", case_files("fail"), ids=lambda p: f"{p.parts[-3]}/{p.name}")
-def test_fail_case(case: Path) -> None:
-    policy_id = case.parts[-3]
-    results = run(overlay(case))
-    bad = [r for r in results if r.status.value != "pass"]
-    assert {r.policy for r in bad} == {policy_id}, [(r.policy, r.message) for r in bad]
-    failed = [r for r in bad if r.status.value == "fail"]
-    assert failed and len(failed) == len(bad)
-    for r in failed:
-        if policy_id in SUBJECT_POLICIES:
-            assert r.details["via"] and r.details["subject"]["name"] in r.message
-        assert r.resource is not None or policy_id == "hpa-api-bounds", r.message
-    expect = [
-        line.split(":", 1)[1].strip()
-        for line in case.read_text().splitlines()
-        if line.startswith("# expect:")
-    ]
-    assert expect, f"{case}: add a '# expect: TEXT' line"
-    for text in expect:
-        assert any(text in f"{r.resource} {r.message}" for r in failed), (
-            text,
-            [r.message for r in failed],
-        )

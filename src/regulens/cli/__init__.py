@@ -72,6 +72,7 @@ def _register() -> None:
         report,
         review,
         snapshot,
+        test,
         validate,
     )
 
@@ -85,6 +86,7 @@ def _register() -> None:
         report,
         review,
         snapshot,
+        test,
         validate,
     ):
         module.register(cli)

@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from regulens.cli.evidence import check_recording, in_ci
-from regulens.cli.render import epilogue, plan_outputs, stage_outputs
+from regulens.cli.render import epilogue, plan_outputs, render_context, stage_outputs
 from regulens.cli.run import finish, judge, load, record, run_options
 
 
@@ -33,6 +33,7 @@ def evaluate_cmd(
     force: bool,
     now: datetime | None,
     show_passed: bool,
+    source_root: str | None,
     fail_on: str | None,
     findings_baseline: str | None,
     select_namespace: tuple[str, ...],
@@ -68,7 +69,13 @@ def evaluate_cmd(
         exclude_namespace=exclude_namespace,
     )
     outcome = judge(run)
-    staged = stage_outputs(outcome, specs, force=force, show_passed=show_passed)
+    context = render_context(
+        source_root=source_root,
+        change_file=inputs.get("change"),
+        policy_sources=run.loaded.sources,
+        policies=run.policies,
+    )
+    staged = stage_outputs(outcome, specs, force=force, show_passed=show_passed, context=context)
     finish(
         staged,
         lambda: (

@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from regulens.cli.evidence import check_recording, in_ci
-from regulens.cli.render import epilogue, plan_outputs, stage_outputs
+from regulens.cli.render import epilogue, plan_outputs, render_context, stage_outputs
 from regulens.cli.run import finish, judge, load, record, run_options
 from regulens.errors import ConfigError
 
@@ -27,6 +27,7 @@ def gate_cmd(
     force: bool,
     now: datetime | None,
     show_passed: bool,
+    source_root: str | None,
     fail_on: str | None,
     findings_baseline: str | None,
     select_namespace: tuple[str, ...],
@@ -73,9 +74,13 @@ def gate_cmd(
         exclude_namespace=exclude_namespace,
     )
     outcome = judge(run)
-    staged = stage_outputs(
-        outcome, specs, force=force, show_passed=show_passed, source_file=inputs["change"]
+    context = render_context(
+        source_root=source_root,
+        change_file=inputs["change"],
+        policy_sources=run.loaded.sources,
+        policies=run.policies,
     )
+    staged = stage_outputs(outcome, specs, force=force, show_passed=show_passed, context=context)
     finish(
         staged,
         lambda: record(

@@ -3,14 +3,83 @@
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
+import shutil
+import socket
+import subprocess
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from regulens.cli.output import Staged, stage
+from regulens.documents import load_documents
 from regulens.engine.outcome import Outcome
-from regulens.errors import ConfigError
+from regulens.engine.policy import Policy
+from regulens.errors import ConfigError, DocumentError
+from regulens.reports.sarif import SourceRoot, change_lines
 
 FORMATS = ("table", "json", "sarif", "junit", "markdown", "policyreport")
+
+
+@dataclass(frozen=True)
+class RenderContext:
+    """What the CI renderers need beyond the outcome; built here, never read by them."""
+
+    source_root: SourceRoot | None = None
+    change_file: str | None = None
+    policy_file: str | None = None  # the first policy file (where an input error points)
+    policies: Mapping[str, Policy] = field(default_factory=dict)
+    hostname: str | None = None
+    change_lines: Mapping[str, int] = field(default_factory=dict)  # check type -> line
+
+
+def git_toplevel(cwd: str) -> str | None:
+    """The top-level directory of the git work tree holding `cwd`, or None."""
+    git = shutil.which("git")
+    if git is None:
+        return None
+    try:
+        done = subprocess.run(
+            [git, "rev-parse", "--show-toplevel"],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    top = done.stdout.strip()
+    return top if done.returncode == 0 and top else None
+
+
+def render_context(
+    *,
+    source_root: str | None,
+    change_file: str | None,
+    policy_sources: tuple[str, ...],
+    policies: list[Policy],
+) -> RenderContext:
+    """Resolve --source-root (default: the git top-level of the cwd, else the cwd)."""
+    cwd = str(Path.cwd())
+    if source_root is not None and not Path(source_root).is_dir():
+        raise ConfigError(f"--source-root {source_root}: not a directory")
+    root = source_root if source_root is not None else (git_toplevel(cwd) or cwd)
+    lines: dict[str, int] = {}
+    if change_file is not None:  # read (and validated) by the run already: only its lines here
+        try:
+            docs = [d for d in load_documents(change_file) if d.data is not None]
+        except DocumentError:
+            docs = []
+        if len(docs) == 1:
+            lines = change_lines(docs[0])
+    return RenderContext(
+        source_root=SourceRoot(str(Path(cwd, root).resolve()), cwd),
+        change_file=change_file,
+        policy_file=policy_sources[0] if policy_sources else None,
+        policies={p.id: p for p in policies},
+        hostname=socket.gethostname(),
+        change_lines=lines,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +138,7 @@ def stage_outputs(
     force: bool,
     show_passed: bool = False,
     source_file: str | None = None,
+    context: RenderContext | None = None,
 ) -> list[Staged]:
     """Render and stage every output; when one fails, the ones staged before are discarded."""
     staged: list[Staged] = []
@@ -82,6 +152,7 @@ def stage_outputs(
                     force=force,
                     show_passed=show_passed,
                     source_file=source_file,
+                    context=context,
                 )
             )
     except BaseException:
@@ -131,11 +202,17 @@ def stage_outcome(
     force: bool,
     show_passed: bool = False,
     source_file: str | None = None,
+    context: RenderContext | None = None,
 ) -> Staged:
     """Render the outcome as `fmt` and stage it (nothing is shown until it is published)."""
     return stage(
         render_outcome_bytes(
-            outcome, fmt, terminal=output is None, show_passed=show_passed, source_file=source_file
+            outcome,
+            fmt,
+            terminal=output is None,
+            show_passed=show_passed,
+            source_file=source_file,
+            context=context,
         ),
         output,
         force=force,
@@ -149,8 +226,11 @@ def render_outcome_bytes(
     terminal: bool = False,
     show_passed: bool = False,
     source_file: str | None = None,
+    context: RenderContext | None = None,
 ) -> bytes:
     """Return the outcome as `fmt`; SARIF results without a manifest line point at `source_file`."""
+    ctx = context or RenderContext(change_file=source_file)
+    change = ctx.change_file or source_file
     # renderers are imported when used: rich alone is a tenth of the start-up of a JSON run
     if fmt == "table":
         from rich.console import Console
@@ -181,8 +261,17 @@ def render_outcome_bytes(
     from regulens.reports.sarif import render_sarif
 
     renderers = {
-        "sarif": lambda: render_sarif(outcome, fallback_file=source_file),
-        "junit": lambda: render_junit(outcome),
+        "sarif": lambda: render_sarif(
+            outcome,
+            fallback_file=change,
+            source_root=ctx.source_root,
+            policy_file=ctx.policy_file,
+            policies=ctx.policies,
+            change_lines=ctx.change_lines,
+        ),
+        "junit": lambda: render_junit(
+            outcome, hostname=ctx.hostname, fallback_file=change or ctx.policy_file
+        ),
         "markdown": lambda: render_markdown(outcome),
         "policyreport": lambda: render_policyreport(outcome),
     }

@@ -85,6 +85,12 @@ def run_options(func: F) -> F:
     func = click.option(
         "--show-passed", is_flag=True, help="Table format: list passing results too."
     )(func)
+    func = click.option(
+        "--source-root",
+        "source_root",
+        metavar="DIR",
+        help="SARIF URIs are relative to this [default: the git top-level of the cwd, else cwd].",
+    )(func)
     func = namespace_selection_options(func)
     func = click.option(
         "--findings-baseline",

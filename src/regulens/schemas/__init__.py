@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from regulens.engine.baseline import FindingsBaseline
 from regulens.engine.exceptions import ExceptionSet
 from regulens.engine.policy import PolicySet
+from regulens.policytest.model import PolicyTest
 from regulens.snapshot.change import ChangeRequest
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -18,6 +19,7 @@ SCHEMAS: dict[str, type[BaseModel]] = {
     "policy.schema.json": PolicySet,
     "change-request.schema.json": ChangeRequest,
     "exception-set.schema.json": ExceptionSet,
+    "policy-test.schema.json": PolicyTest,
     "findings-baseline.schema.json": FindingsBaseline,
 }
 

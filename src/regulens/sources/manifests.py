@@ -50,6 +50,7 @@ STDIN = "-"
 _DOC_SPLIT = re.compile(r"^(?:---|\.\.\.)(?=[ \t\r\n]|$)", re.MULTILINE)
 _ALIAS_LIMITS = yaml_rs.AliasLimits(max_total_replayed_events=100_000, max_replay_stack_depth=32)
 _YAML_RS_LINE = re.compile(r"at line (\d+), column (\d+)")
+_HELM_SOURCE = re.compile(r"# Source: ([A-Za-z0-9._][A-Za-z0-9._/@+-]{0,511})")
 
 
 class ManifestError(ConfigError):
@@ -199,13 +200,48 @@ def _reread(name: str, index: int, line: int, start: int, chunk: str, failed: st
     return data
 
 
+def helm_sources(text: str) -> dict[int, str]:
+    """Document index -> chart file, from Helm's `# Source: chart/templates/x.yaml` comments.
+
+    `helm template` writes one such comment at the head of each document; the
+    line inside the template is unknown (it is rendered), so only the file is
+    kept. A path that is absolute, climbs with `..` or has unsafe characters is
+    ignored (the object keeps its place in the stream).
+    """
+    found: dict[int, str] = {}
+    for index, _, _, chunk in _chunks(text):
+        for raw in chunk.splitlines():
+            stripped = raw.strip()
+            if not stripped:
+                continue
+            if not stripped.startswith("#"):
+                break
+            m = _HELM_SOURCE.fullmatch(stripped)
+            if m is not None and _safe_chart_path(m.group(1)):
+                found[index] = m.group(1)
+                break
+    return found
+
+
+def _safe_chart_path(path: str) -> bool:
+    parts = path.split("/")
+    return not path.startswith("/") and ".." not in parts and "" not in parts
+
+
 def objects_of(name: str, text: str) -> Iterator[Resource]:
-    """Yield every Kubernetes object of one file, unwrapping `kind: List` (nested too)."""
+    """Yield every Kubernetes object of one file, unwrapping `kind: List` (nested too).
+
+    Objects read from stdin keep the chart file Helm's `# Source:` names (see
+    `helm_sources`): `-` is no place a code-scanning UI can show.
+    """
+    charts = helm_sources(text) if name == STDIN else {}
     for index, line, data in parse_documents(name, text):
         if data is None:
             continue
         where = f"{name}: document {index} (line {line})"
-        yield from _objects(data, where, SourceLocation(name, index, line), 0)
+        chart = charts.get(index)
+        source = SourceLocation(chart, index) if chart else SourceLocation(name, index, line)
+        yield from _objects(data, where, source, 0)
 
 
 def _objects(data: Any, where: str, source: SourceLocation, depth: int) -> Iterator[Resource]:

@@ -1,0 +1,1 @@
+"""Policy tests (`regulens test`): `kind: PolicyTest` documents and how they are judged."""
