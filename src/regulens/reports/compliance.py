@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from regulens.reports.assessed import assessment
 from regulens.reports.runs import Period, RunRecord, iso, parse_time
 
 REPORT_VERSION = 1
@@ -571,6 +572,7 @@ def compliance_facts(
         "kpis": kpi_report(chosen),
         "coverage_gaps": coverage_report(chosen),
         "runs": run_index(chosen),
+        "assessment": assessment(chosen, records, period).model_dump(mode="json"),
     }
 
 
