@@ -12,6 +12,7 @@ import pytest
 from tests.reports import month as m
 from tests.reports.chromium import chromium_binary, run_chromium
 from tests.reports.month import Month, fill_month, run_cli
+from tests.reports.oscal_refs import dangling_references, resolve_import_ap
 from tests.reports.oscal_venv import validate_oscal
 from tests.support.postgres import PostgresServer
 
@@ -118,7 +119,17 @@ def test_report_other_formats(month: Month, tmp_path: Path) -> None:
     assert report(month, oscal, "--format", "oscal") == 0
     validate_oscal(oscal)
     doc = orjson.loads(oscal.read_bytes())["assessment-results"]
-    assert len(doc["back-matter"]["resources"]) == m.DAYS
+    assert len(doc["back-matter"]["resources"]) == m.DAYS + 1  # the runs, and the plan
+    assert dangling_references({"assessment-results": doc}) == []
+    raw, plan = resolve_import_ap({"assessment-results": doc})
+    ap = tmp_path / "report.oscal-ap.json"
+    assert report(month, ap, "--format", "oscal-ap") == 0
+    validate_oscal(ap)
+    standalone = orjson.loads(ap.read_bytes())["assessment-plan"]
+    embedded = plan["assessment-plan"]
+    for document in (standalone, embedded):  # the CLI's clock differs between the two calls
+        document["metadata"].pop("last-modified")
+    assert standalone == embedded
     assert len(doc["results"][0]["observations"]) > 0
     html = tmp_path / "report.html"
     assert report(month, html) == 0

@@ -36,6 +36,7 @@ from urllib.parse import quote
 
 import orjson
 
+from regulens.display import printable
 from regulens.reports.assessed import (
     AssessedResource,
     Assessment,
@@ -69,12 +70,23 @@ def _uuid(*parts: str) -> str:
 
 
 def _prop(name: str, value: Any) -> dict[str, str]:
-    return {"name": name, "ns": NS, "value": str(value)}
+    return {"name": name, "ns": NS, "value": _line(str(value))}
 
 
 def _line(text: str) -> str:
-    """OSCAL markup-line: one line, never empty."""
-    return " ".join(text.split()) or "-"
+    """One printable line, never empty, no outer spaces (OSCAL markup-line and prop values)."""
+    return " ".join(printable(text).split()) or "-"
+
+
+def _printable(node: Any) -> Any:
+    """Every string of a document, with control and bidi characters made visible."""
+    if isinstance(node, str):
+        return printable(node, keep_newlines=True)
+    if isinstance(node, dict):
+        return {k: _printable(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_printable(v) for v in node]
+    return node
 
 
 # --- accessors: the only places that know the shape of the facts ---------------------------
@@ -145,6 +157,10 @@ def party_uuid(reviewer: str) -> str:
 def record_uuid(stream: str, run: str, digest: str) -> str:
     """The back-matter resource of one evidence record."""
     return _uuid("evidence", stream, run, digest)
+
+
+def _runs_text(count: int) -> str:
+    return f"{count} run" if count == 1 else f"{count} runs"
 
 
 def _resource_text(res: AssessedResource | None) -> str:
@@ -419,7 +435,7 @@ def _failing_observation(
         "title": _line(f"{failing.policy} {failing.last_status} on {what} in {failing.stream}"),
         "description": (
             f"{failing.policy} failed on {what} in cluster {failing.stream} in "
-            f"{len(failing.runs)} runs ({', '.join(failing.runs)}); {state} at the cluster's "
+            f"{_runs_text(len(failing.runs))} ({', '.join(failing.runs)}); {state} at the cluster's "
             f"last run that evaluated it. Last message: {failing.last_message or '-'}"
         ),
         "props": [
@@ -623,7 +639,7 @@ def assessment_plan(facts: Mapping[str, Any]) -> Json:
                 ],
             }
         ]
-    return {"assessment-plan": plan}
+    return {"assessment-plan": _printable(plan)}
 
 
 def _dump(document: Json) -> bytes:
@@ -716,7 +732,7 @@ def assessment_results(facts: Mapping[str, Any]) -> Json:
         "results": [result],
         "back-matter": {"resources": resources},
     }
-    return {"assessment-results": document}
+    return {"assessment-results": _printable(document)}
 
 
 def render_oscal(facts: Mapping[str, Any]) -> bytes:
