@@ -175,7 +175,9 @@ def _staging_pass(record: RunRecord) -> RunRecord:
     pred["run"]["now"] = "2026-11-30T03:10:00Z"
     pred["run"]["recorded_at"] = "2026-11-30T03:10:05Z"
     pred["results"] = [{**r, "status": "pass"} for r in pred["results"]]
-    return RunRecord("staging-30", "staging", 1, "2026-11-30T03:10:05Z", "sha256:" + "cd" * 32, pred)
+    return RunRecord(
+        "staging-30", "staging", 1, "2026-11-30T03:10:05Z", "sha256:" + "cd" * 32, pred
+    )
 
 
 def test_a_control_failing_in_one_cluster_is_not_satisfied_when_another_ran_last(
@@ -183,9 +185,10 @@ def test_a_control_failing_in_one_cluster_is_not_satisfied_when_another_ran_last
 ) -> None:
     records, _ = simulated_month()
     facts = facts_of([*records, _staging_pass(records[-1])])
-    assert next(c for c in facts["controls"] if c["control"] == "SOC2:CC6.3")[
-        "current_status"
-    ] == "pass"  # the last run overall (staging) passed it
+    assert (
+        next(c for c in facts["controls"] if c["control"] == "SOC2:CC6.3")["current_status"]
+        == "pass"
+    )  # the last run overall (staging) passed it
     doc = _doc(facts)
     (result,) = doc["results"]
     finding = next(f for f in result["findings"] if f["target"]["target-id"] == "soc2_cc6.3")

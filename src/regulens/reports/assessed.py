@@ -1,4 +1,4 @@
-"""What a compliance report assessed: clusters, failing resources, per-cluster control status, sign-offs.
+"""What a compliance report assessed: clusters, failing resources, control status, sign-offs.
 
 Pure: verified records in, a frozen model out (serialised into the report facts
 under `assessment`). OSCAL names its subjects, observations, findings and

@@ -146,7 +146,9 @@ def namespace_uuid(stream: str, namespace: str) -> str:
 
 def resource_uuid(stream: str, res: AssessedResource) -> str:
     """The inventory item of one Kubernetes object of a cluster."""
-    return _uuid("inventory", "resource", stream, res.api_version, res.kind, res.namespace or "", res.name)
+    return _uuid(
+        "inventory", "resource", stream, res.api_version, res.kind, res.namespace or "", res.name
+    )
 
 
 def party_uuid(reviewer: str) -> str:
@@ -353,7 +355,8 @@ def _evidence_links(
             continue
         out.append(
             {
-                "href": f"#{record_uuid(str(record['stream']), run, str(record.get('digest') or ''))}",
+                "href": "#"
+                + record_uuid(str(record["stream"]), run, str(record.get("digest") or "")),
                 "description": f"run {run} ({record['stream']} #{record['seq']}), "
                 f"record digest {record.get('digest')}",
             }
@@ -435,8 +438,8 @@ def _failing_observation(
         "title": _line(f"{failing.policy} {failing.last_status} on {what} in {failing.stream}"),
         "description": (
             f"{failing.policy} failed on {what} in cluster {failing.stream} in "
-            f"{_runs_text(len(failing.runs))} ({', '.join(failing.runs)}); {state} at the cluster's "
-            f"last run that evaluated it. Last message: {failing.last_message or '-'}"
+            f"{_runs_text(len(failing.runs))} ({', '.join(failing.runs)}); {state} at the "
+            f"cluster's last run that evaluated it. Last message: {failing.last_message or '-'}"
         ),
         "props": [
             _prop("policy", failing.policy),
@@ -525,7 +528,9 @@ def _log_entries(facts: Mapping[str, Any], signoffs: Sequence[Reviewer]) -> list
                 "description": f"review-signoff recorded as {s.stream} #{s.seq} (run {s.run}).",
                 "start": s.recorded_at,
                 "props": [_prop("run-id", s.run), _prop("stream", s.stream)],
-                "links": [{"href": f"#{record_uuid(s.stream, s.run, s.digest)}", "rel": "evidence"}],
+                "links": [
+                    {"href": f"#{record_uuid(s.stream, s.run, s.digest)}", "rel": "evidence"}
+                ],
                 "logged-by": [{"party-uuid": party_uuid(s.reviewer), "role-id": REVIEWER_ROLE}],
             }
         )
@@ -667,8 +672,8 @@ def assessment_results(facts: Mapping[str, Any]) -> Json:
     for failing in assessed.failing:
         observation = _failing_observation(facts, failing, by_run)
         resource_observations.append(observation)
-        for control in failing.controls:
-            by_control.setdefault(control, []).append(observation)
+        for control_id in failing.controls:
+            by_control.setdefault(control_id, []).append(observation)
     observations: list[Json] = []
     findings = []
     for control in _controls(facts):
