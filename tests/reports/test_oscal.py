@@ -219,3 +219,62 @@ def test_hostile_names_and_an_empty_period_still_validate(tmp_path: Path) -> Non
     resolve_import_ap(results)
     _validate(tmp_path, "empty.json", render_oscal(empty))
     _validate(tmp_path, "empty-ap.json", render_oscal_plan(empty))
+
+
+def _live(record: RunRecord, digest: str) -> RunRecord:
+    pred = {
+        **record.predicate,
+        "inputs": {"kubernetes": {"digest": digest, "source": "kubernetes"}},
+    }
+    return RunRecord(record.run_id, record.stream, record.seq, record.recorded_at, "d", pred)
+
+
+def test_cluster_identity_from_the_newest_stored_live_section(tmp_path: Path) -> None:
+    records, _ = simulated_month()
+    identity = {"server": "https://10.0.0.1:6443", "context": "prod", "kube_system_uid": "u-1"}
+    sections: dict[str, Any] = {
+        "sha256:old": {
+            "provenance": {"source": "kubernetes", "cluster": {"server": "https://old"}}
+        },
+        "sha256:new": {"provenance": {"source": "kubernetes", "cluster": identity}},
+    }
+    live = [_live(records[0], "sha256:old"), _live(records[1], "sha256:new")]
+    facts = compliance_facts(
+        live,
+        month_period("2026-11"),
+        evidence=VERIFIED,
+        generated_at="2026-12-03T08:00:00Z",
+        tool=TOOL,
+        sections=sections.get,
+    )
+    (cluster,) = _doc(facts)["results"][0]["local-definitions"]["components"]
+    props = _props(cluster)
+    assert props["api-server"] == "https://10.0.0.1:6443"
+    assert props["kube-context"] == "prod" and props["cluster-uid"] == "u-1"
+    assert props["kubernetes-source"] == "kubernetes"
+    _validate(tmp_path, "live.json", render_oscal(facts))
+
+
+@pytest.mark.parametrize(
+    "section",
+    [
+        None,  # the store does not hold it (or it failed its digest)
+        {"provenance": "x"},
+        {"provenance": {"cluster": {"server": 5}}},
+        {"provenance": {"cluster": {"server": ""}}},
+        {"provenance": {"cluster": ["https://x"]}},
+    ],
+)
+def test_cluster_identity_absent_or_malformed_is_left_out(section: Any) -> None:
+    records, _ = simulated_month()
+    facts = compliance_facts(
+        [_live(records[0], "sha256:s")],
+        month_period("2026-11"),
+        evidence=VERIFIED,
+        generated_at="2026-12-03T08:00:00Z",
+        tool=TOOL,
+        sections=lambda _digest: section,
+    )
+    (cluster,) = _doc(facts)["results"][0]["local-definitions"]["components"]
+    assert "api-server" not in _props(cluster)
+    assert facts["assessment"]["clusters"][0]["identity"] is None

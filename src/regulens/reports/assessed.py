@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +27,7 @@ _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
 _Key = tuple[str, str, str, str]
+SectionLookup = Callable[[str], Mapping[str, Any] | None]  # a stored section by digest
 
 
 class _Frozen(BaseModel):
@@ -42,11 +43,20 @@ class AssessedResource(_Frozen):
     name: str
 
 
+class ClusterIdentity(_Frozen):
+    """Which API server a live snapshot was read from (the stored section's provenance)."""
+
+    server: str
+    context: str | None
+    kube_system_uid: str | None  # the kube-system namespace UID: a stable cluster id
+
+
 class Cluster(_Frozen):
     """One assessed cluster: an evidence stream and the sources its Kubernetes input came from."""
 
     stream: str
     sources: tuple[str, ...]
+    identity: ClusterIdentity | None  # from the newest live snapshot of the stream, if stored
     runs: tuple[str, ...]
     resources: tuple[AssessedResource, ...]  # every object a result of the period judged
 
@@ -125,8 +135,30 @@ def _evaluating(records: Sequence[RunRecord]) -> list[RunRecord]:
     return [r for r in records if r.command != SIGNOFF_COMMAND and r.results]
 
 
-def clusters(records: Sequence[RunRecord]) -> list[Cluster]:
-    """One cluster per stream that recorded a run, with its Kubernetes input sources."""
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def identity_of(section: Mapping[str, Any] | None) -> ClusterIdentity | None:
+    """The cluster identity a stored Kubernetes section records (None when it records none)."""
+    provenance = section.get("provenance") if section is not None else None
+    cluster = provenance.get("cluster") if isinstance(provenance, Mapping) else None
+    if not isinstance(cluster, Mapping) or _text(cluster.get("server")) is None:
+        return None
+    return ClusterIdentity(
+        server=str(cluster["server"]),
+        context=_text(cluster.get("context")),
+        kube_system_uid=_text(cluster.get("kube_system_uid")),
+    )
+
+
+def clusters(records: Sequence[RunRecord], sections: SectionLookup | None = None) -> list[Cluster]:
+    """One cluster per stream that recorded a run, with its Kubernetes input sources.
+
+    `sections` reads a stored snapshot section by digest; the newest live
+    (`kubernetes`) input of each stream names the cluster's API server and UID.
+    """
+    newest_live: dict[str, str] = {}
     sources: dict[str, dict[str, None]] = defaultdict(dict)
     runs: dict[str, list[str]] = defaultdict(list)
     judged: dict[str, dict[_Key, AssessedResource]] = defaultdict(dict)
@@ -141,10 +173,17 @@ def clusters(records: Sequence[RunRecord]) -> list[Cluster]:
         kube = record.inputs.get("kubernetes")
         if kube is not None and isinstance(kube.get("source"), str):
             sources[record.stream][str(kube["source"])] = None
+            if kube["source"] == "kubernetes" and isinstance(kube.get("digest"), str):
+                newest_live[record.stream] = str(kube["digest"])
     return [
         Cluster(
             stream=s,
             sources=tuple(sorted(sources[s])),
+            identity=(
+                identity_of(sections(newest_live[s]))
+                if sections is not None and s in newest_live
+                else None
+            ),
             runs=tuple(runs[s]),
             resources=tuple(judged[s][k] for k in sorted(judged[s])),
         )
@@ -249,11 +288,14 @@ def reviewers(records: Iterable[RunRecord], period: Period) -> list[Reviewer]:
 
 
 def assessment(
-    chosen: Sequence[RunRecord], every: Iterable[RunRecord], period: Period
+    chosen: Sequence[RunRecord],
+    every: Iterable[RunRecord],
+    period: Period,
+    sections: SectionLookup | None = None,
 ) -> Assessment:
     """The assessment facts of the runs `chosen` for `period` (sign-offs from `every` record)."""
     return Assessment(
-        clusters=tuple(clusters(chosen)),
+        clusters=tuple(clusters(chosen, sections)),
         failing=tuple(failing_resources(chosen)),
         control_status=tuple(control_status(chosen)),
         signoffs=tuple(reviewers(every, period)),

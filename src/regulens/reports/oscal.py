@@ -269,9 +269,22 @@ def _cluster_component(cluster: Cluster) -> Json:
         "props": [
             _prop("stream", cluster.stream),
             *(_prop("kubernetes-source", s) for s in cluster.sources),
+            *_identity_props(cluster),
         ],
         "status": {"state": "operational"},
     }
+
+
+def _identity_props(cluster: Cluster) -> list[dict[str, str]]:
+    identity = cluster.identity
+    if identity is None:
+        return []
+    props = [_prop("api-server", identity.server)]
+    if identity.context:
+        props.append(_prop("kube-context", identity.context))
+    if identity.kube_system_uid:
+        props.append(_prop("cluster-uid", identity.kube_system_uid))
+    return props
 
 
 def _inventory(cluster: Cluster) -> list[Json]:
