@@ -643,11 +643,10 @@ def assessment_plan(facts: Mapping[str, Any]) -> Json:
         "back-matter": {"resources": [system]},
     }
     if assessed.clusters:
-        local: Json = {"components": [_cluster_component(c) for c in assessed.clusters]}
-        items = [i for c in assessed.clusters for i in _inventory(c)]
-        if items:
-            local["inventory-items"] = items
-        plan["local-definitions"] = local
+        # The plan names the clusters; the objects found in them are the results' inventory.
+        plan["local-definitions"] = {
+            "components": [_cluster_component(c) for c in assessed.clusters]
+        }
         plan["assessment-subjects"] = [
             {
                 "type": "component",
