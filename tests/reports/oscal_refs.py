@@ -32,10 +32,13 @@ def _walk(node: Any, key: str = "") -> Iterator[tuple[str, Any]]:
 
 
 def dangling_references(document: dict[str, Any]) -> list[str]:
-    """References (uuid fields, `party-uuids`, `#uuid` hrefs, role ids) with no definition."""
-    defined = {v for k, v in _walk(document) if k == "uuid" and isinstance(v, str)}
+    """References (uuid fields, `party-uuids`, `#uuid` hrefs, role ids) with no definition,
+    and uuids defined twice.
+    """
+    every = [v for k, v in _walk(document) if k == "uuid" and isinstance(v, str)]
+    defined = set(every)
     roles = {v["id"] for k, vs in _walk(document) if k == "roles" for v in vs}
-    missing = []
+    missing = [f"uuid {u} defined twice" for u in sorted(defined) if every.count(u) > 1]
     for k, v in _walk(document):
         if k in REF_KEYS and v not in defined:
             missing.append(f"{k} {v}")

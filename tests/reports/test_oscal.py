@@ -141,6 +141,10 @@ def test_every_reference_resolves_and_the_checker_catches_a_dangling_one(signed:
     assert len(dangling_references(broken)) == 1
     broken["assessment-results"]["metadata"].pop("parties")
     assert any(m.startswith("party-uuid") for m in dangling_references(broken))
+    twice = copy.deepcopy(results)
+    observations = twice["assessment-results"]["results"][0]["observations"]
+    observations.append(observations[0])
+    assert dangling_references(twice) == [f"uuid {observations[0]['uuid']} defined twice"]
 
 
 def test_both_documents_validate_with_trestle(signed: Any, tmp_path: Path) -> None:
