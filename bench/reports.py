@@ -83,7 +83,7 @@ def bench() -> None:
         fill_s = fill(url, args.days, args.runs_per_day)
         print(f"filled {runs} runs in {fill_s:.2f} s ({fill_s / runs * 1000:.0f} ms per run)")
         print(f"{'command':<28}{'best s':>10}{'median s':>10}{'size KiB':>10}")
-        for fmt in ("html", "markdown", "json", "oscal"):
+        for fmt in ("html", "markdown", "json", "oscal", "oscal-ap"):
             out = Path(tmp) / f"report.{fmt}"
             best, median = timed(
                 args.repeat, "report", "--evidence", url, "--period", "2026-11",

@@ -10,6 +10,9 @@ from regulens.reports.compliance import compliance_facts
 from regulens.reports.review import review_facts
 from regulens.reports.runs import RunRecord, month_period
 from tests.reports.statements import TOOL, VERIFIED, signoff_record, simulated_month
+from tests.support.fixtures import apiserver, fake, kubeconfig
+
+__all__ = ["apiserver", "fake", "kubeconfig"]
 
 
 @pytest.fixture(scope="session")

@@ -12,6 +12,7 @@ import pytest
 from tests.reports import month as m
 from tests.reports.chromium import chromium_binary, run_chromium
 from tests.reports.month import Month, fill_month, run_cli
+from tests.reports.oscal_refs import dangling_references, resolve_import_ap
 from tests.reports.oscal_venv import validate_oscal
 from tests.support.postgres import PostgresServer
 
@@ -118,7 +119,17 @@ def test_report_other_formats(month: Month, tmp_path: Path) -> None:
     assert report(month, oscal, "--format", "oscal") == 0
     validate_oscal(oscal)
     doc = orjson.loads(oscal.read_bytes())["assessment-results"]
-    assert len(doc["back-matter"]["resources"]) == m.DAYS
+    assert len(doc["back-matter"]["resources"]) == m.DAYS + 1  # the runs, and the plan
+    assert dangling_references({"assessment-results": doc}) == []
+    _, plan = resolve_import_ap({"assessment-results": doc})
+    ap = tmp_path / "report.oscal-ap.json"
+    assert report(month, ap, "--format", "oscal-ap") == 0
+    validate_oscal(ap)
+    standalone = orjson.loads(ap.read_bytes())["assessment-plan"]
+    embedded = plan["assessment-plan"]
+    for document in (standalone, embedded):  # the CLI's clock differs between the two calls
+        document["metadata"].pop("last-modified")
+    assert standalone == embedded
     assert len(doc["results"][0]["observations"]) > 0
     html = tmp_path / "report.html"
     assert report(month, html) == 0
@@ -331,3 +342,30 @@ def test_report_banner_states_from_the_cli(
     assert run_cli(*args, "-o", str(md)) == 0  # no --public-key
     assert "**🟠 Evidence integrity only: signatures not checked.**" in md.read_text()
     assert "signatures not checked" in capsys.readouterr().err
+
+
+def test_readme_oscal_commands(
+    month: Month, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The console block of README's "OSCAL for GRC tools" runs as shown, with its exit codes."""
+    import shlex
+    import shutil
+
+    from tests.conftest import ROOT
+
+    text = (ROOT / "README.md").read_text()
+    block = text.split("### OSCAL for GRC tools", 1)[1].split("```console\n", 1)[1]
+    lines = block.split("```", 1)[0].strip().splitlines()
+    assert len(lines) == 2
+    shutil.copy(month.url.removeprefix("sqlite:///"), tmp_path / "evidence.db")
+    shutil.copy(month.public_key, tmp_path / "signing.pem.pub")
+    monkeypatch.chdir(tmp_path)
+    for line in lines:
+        command, _, expected = line.partition("# exit ")
+        argv = shlex.split(command)
+        assert argv[0] == "regulens"
+        assert run_cli(*argv[1:]) == int(expected)
+    results = orjson.loads((tmp_path / "ar.json").read_bytes())
+    assert dangling_references(results) == []
+    validate_oscal(tmp_path / "ar.json")
+    validate_oscal(tmp_path / "ap.json")

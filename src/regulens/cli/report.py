@@ -132,6 +132,7 @@ def report_cmd(
     The evidence is verified first; a broken chain exits 2 unless --allow-unverified.
     """
     from regulens.reports.compliance import compliance_facts
+    from regulens.reports.loading import load_section
     from regulens.reports.render import render_compliance
     from regulens.reports.runs import iso, parse_period
 
@@ -139,15 +140,15 @@ def report_cmd(
     with verified_runs(
         evidence, stream, public_keys, checkpoint_files, allow_unverified=allow_unverified
     ) as (store, verification, runs):
-        label = store.label
-    facts = compliance_facts(
-        runs,
-        chosen,
-        evidence=verification.evidence_json(label, allow_unverified=allow_unverified),
-        generated_at=iso(clock.now()),
-        tool=TOOL,
-        streams=[stream] if stream else None,
-    )
+        facts = compliance_facts(
+            runs,
+            chosen,
+            evidence=verification.evidence_json(store.label, allow_unverified=allow_unverified),
+            generated_at=iso(clock.now()),
+            tool=TOOL,
+            streams=[stream] if stream else None,
+            sections=lambda digest: load_section(store, digest),
+        )
     if not facts["summary"]["runs"]:
         click.echo(f"note: no recorded run evaluated during {chosen.label}", err=True)
     emit(render_compliance(facts, fmt), output, force=force)

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from regulens.reports.assessed import SectionLookup, assessment
 from regulens.reports.runs import Period, RunRecord, iso, parse_time
 
 REPORT_VERSION = 1
@@ -520,11 +521,13 @@ def compliance_facts(
     generated_at: str,
     tool: Mapping[str, str],
     streams: Sequence[str] | None = None,
+    sections: SectionLookup | None = None,
 ) -> dict[str, Any]:
     """Compute the whole compliance report for the runs of `period` (already verified).
 
     `evidence` describes the store and its verification (status, message, key
     fingerprints, whether the user accepted an unverified store); it is shown as given.
+    `sections` reads stored snapshot sections by digest (the clusters' identities).
     """
     chosen = sorted(
         (r for r in records if period.contains(r.now)), key=lambda r: (r.now, r.stream, r.seq)
@@ -571,6 +574,7 @@ def compliance_facts(
         "kpis": kpi_report(chosen),
         "coverage_gaps": coverage_report(chosen),
         "runs": run_index(chosen),
+        "assessment": assessment(chosen, records, period, sections).model_dump(mode="json"),
     }
 
 

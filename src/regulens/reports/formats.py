@@ -2,5 +2,5 @@
 
 from __future__ import annotations
 
-COMPLIANCE_FORMATS = ("html", "markdown", "json", "oscal")
+COMPLIANCE_FORMATS = ("html", "markdown", "json", "oscal", "oscal-ap")
 REVIEW_FORMATS = ("html", "markdown", "json")

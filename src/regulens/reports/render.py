@@ -295,13 +295,17 @@ def _template(kind: str, name: str, **context: Any) -> bytes:
 
 
 def render_compliance(facts: Mapping[str, Any], fmt: str) -> bytes:
-    """Render the compliance report as html, markdown, json or oscal."""
+    """Render the compliance report as html, markdown, json, oscal or oscal-ap."""
     if fmt == "json":
         return render_json(facts)
     if fmt == "oscal":
         from regulens.reports.oscal import render_oscal
 
         return render_oscal(facts)
+    if fmt == "oscal-ap":
+        from regulens.reports.oscal import render_oscal_plan
+
+        return render_oscal_plan(facts)
     if fmt == "markdown":
         return _template("markdown", "compliance.md.j2", r=facts)
     if fmt == "html":
