@@ -57,13 +57,16 @@ def test_the_wheel_installed_in_a_fresh_venv_gates_its_own_examples(
     dists: Dists, tmp_path: Path
 ) -> None:
     venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
+    # no PYTHONPATH: pip would take the checkout's src/ (and its egg-info) as installed
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120, env=clean)
     installed = subprocess.run(
         [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", str(dists.wheel)],
         capture_output=True,
         text=True,
         timeout=600,
         check=False,
+        env=clean,
     )
     assert installed.returncode == 0, installed.stderr[-3000:]
     work = tmp_path / "work"  # outside the repository, no checkout on any path
