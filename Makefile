@@ -9,7 +9,7 @@ DEMO_DIR := $(CURDIR)/.demo
 DEMO_EVIDENCE := sqlite:///$(DEMO_DIR)/evidence.db
 DEMO_KEY := $(DEMO_DIR)/signing.pem
 
-.PHONY: install demo test lint typecheck unit components oscal-venv schema bench peers fuzz clean
+.PHONY: install demo dist image image-test test lint typecheck unit components oscal-venv schema bench peers fuzz clean
 
 install: $(STAMP)
 
@@ -50,6 +50,24 @@ demo: $(RUNTIME)
 	  --period 2026-11 --format html -o $(DEMO_DIR)/report.html --force
 	$(BIN)/regulens review --evidence $(DEMO_EVIDENCE) --public-key $(DEMO_KEY).pub \
 	  --month 2026-11 --format html -o $(DEMO_DIR)/review.html --force
+
+# The sdist and the wheel (the PyPI `build` package, dev extra), into dist/.
+dist: install
+	rm -rf dist
+	$(BIN)/python -m build --outdir dist .
+
+# The container image, with no registry: the base is Debian bookworm from debootstrap
+# (scripts/image-base.sh), the wheel from dist/. Needs root, podman and debootstrap.
+IMAGE ?= localhost/regulens:$(shell $(BIN)/python -c 'import regulens; print(regulens.__version__)' 2>/dev/null || echo dev)
+image: dist
+	bash scripts/image-base.sh localhost/regulens-base:bookworm
+	podman build --network host --build-arg BASE=localhost/regulens-base:bookworm \
+	  -f Containerfile -t $(IMAGE) .
+
+# Runs the image: --version, and a gate over the examples mounted read-only, with a
+# read-only root filesystem and a writable /tmp (tests/package/test_image.py).
+image-test: image
+	REGULENS_IMAGE=$(IMAGE) $(BIN)/python -m pytest -q tests/package/test_image.py
 
 # Installs and checks every component the tests need, then lints, type-checks and tests.
 test: install components oscal-venv lint typecheck unit
@@ -113,4 +131,4 @@ fuzz: install
 	done
 
 clean:
-	rm -rf $(VENV) $(OSCAL_VENV) $(DEMO_DIR) .fuzz .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(OSCAL_VENV) $(DEMO_DIR) dist build .fuzz .pytest_cache .mypy_cache .ruff_cache
