@@ -57,17 +57,24 @@ dist: install
 	$(BIN)/python -m build --outdir dist .
 
 # The container image, with no registry: the base is Debian bookworm from debootstrap
-# (scripts/image-base.sh), the wheel from dist/. Needs root, podman and debootstrap.
-IMAGE ?= localhost/regulens:$(shell $(BIN)/python -c 'import regulens; print(regulens.__version__)' 2>/dev/null || echo dev)
+# (scripts/image-base.sh), the wheel and its dependencies (as wheels, downloaded here with
+# pip) from dist/; the build itself runs with no network. Needs root, podman, debootstrap.
+# Here crun refuses the kernel's hybrid cgroup setup and setrlimit may not raise limits:
+# runc (Debian package) with explicit rlimits works; override PODMAN/PODMAN_LIMITS elsewhere.
+IMAGE ?= localhost/regulens:0.1.0
+PODMAN ?= podman --runtime runc
+PODMAN_LIMITS ?= --ulimit nofile=$$(ulimit -n):$$(ulimit -Hn) --ulimit nproc=4096:4096
 image: dist
+	$(BIN)/python -m pip download --quiet --only-binary=:all: --dest dist/wheels dist/regulens-*.whl
 	bash scripts/image-base.sh localhost/regulens-base:bookworm
-	podman build --network host --build-arg BASE=localhost/regulens-base:bookworm \
-	  -f Containerfile -t $(IMAGE) .
+	$(PODMAN) build --network none $(PODMAN_LIMITS) \
+	  --build-arg BASE=localhost/regulens-base:bookworm -f Containerfile -t $(IMAGE) .
 
 # Runs the image: --version, and a gate over the examples mounted read-only, with a
 # read-only root filesystem and a writable /tmp (tests/package/test_image.py).
 image-test: image
-	REGULENS_IMAGE=$(IMAGE) $(BIN)/python -m pytest -q tests/package/test_image.py
+	REGULENS_IMAGE=$(IMAGE) REGULENS_PODMAN="$(PODMAN)" REGULENS_PODMAN_LIMITS="$(PODMAN_LIMITS)" \
+	  $(BIN)/python -m pytest -q -p no:cacheprovider tests/package/test_image.py
 
 # Installs and checks every component the tests need, then lints, type-checks and tests.
 test: install components oscal-venv lint typecheck unit

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import subprocess
 
@@ -23,14 +24,20 @@ pytestmark = [
 NOW = "2026-11-30T01:30:00Z"
 
 
+# `make image-test` passes the podman command and the rlimit flags this machine needs
+PODMAN = shlex.split(os.environ.get("REGULENS_PODMAN", "podman"))
+LIMITS = shlex.split(os.environ.get("REGULENS_PODMAN_LIMITS", ""))
+
+
 def _podman(*argv: str) -> subprocess.CompletedProcess[str]:
-    podman = shutil.which("podman")
-    assert podman, "make image-test needs podman"
-    return subprocess.run([podman, *argv], capture_output=True, text=True, timeout=300, check=False)
+    assert shutil.which(PODMAN[0]), "make image-test needs podman"
+    return subprocess.run(
+        [*PODMAN, *argv], capture_output=True, text=True, timeout=300, check=False
+    )
 
 
 def _run(*argv: str, entrypoint: str | None = None) -> subprocess.CompletedProcess[str]:
-    options = ["run", "--rm", "--read-only", "--tmpfs", "/tmp", "--network", "none"]
+    options = ["run", "--rm", "--read-only", "--tmpfs", "/tmp", "--network", "none", *LIMITS]
     options += ["-v", f"{ROOT / 'examples'}:/work/ex:ro"]
     if entrypoint:
         options += ["--entrypoint", entrypoint]
