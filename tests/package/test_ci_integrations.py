@@ -233,3 +233,21 @@ def test_the_evaluate_hook_runs_with_the_documented_args(installed: Path) -> Non
         check=False,
     )
     assert done.returncode == 1
+
+
+def test_the_action_installs_with_the_script_the_installed_fixture_ran() -> None:
+    # the `installed` fixture runs ci/install.sh exactly as this step does, with `version`
+    # set to the freshly built wheel
+    (step,) = [s for s in _strict(ROOT / "action.yml")["runs"]["steps"] if "id" not in s]
+    assert step["run"] == 'bash "$GITHUB_ACTION_PATH/ci/install.sh"'
+    assert step["env"] == {"REGULENS_REQUIREMENT": "${{ inputs.version }}"}
+
+
+def test_install_without_a_requirement_or_action_path_stops(tmp_path: Path) -> None:
+    done = subprocess.run(
+        ["bash", str(ROOT / "ci" / "install.sh")],
+        env=clean_env(RUNNER_TEMP=str(tmp_path)),
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode != 0
+    assert "set REGULENS_REQUIREMENT" in done.stderr

@@ -64,6 +64,8 @@ def test_regulens_runs_in_the_image_on_a_read_only_root() -> None:
     assert who.stdout.split() == ["10001", "10001"], who.stderr
     no_pip = _run("-c", "import pip", entrypoint="/opt/regulens/bin/python")
     assert no_pip.returncode != 0 and "No module named 'pip'" in no_pip.stderr
+    no_ensurepip = _run("-m", "ensurepip", "--version", entrypoint="python3")
+    assert no_ensurepip.returncode != 0, no_ensurepip.stdout
 
 
 @pytest.mark.parametrize(("change", "code"), [("allowed.yaml", 0), ("denied-missing-cab.yaml", 1)])
