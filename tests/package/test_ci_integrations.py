@@ -108,6 +108,7 @@ def test_the_action_gates_writes_the_summary_sarif_and_a_signed_record(
     work, env = _workspace(installed, tmp_path)
     store = f"sqlite:///{tmp_path / 'evidence.db'}"
     inputs = {
+        "policies": "builtin:ops-baseline builtin:ops-incidents",
         "manifests": "ex/platform",
         "current-manifests": "ex/platform",
         "change": "ex/changes/allowed.yaml",
@@ -142,6 +143,7 @@ def test_the_action_gates_writes_the_summary_sarif_and_a_signed_record(
 def test_the_action_under_ci_without_a_store_fails_closed(installed: Path, tmp_path: Path) -> None:
     work, env = _workspace(installed, tmp_path)
     inputs = {"manifests": "ex/platform", "change": "ex/changes/allowed.yaml", "extra-args": OPS}
+    inputs["policies"] = "builtin:ops-baseline builtin:ops-incidents"
     code, _, output = _run_action(inputs, work, env, tmp_path)
     assert code == 3  # CI=true: recording needs an explicit store and key, never an allow
     assert output.read_text() == "exit-code=3\n"
@@ -160,7 +162,8 @@ def test_the_gitlab_template_script_runs_and_writes_a_junit_report(
         "GITLAB_CI": "true",
         "REGULENS_REQUIREMENT": str(dists.wheel),  # installed already: pip has nothing to do
         "REGULENS_CHANGE": "ex/changes/allowed.yaml",
-        "REGULENS_ARGS": f"--policies builtin:ops-baseline --manifests ex/platform "
+        "REGULENS_ARGS": "--policies builtin:ops-baseline --policies builtin:ops-incidents "
+        f"--manifests ex/platform "
         f"--current-manifests ex/platform {OPS}",
         "REGULENS_EVIDENCE": f"sqlite:///{tmp_path / 'evidence.db'}",
         "REGULENS_SIGNING_KEY": str(tmp_path / "key.pem"),

@@ -71,7 +71,8 @@ def test_regulens_runs_in_the_image_on_a_read_only_root() -> None:
 @pytest.mark.parametrize(("change", "code"), [("allowed.yaml", 0), ("denied-missing-cab.yaml", 1)])
 def test_a_gate_over_the_mounted_examples(change: str, code: int) -> None:
     gate = _run(
-        "gate", "--change", f"ex/changes/{change}", "--policies", "builtin:ops-baseline",
+        "gate", "--change", f"ex/changes/{change}",
+        "--policies", "builtin:ops-baseline", "--policies", "builtin:ops-incidents",
         "--manifests", "ex/platform", "--current-manifests", "ex/platform",
         "--backups", "ex/ops/backups.yaml", "--drills", "ex/ops/drills.yaml",
         "--metrics", "ex/ops/metrics.json", "--incidents", "ex/ops/incidents.yaml",

@@ -86,7 +86,8 @@ def test_the_wheel_installed_in_a_fresh_venv_gates_its_own_examples(
     store = f"sqlite:///{work / 'evidence.db'}"
     gate = [
         regulens, "gate", "--change", "ex/changes/allowed.yaml",
-        "--policies", "builtin:ops-baseline", "--manifests", "ex/platform",
+        "--policies", "builtin:ops-baseline", "--policies", "builtin:ops-incidents",
+        "--manifests", "ex/platform",
         "--current-manifests", "ex/platform", "--backups", "ex/ops/backups.yaml",
         "--drills", "ex/ops/drills.yaml", "--metrics", "ex/ops/metrics.json",
         "--incidents", "ex/ops/incidents.yaml",
