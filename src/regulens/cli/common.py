@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
+import sys
 import sysconfig
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -21,6 +23,7 @@ from regulens.engine.types import parse_duration
 from regulens.errors import ConfigError
 from regulens.policies import LoadedPolicies, load_policies, select_policies
 from regulens.policies.loader import unmatched_globs
+from regulens.reports.screen import COLOR_MODES, Screen, wants_color
 from regulens.snapshot import Snapshot
 from regulens.sources.exceptions import read_exceptions
 from regulens.sources.inputs import InputRequest, PrometheusRequest, TrivyRequest, collect
@@ -99,6 +102,13 @@ def input_options_without_namespace(func: F) -> F:
     func = _recovery_options(func)
     for option in reversed(_INPUT_OPTIONS):
         func = option(func)
+    return kubernetes_input_options(func)
+
+
+def kubernetes_input_options(func: F) -> F:
+    """Add only the flags that supply Kubernetes objects (`rbac`: no change, scans or KPIs)."""
+    for option in reversed(_KUBERNETES_OPTIONS):
+        func = option(func)
     return func
 
 
@@ -112,7 +122,7 @@ _NAMESPACE_OPTION = click.option(
 )
 
 
-_INPUT_OPTIONS: list[Callable[[F], F]] = [
+_KUBERNETES_OPTIONS: list[Callable[[F], F]] = [
     click.option(
         "--manifests",
         "manifests",
@@ -159,6 +169,9 @@ _INPUT_OPTIONS: list[Callable[[F], F]] = [
         metavar="FILE",
         help="Replay a snapshot saved by `regulens snapshot`.",
     ),
+]
+
+_INPUT_OPTIONS: list[Callable[[F], F]] = [
     click.option(
         "--change",
         "change",
@@ -327,6 +340,7 @@ def _output_options(func: F, formats: tuple[str, ...]) -> F:
         func
     )
     func = click.option("--force", is_flag=True, help="Overwrite an existing --output file.")(func)
+    func = color_option(func)
     func = click.option(
         "--output",
         "-o",
@@ -339,6 +353,26 @@ def _output_options(func: F, formats: tuple[str, ...]) -> F:
     return click.option(
         "--format", "fmt", type=click.Choice(formats), default=formats[0], show_default=True
     )(func)
+
+
+def color_option(func: F) -> F:
+    """Add --color auto|always|never (the table on standard output)."""
+    return click.option(
+        "--color",
+        "color",
+        type=click.Choice(COLOR_MODES),
+        default="auto",
+        show_default=True,
+        help="Colour the table: auto colours a terminal unless NO_COLOR is set (FORCE_COLOR "
+        "colours logs too).",
+    )(func)
+
+
+def screen_of(color: str) -> Screen:
+    """The standard output this run prints to (the one place its environment is read)."""
+    terminal = sys.stdout.isatty()
+    width = shutil.get_terminal_size().columns if terminal else 80
+    return Screen(terminal, wants_color(color, os.environ, terminal=terminal), width)
 
 
 def load_selected(

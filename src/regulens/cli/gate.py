@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from regulens.cli.common import screen_of
 from regulens.cli.evidence import check_recording, in_ci
 from regulens.cli.render import epilogue, plan_outputs, stage_outputs
 from regulens.cli.run import finish, judge, load, record, run_options
@@ -24,6 +25,7 @@ def gate_cmd(
     exceptions: tuple[str, ...],
     fmt: str,
     output: tuple[str, ...],
+    color: str,
     force: bool,
     now: datetime | None,
     show_passed: bool,
@@ -74,7 +76,12 @@ def gate_cmd(
     )
     outcome = judge(run)
     staged = stage_outputs(
-        outcome, specs, force=force, show_passed=show_passed, source_file=inputs["change"]
+        outcome,
+        specs,
+        force=force,
+        show_passed=show_passed,
+        source_file=inputs["change"],
+        screen=screen_of(color),
     )
     finish(
         staged,

@@ -7,7 +7,7 @@ from typing import Any
 import click
 import orjson
 
-from regulens.cli.common import build_snapshot, input_options_without_namespace, resolve_now
+from regulens.cli.common import build_snapshot, kubernetes_input_options, resolve_now
 from regulens.display import printable
 from regulens.engine.rbac import (
     RBAC_KINDS,
@@ -35,11 +35,7 @@ def _index(inputs: dict[str, Any], namespace: str | None) -> tuple[RbacIndex, li
     As with `kubectl apply -n NS` and `kubectl auth can-i -n NS`, the request's
     namespace is also where namespaced manifest objects without one are placed.
     """
-    if (
-        inputs.get("manifests")
-        or inputs.get("current_manifests")
-        or inputs.get("deprecated_baseline_manifests")
-    ):
+    if inputs.get("manifests") or inputs.get("kustomize"):
         inputs = {**inputs, "manifest_namespace": namespace}
     snapshot = build_snapshot(inputs, [], resolve_now(None))
     if snapshot.kubernetes is None:
@@ -85,7 +81,7 @@ def _options(func: Any) -> Any:
         help="Namespace of the request (default: cluster-wide); also where namespaced "
         "--manifests objects without one are placed (default: default), like kubectl -n.",
     )(func)
-    return input_options_without_namespace(func)
+    return kubernetes_input_options(func)
 
 
 @rbac.command("who-can")

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from regulens.cli.output import Staged, stage
 from regulens.engine.outcome import Outcome
 from regulens.errors import ConfigError
+
+if TYPE_CHECKING:
+    from regulens.reports.screen import Screen
 
 FORMATS = ("table", "json", "sarif", "junit", "markdown", "policyreport")
 
@@ -69,6 +72,7 @@ def stage_outputs(
     force: bool,
     show_passed: bool = False,
     source_file: str | None = None,
+    screen: Screen | None = None,
 ) -> list[Staged]:
     """Render and stage every output; when one fails, the ones staged before are discarded."""
     staged: list[Staged] = []
@@ -82,6 +86,7 @@ def stage_outputs(
                     force=force,
                     show_passed=show_passed,
                     source_file=source_file,
+                    screen=screen,
                 )
             )
     except BaseException:
@@ -131,11 +136,17 @@ def stage_outcome(
     force: bool,
     show_passed: bool = False,
     source_file: str | None = None,
+    screen: Screen | None = None,
 ) -> Staged:
     """Render the outcome as `fmt` and stage it (nothing is shown until it is published)."""
     return stage(
         render_outcome_bytes(
-            outcome, fmt, terminal=output is None, show_passed=show_passed, source_file=source_file
+            outcome,
+            fmt,
+            terminal=output is None,
+            show_passed=show_passed,
+            source_file=source_file,
+            screen=screen,
         ),
         output,
         force=force,
@@ -149,28 +160,16 @@ def render_outcome_bytes(
     terminal: bool = False,
     show_passed: bool = False,
     source_file: str | None = None,
+    screen: Screen | None = None,
 ) -> bytes:
     """Return the outcome as `fmt`; SARIF results without a manifest line point at `source_file`."""
     # renderers are imported when used: rich alone is a tenth of the start-up of a JSON run
     if fmt == "table":
-        from rich.console import Console
-
+        from regulens.reports.screen import Screen
         from regulens.reports.table import render_table
 
-        if terminal:  # colours and width of the real terminal, captured in memory
-            real = Console()
-            buffer = io.StringIO()
-            console = Console(
-                file=buffer,
-                force_terminal=real.is_terminal,
-                color_system=real.color_system,  # type: ignore[arg-type]
-                width=real.width,
-            )
-            render_table(outcome, console, show_passed=show_passed)
-            return buffer.getvalue().encode()
-        console = Console(record=True, width=140, file=io.StringIO())
-        render_table(outcome, console, show_passed=show_passed)
-        return console.export_text().encode()
+        shown = screen if terminal and screen is not None else Screen()
+        return render_table(outcome, shown, show_passed=show_passed).encode()
     if fmt == "json":
         from regulens.reports.json_report import render_json
 
