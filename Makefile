@@ -37,7 +37,7 @@ demo: install
 	$(BIN)/regulens report --evidence $(DEMO_EVIDENCE) --public-key $(DEMO_KEY).pub \
 	  --period 2026-11 --format html -o $(DEMO_DIR)/report.html --force
 	$(BIN)/regulens review --evidence $(DEMO_EVIDENCE) --public-key $(DEMO_KEY).pub \
-	  --month 2026-11 --format html -o $(DEMO_DIR)/review.html --force
+	  --period 2026-11 --format html -o $(DEMO_DIR)/review.html --force
 
 # Installs and checks every component the tests need, then lints, type-checks and tests.
 test: install components oscal-venv lint typecheck unit

@@ -7,6 +7,7 @@ from typing import Any
 import click
 import orjson
 
+from regulens.cli.common import format_option
 from regulens.engine.checks import CHECK_TYPES, Check
 
 
@@ -35,7 +36,7 @@ def checks() -> None:
 
 
 @checks.command("list")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@format_option()
 def list_checks(fmt: str) -> None:
     """List every check type with its description and parameters."""
     rows = [describe(c) for c in CHECK_TYPES]

@@ -73,6 +73,42 @@ class StreamName(click.ParamType):  # type: ignore[type-arg]
 STREAM_NAME = StreamName()
 
 
+RESULT_FORMATS = ("table", "json")  # every command that prints results for people or programs
+
+
+class FormatChoice(click.Choice):  # type: ignore[type-arg]
+    """`--format`: one of `choices`; a renamed value (`text` → `table`) still works, warned."""
+
+    def __init__(self, choices: tuple[str, ...], renamed: dict[str, str] | None = None) -> None:
+        super().__init__(choices)
+        self.renamed = renamed or {}
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        """Map a renamed value to its new name (with a warning on standard error)."""
+        new = self.renamed.get(str(value))
+        if new is not None:
+            click.echo(
+                f"warning: --format {value} is deprecated and will be removed in the next "
+                f"release; use --format {new}",
+                err=True,
+            )
+            return new
+        return super().convert(value, param, ctx)
+
+
+def format_option(formats: tuple[str, ...] = RESULT_FORMATS) -> Callable[[F], F]:
+    """Add --format with the shared names (the first is the default; `text` means `table`)."""
+    renamed = {"text": "table"} if "table" in formats else {}
+    return click.option(
+        "--format",
+        "fmt",
+        type=FormatChoice(formats, renamed),
+        default=formats[0],
+        show_default=True,
+        help="How to print the results.",
+    )
+
+
 def policy_options(func: F) -> F:
     """Add --policies, --select and --skip."""
     func = click.option(
@@ -350,9 +386,7 @@ def _output_options(func: F, formats: tuple[str, ...]) -> F:
         help="Write here (atomically) instead of stdout; FORMAT=FILE writes that format "
         "(repeatable: one run, one record, several outputs; the table stays on stdout).",
     )(func)
-    return click.option(
-        "--format", "fmt", type=click.Choice(formats), default=formats[0], show_default=True
-    )(func)
+    return format_option(formats)(func)
 
 
 def color_option(func: F) -> F:

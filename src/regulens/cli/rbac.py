@@ -7,7 +7,13 @@ from typing import Any
 import click
 import orjson
 
-from regulens.cli.common import build_snapshot, kubernetes_input_options, resolve_now
+from regulens.cli.common import (
+    RESULT_FORMATS,
+    build_snapshot,
+    format_option,
+    kubernetes_input_options,
+    resolve_now,
+)
 from regulens.display import printable
 from regulens.engine.rbac import (
     RBAC_KINDS,
@@ -21,7 +27,7 @@ from regulens.engine.rbac import (
 from regulens.engine.rbac.findings import missing_role_details
 from regulens.errors import ConfigError, ExitCode, InputDataError
 
-FORMATS = ("table", "json")
+FORMATS = RESULT_FORMATS
 
 
 @click.group("rbac")
@@ -68,9 +74,7 @@ def _describe(req: Request | NonResourceRequest) -> str:
 
 
 def _options(func: Any) -> Any:
-    func = click.option(
-        "--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True
-    )(func)
+    func = format_option(FORMATS)(func)
     func = click.option("--name", default="", metavar="NAME", help="One object (resourceNames).")(
         func
     )
