@@ -33,7 +33,8 @@ def validate(paths: tuple[str, ...], fmt: str) -> int:
     if fmt == "json":
         _print_json(valid=True, counts=counts, problems=[])
     else:
-        click.echo(f"ok: {counts[0]} policies in {counts[1]} policy set(s) from {counts[2]} file(s)")
+        policies, sets, files = counts
+        click.echo(f"ok: {policies} policies in {sets} policy set(s) from {files} file(s)")
     return int(ExitCode.ALLOW)
 
 
