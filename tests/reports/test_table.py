@@ -20,9 +20,7 @@ LONG_NAME = "payments-gateway-reconciliation-worker-with-a-very-long-name"
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
-def result(
-    status: Status, policy: str, message: str = "a msg.", line: int | None = 7
-) -> Result:
+def result(status: Status, policy: str, message: str = "a msg.", line: int | None = 7) -> Result:
     return Result(
         policy=policy,
         title=policy,

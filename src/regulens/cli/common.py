@@ -26,8 +26,16 @@ from regulens.policies.loader import unmatched_globs
 from regulens.reports.screen import COLOR_MODES, Screen, wants_color
 from regulens.snapshot import Snapshot
 from regulens.sources.exceptions import read_exceptions
-from regulens.sources.inputs import InputRequest, PrometheusRequest, TrivyRequest, collect
+from regulens.sources.inputs import (
+    InputRequest,
+    KustomizeRequest,
+    PrometheusRequest,
+    TrivyRequest,
+    collect,
+)
 from regulens.sources.kubernetes import DEFAULT_DEADLINE, DEFAULT_TIMEOUT, ClusterOptions
+from regulens.sources.kustomize import DEFAULT_TIMEOUT as KUSTOMIZE_TIMEOUT
+from regulens.sources.kustomize import KustomizeRunner, locate_kubectl
 from regulens.sources.trivy import TrivyRunner, locate_trivy
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -204,6 +212,23 @@ _KUBERNETES_OPTIONS: list[Callable[[F], F]] = [
         "snapshot",
         metavar="FILE",
         help="Replay a snapshot saved by `regulens snapshot`.",
+    ),
+    click.option(
+        "--kustomize",
+        "kustomize",
+        multiple=True,
+        metavar="DIR",
+        help="Render a kustomization directory with `kubectl kustomize` and judge its objects "
+        "with the --manifests ones (repeatable; needs the kustomize extra).",
+    ),
+    click.option(
+        "--kustomize-timeout",
+        "kustomize_timeout",
+        type=click.FloatRange(min=0, min_open=True, max=3600),
+        default=KUSTOMIZE_TIMEOUT,
+        show_default=True,
+        metavar="SECONDS",
+        help="--kustomize: longest one render may take (a timeout is an error, exit 3).",
     ),
 ]
 
@@ -468,7 +493,19 @@ def input_request(options: dict[str, Any]) -> InputRequest:
         trivy=_trivy_request(options),
         namespace=options.get("manifest_namespace"),
         audit_logs=tuple(options.get("audit_logs") or ()),
+        kustomize=_kustomize_request(options),
     )
+
+
+def _kustomize_request(options: dict[str, Any]) -> KustomizeRequest | None:
+    """Resolve --kustomize: kubectl is located (exit 3 when missing) only when it is used."""
+    directories = tuple(options.get("kustomize") or ())
+    if not directories:
+        return None
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": os.environ.get("HOME", "/")}
+    binary = locate_kubectl(sysconfig.get_path("scripts"), os.environ.get("PATH"))
+    timeout = float(options.get("kustomize_timeout") or KUSTOMIZE_TIMEOUT)
+    return KustomizeRequest(directories, KustomizeRunner(binary, timeout, env))
 
 
 def _current_manifests(options: dict[str, Any]) -> tuple[str, ...]:
