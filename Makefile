@@ -25,6 +25,7 @@ demo: install
 	@mkdir -p $(DEMO_DIR)
 	@test -f $(DEMO_KEY) || $(BIN)/regulens keys generate -o $(DEMO_KEY)
 	$(BIN)/regulens gate --change examples/changes/allowed.yaml --policies builtin:ops-baseline \
+	  --policies builtin:ops-incidents \
 	  --manifests examples/platform --current-manifests examples/platform \
 	  --backups examples/ops/backups.yaml --drills examples/ops/drills.yaml \
 	  --incidents examples/ops/incidents.yaml \

@@ -10,7 +10,7 @@ import pytest
 from tests.cli.helpers import run_cli, run_json
 
 NOW = "2026-11-30T01:30:00Z"
-PACK = ["--policies", "builtin:ops-baseline/incidents"]
+PACK = ["--policies", "builtin:ops-incidents"]
 
 
 def _ops(examples: Path) -> list[str]:

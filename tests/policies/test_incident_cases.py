@@ -19,7 +19,7 @@ from regulens.policies import load_policies
 from tests.cli.helpers import run_json
 
 CASES = Path(__file__).resolve().parent / "cases"
-PACK = "builtin:ops-baseline/incidents"
+PACK = "builtin:ops-incidents"
 POLICIES = ["incident-response-time", "incident-review"]
 
 

@@ -84,7 +84,7 @@ def review(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], st
 
 def _fill(url: str, runs: list[tuple[str, str]], work: Path) -> dict[str, Any]:
     for now, path in runs:
-        args = ["evaluate", "--policies", "builtin:ops-baseline/incidents", "--incidents", path]
+        args = ["evaluate", "--policies", "builtin:ops-incidents", "--incidents", path]
         assert month_cli(*args, "--now", now, "--evidence", url, "--record") == 1
     out = work / "review.json"
     args = ["review", "--evidence", url, "--month", "2026-11", "--format", "json"]

@@ -348,7 +348,7 @@ def test_several_problems_print_one_line_each(
 
     path = write(tmp_path, "- {id: 'a b', severity: 7, service: api, detected: '2026-11-30'}\n")
     code, _, err = run_cli(
-        ["evaluate", "--policies", "builtin:ops-baseline/incidents", "--incidents", path], capsys
+        ["evaluate", "--policies", "builtin:ops-incidents", "--incidents", path], capsys
     )
     assert code == 2
     lines = err.strip().splitlines()
