@@ -159,3 +159,23 @@ def test_kustomize_alone_is_enough_for_namespace(
         ["evaluate", *WORKLOADS, "--kustomize", str(KUSTOMIZE / "base"), "-n", "other"], capsys
     )
     assert code == 0, err
+
+
+@pytest.mark.parametrize("name", ["-h", "--help", "dir with spaces", "\u202eevil"])
+def test_hostile_directory_names_are_directories(
+    kubectl: str,
+    name: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    target = tmp_path / name
+    target.mkdir()
+    (target / "app.yaml").write_bytes((KUSTOMIZE / "base" / "deployment.yaml").read_bytes())
+    (target / "kustomization.yaml").write_text("resources: [app.yaml]\n")
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(
+        ["evaluate", *WORKLOADS, f"--kustomize={name}", "--format", "json"], capsys
+    )
+    assert code == 0, err
+    assert {r["resource"]["name"] for r in json.loads(out)["results"]} == {"regulensai-api"}

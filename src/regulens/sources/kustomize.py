@@ -61,7 +61,8 @@ class KustomizeRunner:
         log.info("running %s", label)
         try:
             proc = subprocess.run(
-                [self.binary, "kustomize", directory],
+                # absolute: a directory named like a flag (`-h`) is never read as one
+                [self.binary, "kustomize", str(Path(directory).resolve())],
                 capture_output=True,
                 timeout=self.timeout,
                 env=dict(self.env),
