@@ -186,3 +186,23 @@ def test_validate_json_of_a_missing_file_and_of_a_good_pack(
     code, out, _ = run_cli(["validate", "builtin:ops-baseline", "--format", "json"], capsys)
     doc = json.loads(out)
     assert code == 0 and doc["valid"] is True and doc["problems"] == [] and doc["policies"] > 0
+
+
+@pytest.mark.parametrize(
+    ("args", "whole"),
+    [
+        (
+            ["rbac", "who-can", "get", "secrets", "-n", "regulensai", "--manifests",
+             str(EXAMPLES / "platform-noncompliant")],
+            "system:serviceaccounts:regulensai │           │ ClusterRoleBinding/ops-everything → "
+            "ClusterRole/ops-everything",
+        ),
+        (["checks", "list"], "│ rbac-permission-restricted   │ Only listed subjects, or subjects bound to listed roles, hold"),
+    ],
+)  # fmt: skip
+def test_other_tables_in_a_log_keep_names_and_rows_whole(
+    args: list[str], whole: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run_cli(args, capsys)
+    assert code == 0, err
+    assert whole in out

@@ -434,6 +434,13 @@ def screen_of(color: str) -> Screen:
     return Screen(terminal, wants_color(color, os.environ, terminal=terminal), width)
 
 
+def stdout_console() -> Any:
+    """A rich console for a command's own table: a log gets full lines, never 80 columns."""
+    from rich.console import Console
+
+    return Console(width=None if sys.stdout.isatty() else 10_000)
+
+
 def load_selected(
     specs: tuple[str, ...], select: tuple[str, ...], skip: tuple[str, ...]
 ) -> tuple[LoadedPolicies, list[Policy]]:

@@ -13,6 +13,7 @@ from regulens.cli.common import (
     format_option,
     kubernetes_input_options,
     resolve_now,
+    stdout_console,
 )
 from regulens.display import printable
 from regulens.engine.rbac import (
@@ -109,7 +110,6 @@ def who_can(
         }
         click.echo(orjson.dumps(out, option=orjson.OPT_INDENT_2).decode())
         return
-    from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
@@ -118,14 +118,15 @@ def who_can(
 
     named = any(g.names for g in grants)  # the column only when someone is limited to names
     table = Table(title=plain(f"who can {_describe(req)}"))
-    for col in ("kind", "name", "namespace", *(["only named"] if named else []), "via"):
-        table.add_column(col, overflow="fold")
+    for col in ("kind", "name", "namespace", *(["only named"] if named else [])):
+        table.add_column(col, no_wrap=True)  # names are never broken mid-word
+    table.add_column("via")
     for g in grants:
         via = "\n".join(str(v) for v in g.via)
         only = [", ".join(g.names)] if named else []
         cells = (g.subject.kind, g.subject.name, g.subject.namespace or "", *only, via)
         table.add_row(*(plain(c) for c in cells))
-    console = Console()
+    console = stdout_console()
     console.print(table)
     if named:
         console.print(
