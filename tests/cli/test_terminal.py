@@ -197,7 +197,8 @@ def test_validate_json_of_a_missing_file_and_of_a_good_pack(
             "system:serviceaccounts:regulensai │           │ ClusterRoleBinding/ops-everything → "
             "ClusterRole/ops-everything",
         ),
-        (["checks", "list"], "│ rbac-permission-restricted   │ Only listed subjects, or subjects bound to listed roles, hold"),
+        (["checks", "list"],
+         "│ rbac-permission-restricted   │ Only listed subjects, or subjects bound to listed"),
     ],
 )  # fmt: skip
 def test_other_tables_in_a_log_keep_names_and_rows_whole(
