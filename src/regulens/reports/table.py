@@ -1,10 +1,11 @@
 """Results for people: a table on a terminal, one line per result elsewhere (CI logs, pipes).
 
-Rules (the README's "Terminal output"): fails first, then errors, warnings,
-passes (on request) and skips; policy ids, severities, resources and locations
-are never wrapped (a too narrow terminal shortens them with an ellipsis rather
-than break one mid-word), only messages wrap, at spaces. When standard output
-is not a terminal there is no width to respect, so every result is one line
+Rules (the README's "Terminal output and flags"): fails first, then errors,
+warnings, passes (on request) and skips; policy ids, severities, resources and
+locations are never wrapped, only messages wrap, at spaces. A terminal too
+narrow for those columns gets one block per result instead (heading, then
+resource, location and message indented). When standard output is not a
+terminal there is no width to respect, so every result is one line
 (`STATUS policy [severity] resource (file:line): message`), easy to grep and
 never folded at 80 columns. Colour is decided by the caller (`--color`,
 `NO_COLOR`, `FORCE_COLOR`), never read from the environment here.
