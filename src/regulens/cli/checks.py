@@ -7,6 +7,7 @@ from typing import Any
 import click
 import orjson
 
+from regulens.cli.common import format_option, stdout_console
 from regulens.engine.checks import CHECK_TYPES, Check
 
 
@@ -35,23 +36,23 @@ def checks() -> None:
 
 
 @checks.command("list")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@format_option()
 def list_checks(fmt: str) -> None:
     """List every check type with its description and parameters."""
     rows = [describe(c) for c in CHECK_TYPES]
     if fmt == "json":
         click.echo(orjson.dumps(rows, option=orjson.OPT_INDENT_2).decode())
         return
-    from rich.console import Console
     from rich.table import Table
 
     table = Table()
-    for col in ("type", "description", "inputs", "parameters"):
-        table.add_column(col, overflow="fold")
+    table.add_column("type", no_wrap=True)  # an id: never broken mid-word
+    for col in ("description", "inputs", "parameters"):
+        table.add_column(col)
     for row in rows:
         params = ", ".join(f"{p}{'*' if p in row['required'] else ''}" for p in row["parameters"])
         table.add_row(row["type"], row["description"], ", ".join(row["inputs"]), params)
-    Console().print(table)
+    stdout_console().print(table)
     click.echo("(* required)")
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
+import sys
 import sysconfig
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -21,10 +23,19 @@ from regulens.engine.types import parse_duration
 from regulens.errors import ConfigError
 from regulens.policies import LoadedPolicies, load_policies, select_policies
 from regulens.policies.loader import unmatched_globs
+from regulens.reports.screen import COLOR_MODES, Screen, wants_color
 from regulens.snapshot import Snapshot
 from regulens.sources.exceptions import read_exceptions
-from regulens.sources.inputs import InputRequest, PrometheusRequest, TrivyRequest, collect
+from regulens.sources.inputs import (
+    InputRequest,
+    KustomizeRequest,
+    PrometheusRequest,
+    TrivyRequest,
+    collect,
+)
 from regulens.sources.kubernetes import DEFAULT_DEADLINE, DEFAULT_TIMEOUT, ClusterOptions
+from regulens.sources.kustomize import DEFAULT_TIMEOUT as KUSTOMIZE_TIMEOUT
+from regulens.sources.kustomize import KustomizeRunner, locate_kubectl
 from regulens.sources.trivy import TrivyRunner, locate_trivy
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -70,6 +81,42 @@ class StreamName(click.ParamType):  # type: ignore[type-arg]
 STREAM_NAME = StreamName()
 
 
+RESULT_FORMATS = ("table", "json")  # every command that prints results for people or programs
+
+
+class FormatChoice(click.Choice):  # type: ignore[type-arg]
+    """`--format`: one of `choices`; a renamed value (`text` → `table`) still works, warned."""
+
+    def __init__(self, choices: tuple[str, ...], renamed: dict[str, str] | None = None) -> None:
+        super().__init__(choices)
+        self.renamed = renamed or {}
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        """Map a renamed value to its new name (with a warning on standard error)."""
+        new = self.renamed.get(str(value))
+        if new is not None:
+            click.echo(
+                f"warning: --format {value} is deprecated and will be removed in the next "
+                f"release; use --format {new}",
+                err=True,
+            )
+            return new
+        return super().convert(value, param, ctx)
+
+
+def format_option(formats: tuple[str, ...] = RESULT_FORMATS) -> Callable[[F], F]:
+    """Add --format with the shared names (the first is the default; `text` means `table`)."""
+    renamed = {"text": "table"} if "table" in formats else {}
+    return click.option(
+        "--format",
+        "fmt",
+        type=FormatChoice(formats, renamed),
+        default=formats[0],
+        show_default=True,
+        help="How to print the results.",
+    )
+
+
 def policy_options(func: F) -> F:
     """Add --policies, --select and --skip."""
     func = click.option(
@@ -99,6 +146,13 @@ def input_options_without_namespace(func: F) -> F:
     func = _recovery_options(func)
     for option in reversed(_INPUT_OPTIONS):
         func = option(func)
+    return kubernetes_input_options(func)
+
+
+def kubernetes_input_options(func: F) -> F:
+    """Add only the flags that supply Kubernetes objects (`rbac`: no change, scans or KPIs)."""
+    for option in reversed(_KUBERNETES_OPTIONS):
+        func = option(func)
     return func
 
 
@@ -112,7 +166,7 @@ _NAMESPACE_OPTION = click.option(
 )
 
 
-_INPUT_OPTIONS: list[Callable[[F], F]] = [
+_KUBERNETES_OPTIONS: list[Callable[[F], F]] = [
     click.option(
         "--manifests",
         "manifests",
@@ -159,6 +213,26 @@ _INPUT_OPTIONS: list[Callable[[F], F]] = [
         metavar="FILE",
         help="Replay a snapshot saved by `regulens snapshot`.",
     ),
+    click.option(
+        "--kustomize",
+        "kustomize",
+        multiple=True,
+        metavar="DIR",
+        help="Render a kustomization directory with `kubectl kustomize` and judge its objects "
+        "with the --manifests ones (repeatable; needs the kustomize extra).",
+    ),
+    click.option(
+        "--kustomize-timeout",
+        "kustomize_timeout",
+        type=click.FloatRange(min=0, min_open=True, max=3600),
+        default=KUSTOMIZE_TIMEOUT,
+        show_default=True,
+        metavar="SECONDS",
+        help="--kustomize: longest one render may take (a timeout is an error, exit 3).",
+    ),
+]
+
+_INPUT_OPTIONS: list[Callable[[F], F]] = [
     click.option(
         "--change",
         "change",
@@ -327,6 +401,7 @@ def _output_options(func: F, formats: tuple[str, ...]) -> F:
         func
     )
     func = click.option("--force", is_flag=True, help="Overwrite an existing --output file.")(func)
+    func = color_option(func)
     func = click.option(
         "--output",
         "-o",
@@ -336,9 +411,34 @@ def _output_options(func: F, formats: tuple[str, ...]) -> F:
         help="Write here (atomically) instead of stdout; FORMAT=FILE writes that format "
         "(repeatable: one run, one record, several outputs; the table stays on stdout).",
     )(func)
+    return format_option(formats)(func)
+
+
+def color_option(func: F) -> F:
+    """Add --color auto|always|never (the table on standard output)."""
     return click.option(
-        "--format", "fmt", type=click.Choice(formats), default=formats[0], show_default=True
+        "--color",
+        "color",
+        type=click.Choice(COLOR_MODES),
+        default="auto",
+        show_default=True,
+        help="Colour the table: auto colours a terminal unless NO_COLOR is set (FORCE_COLOR "
+        "colours logs too).",
     )(func)
+
+
+def screen_of(color: str) -> Screen:
+    """The standard output this run prints to (the one place its environment is read)."""
+    terminal = sys.stdout.isatty()
+    width = shutil.get_terminal_size().columns if terminal else 80
+    return Screen(terminal, wants_color(color, os.environ, terminal=terminal), width)
+
+
+def stdout_console() -> Any:
+    """A rich console for a command's own table: a log gets full lines, never 80 columns."""
+    from rich.console import Console
+
+    return Console(width=None if sys.stdout.isatty() else 10_000)
 
 
 def load_selected(
@@ -400,7 +500,19 @@ def input_request(options: dict[str, Any]) -> InputRequest:
         trivy=_trivy_request(options),
         namespace=options.get("manifest_namespace"),
         audit_logs=tuple(options.get("audit_logs") or ()),
+        kustomize=_kustomize_request(options),
     )
+
+
+def _kustomize_request(options: dict[str, Any]) -> KustomizeRequest | None:
+    """Resolve --kustomize: kubectl is located (exit 3 when missing) only when it is used."""
+    directories = tuple(options.get("kustomize") or ())
+    if not directories:
+        return None
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": os.environ.get("HOME", "/")}
+    binary = locate_kubectl(sysconfig.get_path("scripts"), os.environ.get("PATH"))
+    timeout = float(options.get("kustomize_timeout") or KUSTOMIZE_TIMEOUT)
+    return KustomizeRequest(directories, KustomizeRunner(binary, timeout, env))
 
 
 def _current_manifests(options: dict[str, Any]) -> tuple[str, ...]:

@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from regulens.cli.common import screen_of
 from regulens.cli.evidence import check_recording, in_ci
 from regulens.cli.render import epilogue, plan_outputs, render_context, stage_outputs
 from regulens.cli.run import finish, judge, load, record, run_options
@@ -30,6 +31,7 @@ def evaluate_cmd(
     exceptions: tuple[str, ...],
     fmt: str,
     output: tuple[str, ...],
+    color: str,
     force: bool,
     now: datetime | None,
     show_passed: bool,
@@ -75,7 +77,14 @@ def evaluate_cmd(
         policy_sources=run.loaded.sources,
         policies=run.policies,
     )
-    staged = stage_outputs(outcome, specs, force=force, show_passed=show_passed, context=context)
+    staged = stage_outputs(
+        outcome,
+        specs,
+        force=force,
+        show_passed=show_passed,
+        context=context,
+        screen=screen_of(color),
+    )
     finish(
         staged,
         lambda: (

@@ -14,7 +14,7 @@ import orjson
 import platformdirs
 
 from regulens import clock
-from regulens.cli.common import STREAM_NAME, Timestamp
+from regulens.cli.common import STREAM_NAME, Timestamp, format_option
 from regulens.display import printable
 from regulens.engine.exceptions import PolicyException
 from regulens.engine.outcome import Outcome
@@ -73,7 +73,7 @@ def stream_option(func: F) -> F:
         default=DEFAULT_STREAM,
         show_default=True,
         metavar="NAME",
-        help="Evidence stream (e.g. one per environment or cluster).",
+        help="The evidence stream recorded to (e.g. one per environment or cluster).",
     )(func)
 
 
@@ -216,14 +216,19 @@ def evidence_group() -> None:
 
 @evidence_group.command("verify")
 @evidence_option
-@click.option("--stream", "stream", type=STREAM_NAME, help="Verify one stream (default: all).")
+@click.option(
+    "--stream",
+    "stream",
+    type=STREAM_NAME,
+    help="Verify one stream (default: every stream).",
+)
 @click.option(
     "--public-key", "public_keys", multiple=True, metavar="FILE", help="Trusted key (repeatable)."
 )
 @click.option(
     "--checkpoint", "checkpoint_files", multiple=True, metavar="FILE", help="Exported checkpoint."
 )
-@click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text")
+@format_option()
 def verify_cmd(
     evidence: str | None,
     stream: str | None,
@@ -260,7 +265,12 @@ def _refuse_unverified(store: EvidenceStore, stream: str | None, what: str) -> N
 
 @evidence_group.command("checkpoint")
 @evidence_option
-@click.option("--stream", "stream", type=STREAM_NAME, help="Checkpoint one stream (default: all).")
+@click.option(
+    "--stream",
+    "stream",
+    type=STREAM_NAME,
+    help="Checkpoint one stream (default: every stream).",
+)
 @signing_key_option
 @click.option("--output", "-o", "output", metavar="FILE", help="Also write the checkpoints here.")
 @click.option("--force", is_flag=True, help="Overwrite an existing --output file.")
@@ -301,7 +311,12 @@ def checkpoint_cmd(
 
 @evidence_group.command("log")
 @evidence_option
-@click.option("--stream", "stream", type=STREAM_NAME, help="One stream only.")
+@click.option(
+    "--stream",
+    "stream",
+    type=STREAM_NAME,
+    help="List one stream (default: every stream).",
+)
 @click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
 def log_cmd(evidence: str | None, stream: str | None, limit: int) -> int:
     """List the newest recorded runs (stream, seq, run id, command, decision)."""
@@ -377,7 +392,12 @@ def replay_cmd(evidence: str | None, run_id: str) -> int:
 
 @evidence_group.command("export")
 @evidence_option
-@click.option("--stream", "stream", type=STREAM_NAME, help="Export one stream (default: all).")
+@click.option(
+    "--stream",
+    "stream",
+    type=STREAM_NAME,
+    help="Export one stream (default: every stream).",
+)
 @click.option("--since", type=Timestamp(), help="Records recorded at or after this time.")
 @click.option("--until", type=Timestamp(), help="Records recorded before this time.")
 @signing_key_option
@@ -445,7 +465,7 @@ def export_cmd(
 @click.option(
     "--checkpoint", "checkpoint_files", multiple=True, metavar="FILE", help="Exported checkpoint."
 )
-@click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text")
+@format_option()
 def verify_bundle_cmd(
     bundle: str, public_keys: tuple[str, ...], checkpoint_files: tuple[str, ...], fmt: str
 ) -> int:

@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from regulens.cli.common import screen_of
 from regulens.cli.evidence import check_recording, in_ci
 from regulens.cli.render import epilogue, plan_outputs, render_context, stage_outputs
 from regulens.cli.run import finish, judge, load, record, run_options
@@ -24,6 +25,7 @@ def gate_cmd(
     exceptions: tuple[str, ...],
     fmt: str,
     output: tuple[str, ...],
+    color: str,
     force: bool,
     now: datetime | None,
     show_passed: bool,
@@ -80,7 +82,14 @@ def gate_cmd(
         policy_sources=run.loaded.sources,
         policies=run.policies,
     )
-    staged = stage_outputs(outcome, specs, force=force, show_passed=show_passed, context=context)
+    staged = stage_outputs(
+        outcome,
+        specs,
+        force=force,
+        show_passed=show_passed,
+        context=context,
+        screen=screen_of(color),
+    )
     finish(
         staged,
         lambda: record(

@@ -7,7 +7,14 @@ from typing import Any
 import click
 import orjson
 
-from regulens.cli.common import build_snapshot, input_options_without_namespace, resolve_now
+from regulens.cli.common import (
+    RESULT_FORMATS,
+    build_snapshot,
+    format_option,
+    kubernetes_input_options,
+    resolve_now,
+    stdout_console,
+)
 from regulens.display import printable
 from regulens.engine.rbac import (
     RBAC_KINDS,
@@ -21,7 +28,7 @@ from regulens.engine.rbac import (
 from regulens.engine.rbac.findings import missing_role_details
 from regulens.errors import ConfigError, ExitCode, InputDataError
 
-FORMATS = ("table", "json")
+FORMATS = RESULT_FORMATS
 
 
 @click.group("rbac")
@@ -35,11 +42,7 @@ def _index(inputs: dict[str, Any], namespace: str | None) -> tuple[RbacIndex, li
     As with `kubectl apply -n NS` and `kubectl auth can-i -n NS`, the request's
     namespace is also where namespaced manifest objects without one are placed.
     """
-    if (
-        inputs.get("manifests")
-        or inputs.get("current_manifests")
-        or inputs.get("deprecated_baseline_manifests")
-    ):
+    if inputs.get("manifests") or inputs.get("kustomize"):
         inputs = {**inputs, "manifest_namespace": namespace}
     snapshot = build_snapshot(inputs, [], resolve_now(None))
     if snapshot.kubernetes is None:
@@ -72,9 +75,7 @@ def _describe(req: Request | NonResourceRequest) -> str:
 
 
 def _options(func: Any) -> Any:
-    func = click.option(
-        "--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True
-    )(func)
+    func = format_option(FORMATS)(func)
     func = click.option("--name", default="", metavar="NAME", help="One object (resourceNames).")(
         func
     )
@@ -85,7 +86,7 @@ def _options(func: Any) -> Any:
         help="Namespace of the request (default: cluster-wide); also where namespaced "
         "--manifests objects without one are placed (default: default), like kubectl -n.",
     )(func)
-    return input_options_without_namespace(func)
+    return kubernetes_input_options(func)
 
 
 @rbac.command("who-can")
@@ -109,7 +110,6 @@ def who_can(
         }
         click.echo(orjson.dumps(out, option=orjson.OPT_INDENT_2).decode())
         return
-    from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
@@ -118,14 +118,15 @@ def who_can(
 
     named = any(g.names for g in grants)  # the column only when someone is limited to names
     table = Table(title=plain(f"who can {_describe(req)}"))
-    for col in ("kind", "name", "namespace", *(["only named"] if named else []), "via"):
-        table.add_column(col, overflow="fold")
+    for col in ("kind", "name", "namespace", *(["only named"] if named else [])):
+        table.add_column(col, no_wrap=True)  # names are never broken mid-word
+    table.add_column("via")
     for g in grants:
         via = "\n".join(str(v) for v in g.via)
         only = [", ".join(g.names)] if named else []
         cells = (g.subject.kind, g.subject.name, g.subject.namespace or "", *only, via)
         table.add_row(*(plain(c) for c in cells))
-    console = Console()
+    console = stdout_console()
     console.print(table)
     if named:
         console.print(

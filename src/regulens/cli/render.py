@@ -9,6 +9,7 @@ import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from regulens.cli.output import Staged, stage
 from regulens.documents import load_documents
@@ -16,6 +17,9 @@ from regulens.engine.outcome import Outcome
 from regulens.engine.policy import Policy
 from regulens.errors import ConfigError, DocumentError
 from regulens.reports.sarif import SourceRoot, change_lines
+
+if TYPE_CHECKING:
+    from regulens.reports.screen import Screen
 
 FORMATS = ("table", "json", "sarif", "junit", "markdown", "policyreport")
 
@@ -139,6 +143,7 @@ def stage_outputs(
     show_passed: bool = False,
     source_file: str | None = None,
     context: RenderContext | None = None,
+    screen: Screen | None = None,
 ) -> list[Staged]:
     """Render and stage every output; when one fails, the ones staged before are discarded."""
     staged: list[Staged] = []
@@ -153,6 +158,7 @@ def stage_outputs(
                     show_passed=show_passed,
                     source_file=source_file,
                     context=context,
+                    screen=screen,
                 )
             )
     except BaseException:
@@ -203,6 +209,7 @@ def stage_outcome(
     show_passed: bool = False,
     source_file: str | None = None,
     context: RenderContext | None = None,
+    screen: Screen | None = None,
 ) -> Staged:
     """Render the outcome as `fmt` and stage it (nothing is shown until it is published)."""
     return stage(
@@ -213,6 +220,7 @@ def stage_outcome(
             show_passed=show_passed,
             source_file=source_file,
             context=context,
+            screen=screen,
         ),
         output,
         force=force,
@@ -227,30 +235,18 @@ def render_outcome_bytes(
     show_passed: bool = False,
     source_file: str | None = None,
     context: RenderContext | None = None,
+    screen: Screen | None = None,
 ) -> bytes:
     """Return the outcome as `fmt`; SARIF results without a manifest line point at `source_file`."""
     ctx = context or RenderContext(change_file=source_file)
     change = ctx.change_file or source_file
     # renderers are imported when used: rich alone is a tenth of the start-up of a JSON run
     if fmt == "table":
-        from rich.console import Console
-
+        from regulens.reports.screen import Screen
         from regulens.reports.table import render_table
 
-        if terminal:  # colours and width of the real terminal, captured in memory
-            real = Console()
-            buffer = io.StringIO()
-            console = Console(
-                file=buffer,
-                force_terminal=real.is_terminal,
-                color_system=real.color_system,  # type: ignore[arg-type]
-                width=real.width,
-            )
-            render_table(outcome, console, show_passed=show_passed)
-            return buffer.getvalue().encode()
-        console = Console(record=True, width=140, file=io.StringIO())
-        render_table(outcome, console, show_passed=show_passed)
-        return console.export_text().encode()
+        shown = screen if terminal and screen is not None else Screen()
+        return render_table(outcome, shown, show_passed=show_passed).encode()
     if fmt == "json":
         from regulens.reports.json_report import render_json
 

@@ -49,7 +49,10 @@ def verification_options(func: F) -> F:
         help="Trusted public key: records must be signed by it (repeatable).",
     )(func)
     return click.option(
-        "--stream", "stream", type=STREAM_NAME, help="One evidence stream (default: all)."
+        "--stream",
+        "stream",
+        type=STREAM_NAME,
+        help="Read one evidence stream (default: every stream).",
     )(func)
 
 

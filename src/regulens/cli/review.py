@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date as date_type
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -26,10 +26,40 @@ from regulens.reports.formats import REVIEW_FORMATS
 if TYPE_CHECKING:  # renderers (jinja2) and the evidence store (SQLAlchemy) load when used
     pass
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def period_options(help_text: str) -> Callable[[F], F]:
+    """Add --period YYYY-MM (as `report` names it) and the hidden, deprecated --month."""
+
+    def decorate(func: F) -> F:
+        func = click.option("--month", "deprecated_month", metavar="YYYY-MM", hidden=True)(func)
+        return click.option("--period", "period", metavar="YYYY-MM", help=help_text)(func)
+
+    return decorate
+
+
+def chosen_month(period: str | None, deprecated_month: str | None) -> str:
+    """The month of --period (or of --month, with a warning); missing is a usage error."""
+    if deprecated_month is not None:
+        click.echo(
+            "warning: --month is deprecated and will be removed in the next release; "
+            "use --period (the name `regulens report` uses)",
+            err=True,
+        )
+        if period is not None and period != deprecated_month:
+            raise ConfigError(f"--period {period} and --month {deprecated_month} disagree")
+    month = period or deprecated_month
+    if month is None:
+        raise ConfigError(
+            "missing --period", hint="e.g. regulens review --period 2026-11 -o r.html"
+        )
+    return month
+
 
 @click.group("review", invoke_without_command=True)
 @evidence_option
-@click.option("--month", metavar="YYYY-MM", help="The month under review (2026-11).")
+@period_options("The month under review (2026-11).")
 @verification_options
 @click.option(
     "--format", "fmt", type=click.Choice(REVIEW_FORMATS), default="html", show_default=True
@@ -40,7 +70,8 @@ if TYPE_CHECKING:  # renderers (jinja2) and the evidence store (SQLAlchemy) load
 def review_group(
     ctx: click.Context,
     evidence: str | None,
-    month: str | None,
+    period: str | None,
+    deprecated_month: str | None,
     stream: str | None,
     public_keys: tuple[str, ...],
     checkpoint_files: tuple[str, ...],
@@ -59,15 +90,14 @@ def review_group(
 
     if ctx.invoked_subcommand is not None:
         return 0
-    if month is None:
-        raise ConfigError("missing --month", hint="e.g. regulens review --month 2026-11 -o r.html")
-    period = month_period(month)
+    month = chosen_month(period, deprecated_month)
+    window = month_period(month)
     with verified_runs(
         evidence, stream, public_keys, checkpoint_files, allow_unverified=allow_unverified
     ) as (store, verification, runs):
         facts = review_facts(
             runs,
-            period,
+            window,
             lambda digest: load_section(store, digest),
             evidence=verification.evidence_json(store.label, allow_unverified=allow_unverified),
             generated_at=iso(clock.now()),
@@ -82,7 +112,7 @@ def review_group(
 
 @review_group.command("sign")
 @evidence_option
-@click.option("--month", required=True, metavar="YYYY-MM", help="The month that was reviewed.")
+@period_options("The month that was reviewed (2026-11; required).")
 @click.option("--reviewer", required=True, metavar="NAME", help="Who reviewed and signs off.")
 @click.option("--notes", metavar="TEXT", help="Findings, follow-ups or remarks.")
 @click.option("--date", "date", metavar="YYYY-MM-DD", help="Sign-off date (default: today, UTC).")
@@ -103,7 +133,8 @@ def review_group(
 @signing_key_option
 def sign_cmd(
     evidence: str | None,
-    month: str,
+    period: str | None,
+    deprecated_month: str | None,
     reviewer: str,
     notes: str | None,
     date: str | None,
@@ -129,6 +160,7 @@ def sign_cmd(
         signoff_statement,
     )
 
+    month = chosen_month(period, deprecated_month)
     month_period(month)
     from regulens.snapshot.identity import identity_problem
 

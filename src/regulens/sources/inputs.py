@@ -31,6 +31,7 @@ from regulens.sources.change import read_change
 from regulens.sources.drills import read_drills
 from regulens.sources.incidents import read_incidents
 from regulens.sources.kubernetes import ClusterOptions, ListProgress, replay_gaps
+from regulens.sources.kustomize import KustomizeRunner
 from regulens.sources.manifests import STDIN, read_manifests
 from regulens.sources.metrics_file import read_metrics_file
 from regulens.sources.namespaces import DEFAULT_NAMESPACE, check_namespace
@@ -57,6 +58,14 @@ class TrivyRequest:
 
 
 @dataclass(frozen=True)
+class KustomizeRequest:
+    """Kustomization directories whose rendered objects join the --manifests objects."""
+
+    directories: tuple[str, ...]
+    runner: KustomizeRunner
+
+
+@dataclass(frozen=True)
 class InputRequest:
     """Every input of one run, as given; None or empty means "not given"."""
 
@@ -75,6 +84,7 @@ class InputRequest:
     alertmanager_silences: str | None = None
     namespace: str | None = None  # for manifest objects without one (None: "default")
     audit_logs: tuple[str, ...] = ()  # --audit-log files (rotated files: give them all)
+    kustomize: KustomizeRequest | None = None  # --kustomize DIR: rendered like --manifests
 
     @property
     def manifest_namespace(self) -> str:
@@ -85,7 +95,7 @@ class InputRequest:
         """Refuse contradictory or impossible combinations before anything is read."""
         if self.namespace is not None:
             check_namespace(self.namespace)
-            if not (self.manifests or self.baseline_manifests):
+            if not (self.manifests or self.baseline_manifests or self.kustomize):
                 raise ConfigError(
                     "--namespace places manifest objects without a namespace: give --manifests"
                 )
@@ -143,13 +153,14 @@ def collect(
     sections = _saved_sections(_saved_snapshot(request.snapshot))
     saved_state = sections.get("kubernetes")
     live = request.cluster is not None or saved_state is not None
-    if request.manifests and live and not request.baseline_manifests:
+    given = bool(request.manifests or request.kustomize)  # the objects judged (the change)
+    if given and live and not request.baseline_manifests:
         # the rendered change (--manifests) against the current state (--cluster/--snapshot):
         # the live or saved state becomes the baseline the change is classified against
         sections["baseline"] = _current_state(request, policies, saved_state, clock, progress)
-        sections["kubernetes"] = read_manifests(request.manifests, request.manifest_namespace)
+        sections["kubernetes"] = _read_given(request)
     else:
-        if request.manifests and live:
+        if given and live:
             other = "--cluster" if request.cluster is not None else "--snapshot"
             raise ConfigError(
                 f"--manifests and {other} both supply the Kubernetes state",
@@ -157,8 +168,8 @@ def collect(
                 f"{other} its baseline; with it, give only one of them",
             )
         sections["kubernetes"] = (
-            read_manifests(request.manifests, request.manifest_namespace)
-            if request.manifests
+            _read_given(request)
+            if given
             else _current_state(request, policies, saved_state, clock, progress)
         )
         baseline = (
@@ -190,6 +201,17 @@ def collect(
         scans = collect_scans(trivy.reports, trivy.runner, targets, trivy.archives)
         _put(sections, "scans", "--trivy-report/--trivy-scan", scans)
     return Snapshot(**{k: v for k, v in sections.items() if v is not None})
+
+
+def _read_given(request: InputRequest) -> KubernetesState:
+    """Read --manifests and render every --kustomize directory into one section."""
+    rendered = []
+    if request.kustomize is not None:
+        from regulens.sources.kustomize import render_objects
+
+        runner = request.kustomize.runner
+        rendered = [render_objects(runner, d) for d in request.kustomize.directories]
+    return read_manifests(request.manifests, request.manifest_namespace, rendered)
 
 
 def _current_state(

@@ -277,18 +277,30 @@ def _checked(obj: dict[str, Any], where: str, source: SourceLocation) -> Resourc
     return Resource.from_object(redact(obj), source)
 
 
+def decode_manifest(name: str, data: bytes) -> str:
+    """Decode rendered manifest bytes as a manifest file is (UTF-8, no control characters)."""
+    return _decode(name, data)
+
+
 def unreadable_gap(unreadable: Unreadable) -> CoverageGap:
     """The coverage gap of a path that could not be read: it may hold objects of any kind."""
     return CoverageGap(kind=ANY_KIND, reason=f"{UNREADABLE}{unreadable}")
 
 
-def read_manifests(specs: Sequence[str], namespace: str = DEFAULT_NAMESPACE) -> KubernetesState:
+def read_manifests(
+    specs: Sequence[str],
+    namespace: str = DEFAULT_NAMESPACE,
+    rendered: Sequence[tuple[str, Sequence[Resource]]] = (),
+) -> KubernetesState:
     """Read every object from files, directories and stdin into one Kubernetes section.
 
+    `rendered` adds objects a tool rendered (`--kustomize`), named by their input.
     Namespaced objects without a namespace are placed in `namespace`, as
     `kubectl apply -n` does (see `regulens.sources.namespaces`).
     """
     resources: list[Resource] = []
+    for _, objects in rendered:
+        resources.extend(objects)
     found = expand_manifests(specs)
     unreadable = list(found.unreadable)
     inputs: list[str] = []
@@ -300,6 +312,7 @@ def read_manifests(specs: Sequence[str], namespace: str = DEFAULT_NAMESPACE) -> 
             continue
         inputs.append(name)
         resources.extend(objects_of(name, _decode(name, data)))
+    inputs.extend(name for name, _ in rendered)
     placed = place_in_namespace(resources, namespace)
     gaps = tuple(unreadable_gap(u) for u in unreadable)
     # the digest covers the redacted objects (never a secret value) and where they came from

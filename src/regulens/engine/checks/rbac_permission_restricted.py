@@ -75,7 +75,8 @@ class RbacPermissionRestricted(GrantAllowList, Check):
             first = bindings[0]
             yield Finding(
                 Status.FAIL,
-                f"{subject} may {summary}{where} via {path_text(via)}; only allowed subjects may",
+                f"{subject} may {summary}{where} via {path_text(via)}; only "
+                f"{self.allowed_text()} may hold these permissions",
                 first.resource.ref,
                 first.resource.source,
                 details=subject_details(subject, via, permissions=perms),

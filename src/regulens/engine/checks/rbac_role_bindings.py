@@ -11,7 +11,7 @@ from regulens.engine.checks.base import Check
 from regulens.engine.context import EvalContext
 from regulens.engine.rbac import RBAC_KINDS, rbac_index
 from regulens.engine.rbac.findings import subject_details
-from regulens.engine.rbac.params import RoleRef, SubjectPattern
+from regulens.engine.rbac.params import RoleRef, SubjectPattern, listed
 from regulens.engine.results import Finding
 from regulens.engine.types import Status
 from regulens.snapshot import Snapshot
@@ -41,8 +41,9 @@ class RbacRoleBindings(Check):
             for subject in bad:
                 yield Finding(
                     Status.FAIL,
-                    f"{subject} is bound to {role} via {binding.key}; only the listed "
-                    "subjects may be",
+                    f"{subject} is bound to {role} via {binding.key}; only "
+                    f"{listed([str(p) for p in self.subjects], none='no subject')} may be "
+                    "bound to it",
                     ref,
                     where,
                     details=subject_details(subject, [binding.via]),

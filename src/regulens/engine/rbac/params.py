@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -35,6 +35,11 @@ class SubjectPattern(_Strict):
         if self.namespace is not None and self.kind != "ServiceAccount":
             raise ValueError("namespace is only for kind ServiceAccount")
         return self
+
+    def __str__(self) -> str:
+        """`User alice`, `ServiceAccount kube-system/*`: the pattern as a message names it."""
+        ns = f"{self.namespace}/" if self.namespace is not None else ""
+        return f"{self.kind} {ns}{self.name}"
 
     def matches(self, subject: Subject) -> bool:
         """Return True when the subject is one this pattern names."""
@@ -80,6 +85,17 @@ def no_broad_groups(patterns: Iterable[SubjectPattern]) -> None:
                 "system:unauthenticated and system:serviceaccounts[:NS] are the broadest grants "
                 "and are always judged"
             )
+
+
+def listed(names: Sequence[str], *, none: str, limit: int = 5) -> str:
+    """`a, b and c`; past `limit` names, `a, b, ... and 4 more`; `none` when there are none."""
+    if not names:
+        return none
+    if len(names) > limit:
+        return f"{', '.join(names[:limit])} and {len(names) - limit} more"
+    if len(names) == 1:
+        return names[0]
+    return f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 class RoleRef(_Strict):
@@ -202,6 +218,13 @@ class GrantAllowList(_Strict):
     def _no_broad_groups(cls, value: tuple[SubjectPattern, ...]) -> tuple[SubjectPattern, ...]:
         no_broad_groups(value)
         return value
+
+    def allowed_text(self) -> str:
+        """Who may hold the grant, as a message says it (a few by name, then a count)."""
+        named = [str(p) for p in self.allow_subjects]
+        named += [f"subjects bound to {r.key}" for r in self.allow_roles]
+        text = listed(named, none="no subject")
+        return f"{text} (and the excluded system subjects)" if self.exclude else text
 
     def allowed(self, subject: Subject) -> bool:
         """Return True when the subject is listed or excluded by default."""
