@@ -7,10 +7,10 @@ from typing import Any
 import orjson
 import pytest
 
+from regulens.reports.charts import anchor
 from regulens.reports.loading import Verification
 from regulens.reports.oscal import assessment_results, control_token
 from regulens.reports.render import render_compliance, render_review
-from regulens.reports.svg import anchor
 from tests.reports.chromium import chromium_binary, run_chromium
 from tests.reports.oscal_venv import validate_oscal
 
