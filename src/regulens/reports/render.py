@@ -18,13 +18,14 @@ from regulens.display import markdown_text, printable
 from regulens.reports.charts import Axis, Chart, Point, Series, anchor, render_svg
 from regulens.reports.formats import COMPLIANCE_FORMATS, REVIEW_FORMATS
 from regulens.reports.runs import Period, parse_time
+from regulens.reports.wording import count, unit, word
 
 DASH = "\u2013"  # an en dash: "nothing measured"
 
 
 def pct(value: Any) -> str:
     """A rate in [0, 1] as a percentage, or an en dash when nothing was judged."""
-    return DASH if value is None else f"{float(value) * 100:.1f} %"
+    return DASH if value is None else unit(f"{float(value) * 100:.1f}", "%")
 
 
 def duration(value: Any) -> str:
@@ -35,9 +36,9 @@ def duration(value: Any) -> str:
     sign = "-" if total < 0 else ""
     total = abs(total)
     parts: list[str] = []
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
-        if total >= size or (unit == "s" and not parts):
-            parts.append(f"{total // size}{unit}")
+    for symbol, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        if total >= size or (symbol == "s" and not parts):
+            parts.append(f"{total // size}{symbol}")
             total %= size
         if len(parts) == 2:
             break
@@ -78,8 +79,11 @@ def _html_runs(runs: Iterable[str], limit: int = 6) -> Markup:
     links = " ".join(_link_text(r) for r in ids)
     if len(ids) <= limit:
         return Markup(links)  # noqa: S704 - every part is escaped
+    # Collapsed on screen; on paper a closed <details> prints nothing, so the same links are
+    # repeated in a span that only print styles show.
     return Markup(  # noqa: S704 - every part is escaped
-        f'<details class="runs"><summary>{len(ids)} runs</summary>{links}</details>'
+        f'<details class="runs"><summary>{count(len(ids), "run")}</summary>{links}</details>'
+        f'<span class="runs-print">{links}</span>'
     )
 
 
@@ -111,7 +115,7 @@ def _md_runs(runs: Iterable[str], limit: int = 4) -> Markup:
     link = [f"[{markdown_text(r)}](#{anchor(r)})" for r in ids]
     if len(link) <= limit:
         return _md(", ".join(link))
-    return _md(f"{len(link)} runs: {link[0]}, {link[1]} … {link[-2]}, {link[-1]}")
+    return _md(f"{count(len(link), 'run')}: {link[0]}, {link[1]} … {link[-2]}, {link[-1]}")
 
 
 def _run_link_html(run: Any) -> Markup:
@@ -151,6 +155,8 @@ def _environment(kind: str) -> Environment:
         run=_run_link_html if html else _run_link_md,
         cell=(lambda v: v) if html else _md_cell,
         tojson_compact=_json_dumps,
+        noun=count,
+        word=word,
     )
     return env
 
