@@ -138,3 +138,48 @@ def test_collapsed_run_lists_are_printed(month: Month, tmp_path: Path) -> None:
     pdf = tmp_path / "report.pdf"
     run_chromium(chromium_binary(), page, f"--print-to-pdf={pdf}", "--no-pdf-header-footer")
     assert pdf.read_bytes().startswith(b"%PDF")
+
+
+def test_scope_and_controls_catalog_from_the_cli(
+    month: Month, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    reports = EXAMPLES / "reports"
+    out = tmp_path / "report.md"
+    code = run_cli(
+        "report", "--period", "2026-11", "--evidence", month.url,
+        "--public-key", str(month.public_key), "--scope", str(reports / "scope.yaml"),
+        "--owner", "dana@example.com", "--controls", str(reports / "controls.yaml"),
+        "--format", "markdown", "-o", str(out),
+    )  # fmt: skip
+    assert code == 0
+    md = out.read_text()
+    assert "| System | regulensai platform |" in md
+    assert "| Owner | dana@example.com |" in md  # the flag overrides the file
+    assert "| Environment | production (eu-west-1, cluster prod-1) |" in md
+    assert "`SOC2:A1.2` Backups and recovery infrastructure are in place" in md
+    review = tmp_path / "review.html"
+    code = run_cli(
+        "review", "--month", "2026-11", "--evidence", month.url,
+        "--public-key", str(month.public_key), "--system", "shop", "-o", str(review),
+    )  # fmt: skip
+    assert code == 0
+    html = review.read_text()
+    assert "<th>System</th><td>shop</td>" in html
+    assert "(from the evidence streams)" in html
+    bad = tmp_path / "scope.yaml"
+    bad.write_text("apiVersion: regulens/v1\nkind: ReportScope\nsystem: x\nsystem: y\n")
+    capsys.readouterr()
+    code = run_cli(
+        "report", "--period", "2026-11", "--evidence", month.url, "--scope", str(bad),
+        "-o", str(tmp_path / "never.html"),
+    )  # fmt: skip
+    assert code == 3
+    err = capsys.readouterr().err
+    assert "scope.yaml:4:1" in err and "Traceback" not in err
+    assert not (tmp_path / "never.html").exists()
+    code = run_cli(
+        "report", "--period", "2026-11", "--evidence", month.url, "--system", "a\x1bb",
+        "-o", str(tmp_path / "never.html"),
+    )  # fmt: skip
+    assert code == 3
+    assert "--system" in capsys.readouterr().err

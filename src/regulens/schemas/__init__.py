@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from regulens.engine.baseline import FindingsBaseline
 from regulens.engine.exceptions import ExceptionSet
 from regulens.engine.policy import PolicySet
+from regulens.reports.context import ControlsCatalog, ReportScope
 from regulens.snapshot.change import ChangeRequest
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -19,6 +20,8 @@ SCHEMAS: dict[str, type[BaseModel]] = {
     "change-request.schema.json": ChangeRequest,
     "exception-set.schema.json": ExceptionSet,
     "findings-baseline.schema.json": FindingsBaseline,
+    "report-scope.schema.json": ReportScope,
+    "controls-catalog.schema.json": ControlsCatalog,
 }
 
 
