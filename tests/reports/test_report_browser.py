@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
+import shutil
 from pathlib import Path
 
 import pytest
@@ -183,3 +185,31 @@ def test_scope_and_controls_catalog_from_the_cli(
     )  # fmt: skip
     assert code == 3
     assert "--system" in capsys.readouterr().err
+
+
+def _readme_commands() -> list[tuple[list[str], int]]:
+    """The console block after the README's **Print** bullet: each command and its exit code."""
+    readme = (EXAMPLES.parent / "README.md").read_text()
+    block = readme[readme.index("- **Print**: run lists collapsed") :]
+    block = block[block.index("```console\n") + 11 :]
+    block = block[: block.index("\n```")]
+    out = []
+    for line in block.splitlines():
+        command, _, code = line.rpartition("# exit ")
+        out.append((shlex.split(command)[1:], int(code)))
+    return out
+
+
+def test_readme_report_commands(
+    month: Month, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shutil.copy(month.url.removeprefix("sqlite:///"), tmp_path / "evidence.db")
+    (tmp_path / "examples").symlink_to(EXAMPLES)
+    monkeypatch.chdir(tmp_path)
+    commands = _readme_commands()
+    assert len(commands) == 3
+    for argv, code in commands:
+        assert run_cli(*argv) == code, argv
+    assert "regulensai platform" in (tmp_path / "nov.html").read_text()
+    assert "platform-team@example.com" in (tmp_path / "review.html").read_text()
+    assert not (tmp_path / "never.html").exists()
