@@ -7,10 +7,10 @@ from typing import Any
 import orjson
 import pytest
 
+from regulens.reports.charts import anchor
 from regulens.reports.loading import Verification
 from regulens.reports.oscal import assessment_results, control_token
 from regulens.reports.render import render_compliance, render_review
-from regulens.reports.svg import anchor
 from tests.reports.chromium import chromium_binary, run_chromium
 from tests.reports.oscal_venv import validate_oscal
 
@@ -24,10 +24,10 @@ def test_markdown_states_the_same_facts(compliance: dict[str, Any]) -> None:
     md = render_compliance(compliance, "markdown").decode()
     assert md.startswith("# Compliance report — 2026-11")
     assert "**🟢 Evidence verified and signed.**" in md
-    assert "| 30 | 77.8 % | 9 | 8 | 2 |" in md  # summary row
+    assert "| 30 | 77.8\u00a0% | 9 | 8 | 2 |" in md  # summary row
     row = next(line for line in md.splitlines() if line.startswith("| `workload-no-privileged`"))
     cells = [c.strip() for c in row.split("|")]
-    assert cells[3:10] == ["30", "28", "2", "0", "0", "0", "93.3 %"]
+    assert cells[3:10] == ["30", "28", "2", "0", "0", "0", "93.3\u00a0%"]
     assert "[run-10](#run-run-10)" in row and "[run-11](#run-run-11)" in row
     assert '<a id="run-run-30"></a>' in md  # every run is a link target
     assert "| standard | 24 | 4 |" in md

@@ -15,11 +15,12 @@ from regulens.cli.common import STREAM_NAME, Timestamp
 from regulens.cli.evidence import evidence_option, extra_checkpoints, open_evidence, trusted_keys
 from regulens.cli.output import emit
 from regulens.display import printable
-from regulens.errors import InputDataError
+from regulens.errors import ConfigError, InputDataError
 from regulens.reports.formats import COMPLIANCE_FORMATS
 
 if TYPE_CHECKING:  # renderers (jinja2) and the evidence store (SQLAlchemy) load when used
     from regulens.evidence.store import EvidenceStore
+    from regulens.reports.context import ScopeFields
     from regulens.reports.loading import Verification
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -82,6 +83,35 @@ def check_verification(verification: Verification, *, allow_unverified: bool) ->
     )
 
 
+def scope_options(func: F) -> F:
+    """Add --scope FILE and the --system/--owner/--environment flags (flags win over the file)."""
+    for name, what in (
+        ("--environment", "Environment or cluster (default: the evidence streams)."),
+        ("--owner", "Accountable owner of the system."),
+        ("--system", "The system the document covers."),
+    ):
+        func = click.option(name, metavar="TEXT", help=what)(func)
+    return click.option(
+        "--scope",
+        "scope_file",
+        metavar="FILE",
+        help="ReportScope document (system, owner, environment), printed at the top.",
+    )(func)
+
+
+def read_scope(
+    scope_file: str | None, system: str | None, owner: str | None, environment: str | None
+) -> ScopeFields:
+    """The scope from the file (strictly read) and flags; a bad flag value is a usage error."""
+    from regulens.reports.context import ScopeFields, load_scope
+
+    for flag, value in (("--system", system), ("--owner", owner), ("--environment", environment)):
+        if value is not None and (not value.strip() or not value.isprintable() or len(value) > 200):
+            raise ConfigError(f"{flag}: expected one printable line of at most 200 characters")
+    scope = load_scope(scope_file) if scope_file else None
+    return ScopeFields.of(scope, system=system, owner=owner, environment=environment)
+
+
 @contextmanager
 def verified_runs(
     evidence: str | None,
@@ -115,6 +145,13 @@ def verified_runs(
     default="html",
     show_default=True,
 )
+@scope_options
+@click.option(
+    "--controls",
+    "controls_file",
+    metavar="FILE",
+    help="ControlsCatalog document: a title shown beside each control id.",
+)
 @click.option("--output", "-o", "output", metavar="FILE", help="Write here (atomically).")
 @click.option("--force", is_flag=True, help="Overwrite an existing --output file.")
 def report_cmd(
@@ -127,6 +164,11 @@ def report_cmd(
     checkpoint_files: tuple[str, ...],
     allow_unverified: bool,
     fmt: str,
+    scope_file: str | None,
+    system: str | None,
+    owner: str | None,
+    environment: str | None,
+    controls_file: str | None,
     output: str | None,
     force: bool,
 ) -> int:
@@ -136,10 +178,13 @@ def report_cmd(
     """
     from regulens.reports.compliance import compliance_facts
     from regulens.reports.loading import load_section
+    from regulens.reports.context import load_catalog
     from regulens.reports.render import render_compliance
     from regulens.reports.runs import iso, parse_period
 
     chosen = parse_period(period, since, until)
+    scope = read_scope(scope_file, system, owner, environment)
+    titles = load_catalog(controls_file) if controls_file else {}
     with verified_runs(
         evidence, stream, public_keys, checkpoint_files, allow_unverified=allow_unverified
     ) as (store, verification, runs):
@@ -151,6 +196,8 @@ def report_cmd(
             tool=TOOL,
             streams=[stream] if stream else None,
             sections=lambda digest: load_section(store, digest),
+            scope=scope,
+            titles=titles,
         )
     if not facts["summary"]["runs"]:
         click.echo(f"note: no recorded run evaluated during {chosen.label}", err=True)

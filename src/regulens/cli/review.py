@@ -17,7 +17,13 @@ from regulens.cli.evidence import (
     signing_key_option,
 )
 from regulens.cli.output import emit
-from regulens.cli.report import TOOL, verification_options, verified_runs
+from regulens.cli.report import (
+    TOOL,
+    read_scope,
+    scope_options,
+    verification_options,
+    verified_runs,
+)
 from regulens.display import printable
 from regulens.errors import ConfigError
 from regulens.evidence.chain import DEFAULT_STREAM
@@ -64,6 +70,7 @@ def chosen_month(period: str | None, deprecated_month: str | None) -> str:
 @click.option(
     "--format", "fmt", type=click.Choice(REVIEW_FORMATS), default="html", show_default=True
 )
+@scope_options
 @click.option("--output", "-o", "output", metavar="FILE", help="Write here (atomically).")
 @click.option("--force", is_flag=True, help="Overwrite an existing --output file.")
 @click.pass_context
@@ -77,6 +84,10 @@ def review_group(
     checkpoint_files: tuple[str, ...],
     allow_unverified: bool,
     fmt: str,
+    scope_file: str | None,
+    system: str | None,
+    owner: str | None,
+    environment: str | None,
     output: str | None,
     force: bool,
 ) -> int:
@@ -92,6 +103,7 @@ def review_group(
         return 0
     month = chosen_month(period, deprecated_month)
     window = month_period(month)
+    scope = read_scope(scope_file, system, owner, environment)
     with verified_runs(
         evidence, stream, public_keys, checkpoint_files, allow_unverified=allow_unverified
     ) as (store, verification, runs):
@@ -103,6 +115,7 @@ def review_group(
             generated_at=iso(clock.now()),
             tool=TOOL,
             all_records=runs,
+            scope=scope,
         )
     emit(render_review(facts, fmt), output, force=force)
     if output is not None:

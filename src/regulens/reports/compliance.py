@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from regulens.reports.assessed import SectionLookup, assessment
+from regulens.reports.context import ScopeFields, scope_facts
 from regulens.reports.runs import Period, RunRecord, iso, parse_time
 
 REPORT_VERSION = 1
@@ -522,6 +523,8 @@ def compliance_facts(
     tool: Mapping[str, str],
     streams: Sequence[str] | None = None,
     sections: SectionLookup | None = None,
+    scope: ScopeFields | None = None,
+    titles: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """Compute the whole compliance report for the runs of `period` (already verified).
 
@@ -540,13 +543,17 @@ def compliance_facts(
     evaluating = _evaluating(chosen)
     results = [s for r in evaluating for s in policy_statuses(r).values()]
     judged = [s for s in results if s != "skip"]
+    shown = sorted({r.stream for r in chosen}) if streams is None else list(streams)
+    for c in controls:
+        c["title"] = (titles or {}).get(c["control"])
     return {
         "kind": "regulens-compliance-report",
         "version": REPORT_VERSION,
         "generated_at": generated_at,
         "tool": dict(tool),
         "period": period.to_json(),
-        "streams": sorted({r.stream for r in chosen}) if streams is None else list(streams),
+        "streams": shown,
+        "scope": scope_facts(scope or ScopeFields(), shown, period.to_json()),
         "evidence": dict(evidence),
         "summary": {
             "runs": len(chosen),

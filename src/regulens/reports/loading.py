@@ -22,6 +22,7 @@ from regulens.evidence.keys import TrustedKeys, public_pem
 from regulens.evidence.store import EvidenceStore, MalformedRow, StoredCheckpoint, StoredRecord
 from regulens.evidence.verify import Status, overall, verify_store
 from regulens.reports.runs import RunRecord, decode_statement
+from regulens.reports.wording import count
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +59,8 @@ class Verification:
         notes = []
         if self.legacy:
             notes.append(
-                f"{self.legacy} record(s) use the legacy statement format v1, whose "
+                f"{count(self.legacy, 'record')} {'uses' if self.legacy == 1 else 'use'} "
+                "the legacy statement format v1, whose "
                 "recorded_at and command columns are checked only where the statement names them."
             )
         if not self.checkpoints:
@@ -71,13 +73,15 @@ class Verification:
                              for k in self.signing_keys)  # fmt: skip
             title = "Evidence verified and signed"
             text = (
-                f"{self.records} records in {len(self.streams)} stream(s): every hash, link and "
+                f"{count(self.records, 'record')} in {count(len(self.streams), 'stream')}: "
+                "every hash, link and "
                 f"input checked, and every record signed by a trusted key: {keys}."
             )
         elif self.state == INTEGRITY_ONLY:
             title = "Evidence integrity only: signatures not checked"
             text = (
-                f"{self.records} records in {len(self.streams)} stream(s) are internally "
+                f"{count(self.records, 'record')} in {count(len(self.streams), 'stream')} "
+                "are internally "
                 "consistent (hashes, links and inputs), but no trusted public key was given, so "
                 "nothing here shows who wrote them: anyone able to write to the store could have "
                 "replaced the records and recomputed every hash. An auditor should regenerate "
@@ -137,11 +141,13 @@ def verify_evidence(
     problems = tuple(r.to_json() for r in reports if r.status is not Status.OK)
     if status is Status.OK:
         signed = (
-            f"signatures checked against {len(trusted.keys)} trusted key(s)"
+            f"signatures checked against {count(len(trusted.keys), 'trusted key')}"
             if trusted is not None
             else "signatures not checked (no --public-key given)"
         )
-        message = f"{records} records in {len(reports)} stream(s) verified; {signed}"
+        message = (
+            f"{count(records, 'record')} in {count(len(reports), 'stream')} verified; {signed}"
+        )
     else:
         first = next((r for r in reports if r.status is not Status.OK), None)
         where = ""

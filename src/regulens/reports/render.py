@@ -15,16 +15,17 @@ from markupsafe import Markup
 from markupsafe import escape as _html_escape
 
 from regulens.display import markdown_text, printable
+from regulens.reports.charts import Axis, Chart, Point, Series, anchor, render_svg
 from regulens.reports.formats import COMPLIANCE_FORMATS, REVIEW_FORMATS
 from regulens.reports.runs import Period, parse_time
-from regulens.reports.svg import Point, Series, anchor, time_series
+from regulens.reports.wording import count, unit, word
 
 DASH = "\u2013"  # an en dash: "nothing measured"
 
 
 def pct(value: Any) -> str:
     """A rate in [0, 1] as a percentage, or an en dash when nothing was judged."""
-    return DASH if value is None else f"{float(value) * 100:.1f} %"
+    return DASH if value is None else unit(f"{float(value) * 100:.1f}", "%")
 
 
 def duration(value: Any) -> str:
@@ -35,9 +36,9 @@ def duration(value: Any) -> str:
     sign = "-" if total < 0 else ""
     total = abs(total)
     parts: list[str] = []
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
-        if total >= size or (unit == "s" and not parts):
-            parts.append(f"{total // size}{unit}")
+    for symbol, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        if total >= size or (symbol == "s" and not parts):
+            parts.append(f"{total // size}{symbol}")
             total %= size
         if len(parts) == 2:
             break
@@ -78,8 +79,11 @@ def _html_runs(runs: Iterable[str], limit: int = 6) -> Markup:
     links = " ".join(_link_text(r) for r in ids)
     if len(ids) <= limit:
         return Markup(links)  # noqa: S704 - every part is escaped
+    # Collapsed on screen; on paper a closed <details> prints nothing, so the same links are
+    # repeated in a span that only print styles show.
     return Markup(  # noqa: S704 - every part is escaped
-        f'<details class="runs"><summary>{len(ids)} runs</summary>{links}</details>'
+        f'<details class="runs"><summary>{count(len(ids), "run")}</summary>{links}</details>'
+        f'<span class="runs-print">{links}</span>'
     )
 
 
@@ -111,7 +115,7 @@ def _md_runs(runs: Iterable[str], limit: int = 4) -> Markup:
     link = [f"[{markdown_text(r)}](#{anchor(r)})" for r in ids]
     if len(link) <= limit:
         return _md(", ".join(link))
-    return _md(f"{len(link)} runs: {link[0]}, {link[1]} … {link[-2]}, {link[-1]}")
+    return _md(f"{count(len(link), 'run')}: {link[0]}, {link[1]} … {link[-2]}, {link[-1]}")
 
 
 def _run_link_html(run: Any) -> Markup:
@@ -151,6 +155,8 @@ def _environment(kind: str) -> Environment:
         run=_run_link_html if html else _run_link_md,
         cell=(lambda v: v) if html else _md_cell,
         tojson_compact=_json_dumps,
+        noun=count,
+        word=word,
     )
     return env
 
@@ -160,129 +166,161 @@ def _period(facts: Mapping[str, Any]) -> Period:
     return Period(p["label"], parse_time(p["since"]), parse_time(p["until"]))
 
 
-def compliance_figures(facts: Mapping[str, Any]) -> dict[str, Any]:
-    """The SVG figures of the compliance report, keyed by figure id."""
+def _figure(chart: Chart) -> dict[str, Any]:
+    return {
+        "title": chart.title,
+        "svg": render_svg(chart),
+        "runs": list(chart.runs),
+        "chart": chart,
+    }
+
+
+def _kpi_axis(kpi: Mapping[str, Any], values: list[float]) -> Axis:
+    """A unitless KPI with values and threshold in [0, 1] is a ratio (availability, errors)."""
+    unit = kpi.get("unit") or ""
+    if unit == "ratio":
+        return Axis.RATIO
+    threshold = kpi["threshold"]
+    if unit == "" and 0 < threshold < 1 and all(0 <= v <= 1 for v in values):
+        return Axis.RATIO
+    return Axis.VALUE
+
+
+def compliance_charts(facts: Mapping[str, Any]) -> list[Chart]:
+    """The chart specs of the compliance report, in page order."""
     period = _period(facts)
-    figures: dict[str, Any] = {}
+    charts: list[Chart] = []
     trend = [p for p in facts["pass_rate_trend"] if p["pass_rate"] is not None]
     if trend:
-        points = [
-            Point(
-                parse_time(p["at"]),
-                p["pass_rate"] * 100,
-                p["run"],
-                ok=p["passed"] == p["judged"],
-                label=f"{p['passed']}/{p['judged']} policies passed",
-            )
-            for p in trend
-        ]
-        figures["pass-rate"] = {
-            "title": "Pass rate of policies per run",
-            "svg": time_series(
-                [Series("pass rate", points)],
-                period,
+        charts.append(
+            Chart(
+                id="pass-rate",
                 title="Pass rate of policies per run",
-                y_label="% policies passing",
-                y_max=100.0,
-                fmt=lambda v: f"{v:.0f}",
-            ),
-            "runs": [p["run"] for p in trend],
-        }
+                y_label="policies passing",
+                axis=Axis.RATIO,
+                period=period,
+                series=(
+                    Series(
+                        "pass rate",
+                        tuple(
+                            Point(
+                                parse_time(p["at"]),
+                                float(p["pass_rate"]),
+                                p["run"],
+                                ok=p["passed"] == p["judged"],
+                            )
+                            for p in trend
+                        ),
+                    ),
+                ),
+                runs=tuple(p["run"] for p in trend),
+            )
+        )
     for backup in facts["recovery"]["backups"]:
         pts = [p for p in backup["points"] if p["age_seconds"] is not None]
         if not pts:
             continue
         rpo = backup["max_age_seconds"]
-        title = f"Backup age of {backup['target']} vs RPO ({backup['policy']})"
-        figures[f"backup-{backup['policy']}-{backup['target']}"] = {
-            "title": title,
-            "svg": time_series(
-                [
+        charts.append(
+            Chart(
+                id=f"backup-{backup['policy']}-{backup['target']}",
+                title=f"Backup age of {backup['target']} vs RPO ({backup['policy']})",
+                y_label="backup age (minutes)",
+                axis=Axis.MINUTES,
+                period=period,
+                series=(
                     Series(
                         backup["target"],
-                        [
+                        tuple(
                             Point(
                                 parse_time(p["at"]),
                                 p["age_seconds"] / 60,
                                 p["run"],
                                 ok=p["status"] == "pass",
-                                label=f"age {duration(p['age_seconds'])}",
                             )
                             for p in pts
-                        ],
-                    )
-                ],
-                period,
-                title=title,
-                y_label="backup age (minutes)",
+                        ),
+                    ),
+                ),
                 threshold=rpo / 60 if rpo is not None else None,
                 threshold_label=f"RPO {duration(rpo)}",
-                fmt=lambda v: f"{v:.0f}",
-            ),
-            "runs": [p["run"] for p in pts],
-        }
+                runs=tuple(p["run"] for p in pts),
+            )
+        )
     for kpi in facts["kpis"]:
         pts = [p for p in kpi["points"] if p["value"] is not None]
         if not pts:
             continue
         unit = kpi.get("unit") or ""
-        title = f"{kpi['policy']}: measured value vs threshold"
-        figures[f"kpi-{kpi['policy']}"] = {
-            "title": title,
-            "svg": time_series(
-                [
+        axis = _kpi_axis(kpi, [float(p["value"]) for p in pts])
+        threshold = float(kpi["threshold"])
+        shown = f"{threshold * 100:g} %" if axis is Axis.RATIO else f"{number(threshold)} {unit}"
+        charts.append(
+            Chart(
+                id=f"kpi-{kpi['policy']}",
+                title=f"{kpi['policy']}: measured value vs threshold",
+                y_label=("share" if axis is Axis.RATIO else unit or "value"),
+                axis=axis,
+                period=period,
+                series=(
                     Series(
                         kpi["policy"],
-                        [
+                        tuple(
                             Point(
                                 parse_time(p["at"]),
-                                p["value"],
+                                float(p["value"]),
                                 p["run"],
                                 ok=p["status"] == "pass",
-                                label=f"{number(p['value'])} {unit}".strip(),
                             )
                             for p in pts
-                        ],
-                    )
-                ],
-                period,
-                title=title,
-                y_label=unit or "value",
-                threshold=kpi["threshold"],
-                threshold_label=f"threshold {kpi['comparator']} {number(kpi['threshold'])}",
-                fmt=number,
+                        ),
+                    ),
+                ),
+                threshold=threshold,
+                threshold_label=f"threshold {kpi['comparator']} {shown.strip()}",
+                unit=unit,
+                runs=tuple(p["run"] for p in pts),
+            )
+        )
+    return charts
+
+
+def compliance_figures(facts: Mapping[str, Any]) -> dict[str, Any]:
+    """The SVG figures of the compliance report, keyed by figure id."""
+    return {chart.id: _figure(chart) for chart in compliance_charts(facts)}
+
+
+def review_charts(facts: Mapping[str, Any]) -> list[Chart]:
+    """The chart specs of the review pack (vulnerability trend by severity)."""
+    vulns = facts["vulnerabilities"]
+    if not vulns["points"]:
+        return []
+    series = tuple(
+        Series(
+            severity,
+            tuple(
+                Point(parse_time(p["at"]), float(p["counts"][severity]), p["run"])
+                for p in vulns["points"]
             ),
-            "runs": [p["run"] for p in pts],
-        }
-    return figures
+        )
+        for severity in vulns["severities"]
+    )
+    return [
+        Chart(
+            id="vulnerabilities",
+            title="Open vulnerabilities by severity per run",
+            y_label="findings",
+            axis=Axis.COUNT,
+            period=_period(facts),
+            series=series,
+            runs=tuple(p["run"] for p in vulns["points"]),
+        )
+    ]
 
 
 def review_figures(facts: Mapping[str, Any]) -> dict[str, Any]:
-    """The SVG figures of the review pack (vulnerability trend by severity)."""
-    vulns = facts["vulnerabilities"]
-    if not vulns["points"]:
-        return {}
-    period = _period(facts)
-    series = [
-        Series(
-            severity,
-            [
-                Point(parse_time(p["at"]), float(p["counts"][severity]), p["run"])
-                for p in vulns["points"]
-            ],
-        )
-        for severity in vulns["severities"]
-    ]
-    title = "Open vulnerabilities by severity per run"
-    return {
-        "vulnerabilities": {
-            "title": title,
-            "svg": time_series(
-                series, period, title=title, y_label="findings", fmt=lambda v: f"{v:.0f}"
-            ),
-            "runs": [p["run"] for p in vulns["points"]],
-        }
-    }
+    """The SVG figures of the review pack."""
+    return {chart.id: _figure(chart) for chart in review_charts(facts)}
 
 
 def render_json(facts: Mapping[str, Any]) -> bytes:

@@ -25,6 +25,7 @@ from regulens.reports.compliance import (
     run_index,
     run_ref,
 )
+from regulens.reports.context import ScopeFields, scope_facts
 from regulens.reports.runs import Period, RunRecord, iso, parse_time
 from regulens.reports.signoff import SIGNOFF_COMMAND, in_force, signoff_of
 from regulens.snapshot import KubernetesState, Provenance, Resource
@@ -633,6 +634,7 @@ def review_facts(
     generated_at: str,
     tool: Mapping[str, str],
     all_records: Iterable[RunRecord] = (),
+    scope: ScopeFields | None = None,
 ) -> dict[str, Any]:
     """Compute the monthly review pack for the runs of the month `period`.
 
@@ -700,6 +702,9 @@ def review_facts(
         "tool": dict(tool),
         "period": period.to_json(),
         "streams": sorted({r.stream for r in month}),
+        "scope": scope_facts(
+            scope or ScopeFields(), sorted({r.stream for r in month}), period.to_json()
+        ),
         "evidence": dict(evidence),
         "summary": {
             "runs": len(month),

@@ -12,6 +12,7 @@ from regulens.engine.baseline import FindingsBaseline
 from regulens.engine.exceptions import ExceptionSet
 from regulens.engine.policy import PolicySet
 from regulens.policytest.model import PolicyTest
+from regulens.reports.context import ControlsCatalog, ReportScope
 from regulens.snapshot.change import ChangeRequest
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -21,6 +22,8 @@ SCHEMAS: dict[str, type[BaseModel]] = {
     "exception-set.schema.json": ExceptionSet,
     "policy-test.schema.json": PolicyTest,
     "findings-baseline.schema.json": FindingsBaseline,
+    "report-scope.schema.json": ReportScope,
+    "controls-catalog.schema.json": ControlsCatalog,
 }
 
 
