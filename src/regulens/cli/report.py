@@ -177,8 +177,8 @@ def report_cmd(
     The evidence is verified first; a broken chain exits 2 unless --allow-unverified.
     """
     from regulens.reports.compliance import compliance_facts
-    from regulens.reports.loading import load_section
     from regulens.reports.context import load_catalog
+    from regulens.reports.loading import load_section
     from regulens.reports.render import render_compliance
     from regulens.reports.runs import iso, parse_period
 
