@@ -9,7 +9,7 @@ DEMO_DIR := $(CURDIR)/.demo
 DEMO_EVIDENCE := sqlite:///$(DEMO_DIR)/evidence.db
 DEMO_KEY := $(DEMO_DIR)/signing.pem
 
-.PHONY: install demo dist image image-test test lint typecheck unit policytests components oscal-venv schema bench peers fuzz clean
+.PHONY: install demo dist image image-test test lint typecheck unit policytests components oscal-venv schema bench bench-audit peers fuzz clean
 
 install: $(STAMP)
 
@@ -125,6 +125,12 @@ $(PEERS)/.installed: bench/peers-requirements.txt
 	  $(PEERS)/bin/python -m pip install --quiet "$$req" || echo "bench: could not install $$req"; \
 	done < bench/peers-requirements.txt
 	touch $@
+
+# The audit-log bench (bench/audit_log.py): generated logs of each size, judged by
+# builtin:ops-security-events in a fresh process per run; median time and peak RSS.
+AUDIT_BENCH_ARGS ?= --sizes 100M,300M,1G --runs 3
+bench-audit: install
+	nice -n 10 $(BIN)/python bench/audit_log.py $(AUDIT_BENCH_ARGS)
 
 bench: install peers
 	nice -n 10 $(BIN)/python bench/run.py $(BENCH_ARGS)
