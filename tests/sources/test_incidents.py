@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from regulens.snapshot.incidents import AckOrigin, ActionStatus
 from regulens.sources.datafile import MAX_BYTES
 from regulens.sources.incidents import read_incidents, read_silences
 from tests.engine.checks.helpers import at
+from tests.support.unprivileged import run_unprivileged, shared_tmp
 
 GOOD = {
     "id": "INC-1",
@@ -239,17 +239,20 @@ def test_missing_file_is_a_usage_error(tmp_path: Path) -> None:
         read_incidents(str(tmp_path / "nope.yaml"))
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file")
-def test_unreadable_file_is_a_section_that_errors(tmp_path: Path) -> None:
-    path = tmp_path / "i.yaml"
-    path.write_text("[]\n")
-    path.chmod(0)
-    try:
-        state = read_incidents(str(path))
-    finally:
-        path.chmod(0o600)
-    assert state.incidents == ()
-    assert state.unreadable is not None and "Permission denied" in state.unreadable
+def test_unreadable_file_is_a_section_that_errors() -> None:
+    # as nobody (tests run as root, who reads any file): tests/support/unprivileged.py
+    with shared_tmp() as tmp:
+        path = tmp / "i.yaml"
+        path.write_text("[]\n")
+        path.chmod(0)
+        body = f"""
+state = read_incidents({str(path)!r})
+return {{"incidents": len(state.incidents), "unreadable": state.unreadable}}
+"""
+        imports = "from regulens.sources.incidents import read_incidents"
+        got = run_unprivileged(imports, body, path)
+    assert got["incidents"] == 0
+    assert got["unreadable"] is not None and "Permission denied" in got["unreadable"]
 
 
 def test_a_directory_is_unreadable_not_a_traceback(tmp_path: Path) -> None:
