@@ -71,6 +71,7 @@ def _register() -> None:
         rbac,
         report,
         review,
+        serve,
         snapshot,
         validate,
     )
@@ -84,6 +85,7 @@ def _register() -> None:
         rbac,
         report,
         review,
+        serve,
         snapshot,
         validate,
     ):
