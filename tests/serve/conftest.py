@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pytest
 import httpx
+import pytest
 import uvicorn
 
 from regulens.cli.serve import read_only_url
@@ -48,9 +48,11 @@ def signed(tmp_path_factory: pytest.TempPathFactory) -> Signed:
     return Signed(path, add_token(path, "auditor"))
 
 
-def make_portal(month: Month, signed: Signed | None, **kw: object) -> Portal:
+def make_portal(month: Month, signed: Signed | None, *, keys: bool = True, **kw: object) -> Portal:
+    """A portal over the month's store (read-only), trusting its key unless `keys=False`."""
     store = open_store(read_only_url(month.url), create=False)
-    settings = Settings(trusted=load_trusted([str(month.public_key)]))
+    trusted = load_trusted([str(month.public_key)]) if keys else None
+    settings = Settings(trusted=trusted, label=month.url)
     tokens = load_tokens(signed.path) if signed else ()
     return Portal(store=store, tokens=tokens, settings=settings, now=lambda: NOW, **kw)  # type: ignore[arg-type]
 

@@ -138,15 +138,18 @@ def serve_group(
         load_signer(bundle_key)  # a bad key fails now (exit 3), not at the first download
     import uvicorn
 
+    from regulens.evidence.store import normalise_url
     from regulens.serve.app import Portal, create_app
     from regulens.serve.portal import Settings
 
+    url = evidence or default_evidence_url()
     settings = Settings(
+        label=normalise_url(url).render_as_string(hide_password=True),
         trusted=trusted_keys(public_keys),
         checkpoints=tuple(extra_checkpoints(checkpoint_files)),
         allow_unverified=allow_unverified,
     )
-    store = open_store(read_only_url(evidence or default_evidence_url()), create=False)
+    store = open_store(read_only_url(url), create=False)
     portal = Portal(
         store=store, tokens=tokens, settings=settings,
         secure_cookies=ssl_certfile is not None, bundle_key=bundle_key,
@@ -161,7 +164,7 @@ def serve_group(
     scheme = "https" if ssl_certfile else "http"
     shown = f"[{host}]" if ":" in host else host
     mode = f"{len(tokens)} sign-in token(s)" if tokens else "no sign-in (loopback only)"
-    click.echo(f"serving {store.label} at {scheme}://{shown}:{port}/ ({mode})", err=True)
+    click.echo(f"serving {settings.label} at {scheme}://{shown}:{port}/ ({mode})", err=True)
     try:
         server.run()
     finally:

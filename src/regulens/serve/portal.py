@@ -43,6 +43,7 @@ class Settings:
     trusted: TrustedKeys | None = None
     checkpoints: tuple[StoredCheckpoint, ...] = ()
     allow_unverified: bool = False
+    label: str | None = None  # the store as the user named it (not the read-only URL)
 
 
 def read_evidence(store: EvidenceStore, settings: Settings) -> Evidence:
@@ -51,7 +52,7 @@ def read_evidence(store: EvidenceStore, settings: Settings) -> Evidence:
         store, stream=None, trusted=settings.trusted, checkpoints=settings.checkpoints
     )
     runs = tuple(load_runs(store, None))
-    return Evidence(store.label, verification, runs, settings.allow_unverified)
+    return Evidence(settings.label or store.label, verification, runs, settings.allow_unverified)
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 MAX_BODY = 16 * 1024  # the only bodies are the sign-in form and sign-out
 MAX_QUERY = 2048
 MAX_PATH = 1024
+MAX_HEADERS = 16 * 1024  # total bytes of request header names and values
 # No script may run (script-src 'none'); the report's own inline <style> is allowed.
 CSP = (
     "default-src 'none'; script-src 'none'; style-src 'self' 'unsafe-inline'; "
@@ -54,6 +55,9 @@ class Guard:
             return
         if len(scope.get("raw_path") or b"") > MAX_PATH or len(scope["query_string"]) > MAX_QUERY:
             await _plain(send, 414, "request URI too long\n")
+            return
+        if sum(len(n) + len(v) for n, v in scope["headers"]) > MAX_HEADERS:
+            await _plain(send, 431, "request headers too large\n")
             return
         for name, value in scope["headers"]:
             if name == b"content-length" and (not value.isdigit() or int(value) > MAX_BODY):
