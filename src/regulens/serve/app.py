@@ -55,7 +55,7 @@ from regulens.serve.portal import (
 )
 from regulens.serve.ratelimit import FailedSignIns
 from regulens.serve.security import MAX_BODY, Guard
-from regulens.serve.tokens import TokenEntry, check_token
+from regulens.serve.tokens import TokenEntry, VerifiedTokens, check_token
 
 log = logging.getLogger(__name__)
 TOOL = {"name": "regulens", "version": __version__}
@@ -109,6 +109,7 @@ class Portal:
     now: Callable[[], datetime] = clock.now
     failures: FailedSignIns = field(default_factory=FailedSignIns)
     sessions: Sessions = field(default_factory=Sessions)
+    verified: VerifiedTokens = field(default_factory=VerifiedTokens)
 
     def evidence(self) -> Evidence:
         return read_evidence(self.store, self.settings)
@@ -158,9 +159,17 @@ def _signed_in(portal: Portal, request: Request) -> tuple[str | None, Response |
         if portal.failures.blocked(client, now):
             return None, _limited(request)
         scheme, _, token = header.partition(" ")
-        name = check_token(portal.tokens, token.strip()) if scheme.lower() == "bearer" else None
-        if name is None:
+        token = token.strip()
+        if scheme.lower() != "bearer":
             portal.failures.failed(client, now)
+            return None, None
+        name = portal.verified.get(token, now)
+        if name is None:
+            name = check_token(portal.tokens, token)
+            if name is None:
+                portal.failures.failed(client, now)
+            else:
+                portal.verified.put(token, name, now)
         return name, None
     sid = request.cookies.get(COOKIE)
     return (portal.sessions.who(sid, now) if sid else None), None

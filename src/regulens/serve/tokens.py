@@ -94,6 +94,35 @@ def add_token(path: Path, name: str) -> str:
     return f"rgl_{token_id}_{secret}"
 
 
+class VerifiedTokens:
+    """Tokens that verified recently, by keyed digest (argon2 is slow on purpose: once per TTL).
+
+    Only successes are kept, under an HMAC with a per-process key, so the table never
+    holds a token; bounded in size and time.
+    """
+
+    def __init__(self, ttl: float = 300.0, size: int = 256) -> None:
+        self.ttl, self.size = ttl, size
+        self._key = secrets.token_bytes(32)
+        self._seen: dict[bytes, tuple[str, float]] = {}
+
+    def _digest(self, token: str) -> bytes:
+        return hmac.digest(self._key, token.encode("utf-8", "surrogatepass"), "sha256")
+
+    def get(self, token: str, now: float) -> str | None:
+        """The name of a token that verified within the TTL, else None."""
+        item = self._seen.get(self._digest(token))
+        return item[0] if item is not None and item[1] > now else None
+
+    def put(self, token: str, name: str, now: float) -> None:
+        """Remember a token that verified."""
+        if len(self._seen) >= self.size:
+            self._seen = {k: v for k, v in self._seen.items() if v[1] > now}
+            if len(self._seen) >= self.size:
+                self._seen.clear()
+        self._seen[self._digest(token)] = (name, now + self.ttl)
+
+
 def check_token(entries: tuple[TokenEntry, ...], token: str) -> str | None:
     """The name the token belongs to, or None; constant-time in which entry matched."""
     match = _TOKEN.fullmatch(token) if len(token) < 128 else None
