@@ -548,6 +548,10 @@ async def healthz(request: Request) -> Response:
     return Response("ok\n", media_type="text/plain")
 
 
+async def favicon(request: Request) -> Response:
+    return Response(status_code=204)  # browsers ask for one; the report pages name none
+
+
 async def not_found(request: Request, exc: Exception) -> Response:
     return _problem(request, 404, "not found")
 
@@ -576,6 +580,7 @@ def create_app(portal: Portal) -> Guard:
         Route("/login", login, methods=["POST"]),
         Route("/logout", logout, methods=["POST"]),
         Route("/healthz", healthz),
+        Route("/favicon.ico", favicon),
     ]
     app = Starlette(routes=routes, exception_handlers={404: not_found, 405: not_allowed})
     app.state.portal = portal
