@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import signal
 import sys
 from pathlib import Path
 
@@ -165,6 +166,10 @@ def serve_group(
     shown = f"[{host}]" if ":" in host else host
     mode = f"{len(tokens)} sign-in token(s)" if tokens else "no sign-in (loopback only)"
     click.echo(f"serving {settings.label} at {scheme}://{shown}:{port}/ ({mode})", err=True)
+    # uvicorn shuts down gracefully on SIGTERM/SIGINT, then re-raises the signal to the handler
+    # it found: a no-op one makes a requested stop exit 0 instead of dying of the signal.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, _stopped)
     try:
         server.run()
     finally:
@@ -172,6 +177,10 @@ def serve_group(
     if not server.started:
         raise ConfigError(f"cannot listen on {host}:{port}")
     return 0
+
+
+def _stopped(signum: int, frame: object) -> None:
+    """Nothing more to do: the server has already shut down gracefully."""
 
 
 @serve_group.group("tokens")
