@@ -205,8 +205,10 @@ def _route(handler: Handler) -> Callable[[Request], Any]:
         except EvidenceError as exc:
             log.warning("evidence store: %s", exc)
             return _problem(request, 503, f"evidence store failed: {exc}")
-        except RegulensError as exc:
+        except ConfigError as exc:
             return _problem(request, 400, str(exc))
+        except RegulensError as exc:  # evidence that does not verify, unreadable data: fail closed
+            return _problem(request, 503, str(exc))
 
     return endpoint
 
