@@ -42,7 +42,10 @@ def test_sign_in_open_a_run_and_the_months_review(
 ) -> None:
     if not CHROMIUM.exists():
         component_missing("chromium is not installed: run scripts/components.sh")
-    sync_api = pytest.importorskip("playwright.sync_api")
+    try:
+        from playwright import sync_api
+    except ImportError:
+        component_missing("the playwright package is not installed (pip install -e '.[dev]')")
     problems: list[str] = []
     with sync_api.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)

@@ -101,6 +101,12 @@ def test_login_form_sets_a_strict_session_cookie(client: httpx.Client, signed: S
     assert client.get("/").status_code == 303
 
 
+def test_session_cookie_is_secure_under_tls(month: Month, signed: Signed) -> None:
+    with serving(make_portal(month, signed, secure_cookies=True)) as base:
+        resp = httpx.post(f"{base}/login", data={"token": signed.token})
+    assert resp.status_code == 303 and "Secure" in resp.headers["set-cookie"]
+
+
 def test_failed_sign_ins_are_rate_limited(client: httpx.Client, signed: Signed) -> None:
     for _ in range(5):
         assert client.post("/login", data={"token": "nope"}).status_code == 401
