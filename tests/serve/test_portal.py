@@ -230,11 +230,14 @@ def test_downloads(client: httpx.Client, auth: dict[str, str]) -> None:
     assert review.status_code == 200 and review.json()
     assert client.get("/downloads/reports/2026-11.xml", headers=auth).status_code == 400
     assert client.get("/downloads/bundle", headers=auth).status_code == 404  # no --bundle-key
+    assert "/downloads/bundle" not in client.get("/", headers=auth).text
 
 
 def test_bundle_download_verifies_offline(month: Month, signed: Signed, tmp_path: Path) -> None:
     portal = make_portal(month, signed, bundle_key=str(month.key))
     with serving(portal) as url:
+        fleet = httpx.get(f"{url}/", headers={"authorization": f"Bearer {signed.token}"})
+        assert 'href="/downloads/bundle"' in fleet.text
         resp = httpx.get(
             f"{url}/downloads/bundle", params={"stream": "production"},
             headers={"authorization": f"Bearer {signed.token}"}, timeout=60,

@@ -351,7 +351,7 @@ def overview(portal: Portal, request: Request, user: str) -> Response:
     months = sorted({r.now.strftime("%Y-%m") for r in evidence.runs}, reverse=True)
     return _page(
         "fleet.html.j2", user=user, fleet=_fleet(evidence), months=months[:24],
-        banner=evidence.verification.banner(),
+        banner=evidence.verification.banner(), bundles=portal.bundle_key is not None,
     )  # fmt: skip
 
 
