@@ -13,6 +13,7 @@ import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -205,3 +206,50 @@ def _wait_ready(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
             pass
         time.sleep(0.2)
     pytest.fail(f"prometheus was not ready within 60 s: {log.read_text()[-2000:]}")
+
+
+@contextmanager
+def scraping_prometheus(
+    root: Path, target: str, *, metrics_path: str = "/metrics", bearer_file: Path | None = None
+) -> Iterator[PrometheusServer]:
+    """Start Prometheus on 127.0.0.1 scraping `target` (host:port) every second; stop afterwards.
+
+    The scrape-config variant of `prometheus_server`: no backfilled data, one job `regulens`.
+    """
+    prometheus = _require("prometheus")
+    root.mkdir(parents=True, exist_ok=True)
+    auth = f"    authorization: {{credentials_file: {bearer_file}}}\n" if bearer_file else ""
+    config = root / "prometheus.yml"
+    config.write_text(
+        "global: {scrape_interval: 1s, scrape_timeout: 1s, evaluation_interval: 1s}\n"
+        "scrape_configs:\n"
+        "  - job_name: regulens\n"
+        f"    metrics_path: {metrics_path}\n"
+        f"{auth}"
+        f"    static_configs: [{{targets: ['{target}']}}]\n"
+    )
+    port = _free_port()
+    log_path = root / "prometheus.log"
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            [
+                prometheus,
+                f"--config.file={config}",
+                f"--storage.tsdb.path={root / 'tsdb'}",
+                f"--web.listen-address=127.0.0.1:{port}",
+                "--log.level=warn",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            _wait_ready(url, proc, log_path)
+            yield PrometheusServer(url)
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=5)

@@ -65,6 +65,11 @@ STREAM_GRAMMAR = "1 to 128 ASCII letters, digits and . _ - / :, starting with a 
 _STREAM_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/:-]{0,127}", re.ASCII)
 
 
+def is_stream_name(text: str) -> bool:
+    """True when `text` follows `STREAM_GRAMMAR` (the portal checks its parameters with this)."""
+    return _STREAM_NAME.fullmatch(text) is not None
+
+
 class StreamName(click.ParamType):  # type: ignore[type-arg]
     """An evidence stream name (`STREAM_GRAMMAR`): checked before anything is read."""
 

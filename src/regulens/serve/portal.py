@@ -1,0 +1,193 @@
+"""What the portal reads from the evidence store: verified runs, as typed views.
+
+Every page starts here: the store is verified on each request (a tampered record is
+seen at once, not after a restart), then decoded. Nothing here writes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from regulens.evidence.keys import TrustedKeys
+from regulens.evidence.store import EvidenceStore, StoredCheckpoint
+from regulens.reports.loading import Verification, load_runs, verify_evidence
+from regulens.reports.runs import Period, RunRecord, parse_time
+
+POLICY_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}", re.ASCII)
+DECISIONS = ("allow", "deny", "deny-incomplete")
+EXPIRY_WINDOW = timedelta(days=30)
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """The verified store as one request sees it."""
+
+    label: str
+    verification: Verification
+    runs: tuple[RunRecord, ...]
+    allow_unverified: bool
+
+    def facts_evidence(self) -> dict[str, Any]:
+        """The `evidence` block of report facts (the same banner the CLI documents carry)."""
+        return self.verification.evidence_json(self.label, allow_unverified=self.allow_unverified)
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """How the portal verifies: trusted keys and external checkpoints (from the command line)."""
+
+    trusted: TrustedKeys | None = None
+    checkpoints: tuple[StoredCheckpoint, ...] = ()
+    allow_unverified: bool = False
+    label: str | None = None  # the store as the user named it (not the read-only URL)
+
+
+def read_evidence(store: EvidenceStore, settings: Settings) -> Evidence:
+    """Verify the whole store, then decode its runs."""
+    verification = verify_evidence(
+        store, stream=None, trusted=settings.trusted, checkpoints=settings.checkpoints
+    )
+    runs = tuple(load_runs(store, None))
+    return Evidence(settings.label or store.label, verification, runs, settings.allow_unverified)
+
+
+@dataclass(frozen=True, slots=True)
+class RunFilter:
+    """The runs list's filters (each already validated)."""
+
+    stream: str | None = None
+    period: Period | None = None
+    decision: str | None = None
+    policy: str | None = None
+
+    def matches(self, run: RunRecord) -> bool:
+        """True when the run passes every given filter."""
+        if self.stream is not None and run.stream != self.stream:
+            return False
+        if self.period is not None and not self.period.contains(run.now):
+            return False
+        if self.decision is not None and run.decision.get("decision") != self.decision:
+            return False
+        return self.policy is None or any(r.get("policy") == self.policy for r in run.results)
+
+
+def decision_of(run: RunRecord) -> str:
+    """The run's decision, or its command when it decided nothing (sign-offs, snapshots)."""
+    value = run.decision.get("decision")
+    return str(value) if value is not None else f"({run.command or 'record'})"
+
+
+def run_summary(run: RunRecord) -> dict[str, Any]:
+    """One row of the runs list (also the API's RunSummary)."""
+    summary = run.decision.get("summary")
+    return {
+        "run_id": run.run_id,
+        "stream": run.stream,
+        "seq": run.seq,
+        "at": run.at,
+        "recorded_at": run.recorded_at,
+        "command": run.command,
+        "decision": decision_of(run),
+        "exit_code": run.decision.get("exit_code"),
+        "summary": {str(k): v for k, v in summary.items()} if isinstance(summary, Mapping) else {},
+        "change": (run.change or {}).get("id"),
+    }
+
+
+def run_detail(run: RunRecord, evidence: Evidence) -> dict[str, Any]:
+    """A run's detail: results, input digests, verification state and how to replay it."""
+    results = [
+        {
+            "policy": str(r.get("policy", "")),
+            "rule": str(r.get("rule", "")),
+            "status": str(r.get("status", "")),
+            "severity": str(r.get("severity", "")),
+            "resource": _resource(r.get("resource")),
+            "message": str(r.get("message", "")),
+        }
+        for r in run.results
+    ]
+    return {
+        **run_summary(run),
+        "digest": run.digest,
+        "policies_digest": str((run.predicate.get("policies") or {}).get("digest") or ""),
+        "inputs": [
+            {
+                "section": name,
+                "digest": str(v.get("digest", "")),
+                "source": str(v.get("source", "")),
+            }
+            for name, v in sorted(run.inputs.items())
+        ],
+        "results": results,
+        "verification": evidence.verification.state,
+        "verification_message": evidence.verification.message,
+        "replay": f"regulens evidence replay --evidence '{evidence.label}' {run.run_id}",
+    }
+
+
+def _resource(value: object) -> str:
+    if not isinstance(value, Mapping):
+        return ""
+    parts = [value.get("kind"), value.get("namespace"), value.get("name")]
+    return "/".join(str(p) for p in parts if p)
+
+
+@dataclass
+class StreamState:
+    """The fleet overview's line for one stream."""
+
+    stream: str
+    runs: int = 0
+    last_run: RunRecord | None = None
+    last_decision: RunRecord | None = None
+    policies: dict[str, str] = field(default_factory=dict)  # policy -> worst status, last run
+
+
+def _policy_status(run: RunRecord) -> dict[str, str]:
+    order = ("pass", "skip", "warn", "fail", "error")
+    out: dict[str, str] = {}
+    for r in run.results:
+        policy, status = str(r.get("policy", "")), str(r.get("status", ""))
+        if status not in order:
+            status = "error"
+        if policy not in out or order.index(status) > order.index(out[policy]):
+            out[policy] = status
+    return out
+
+
+def fleet(runs: Sequence[RunRecord]) -> list[StreamState]:
+    """Per stream: how many runs, the newest run and the newest decision."""
+    states: dict[str, StreamState] = {}
+    for run in sorted(runs, key=lambda r: (r.stream, r.seq)):
+        state = states.setdefault(run.stream, StreamState(run.stream))
+        state.runs += 1
+        state.last_run = run
+        if run.decision.get("decision") is not None:
+            state.last_decision = run
+            state.policies = _policy_status(run)
+    return [states[s] for s in sorted(states)]
+
+
+def expiring(run: RunRecord, now: datetime, within: timedelta = EXPIRY_WINDOW) -> int:
+    """Exceptions recorded by the run (applied or unused) that expire within `within` of now."""
+    block = run.predicate.get("exceptions")
+    seen: set[str] = set()
+    if not isinstance(block, Mapping):
+        return 0
+    for key in ("applied", "unused"):
+        items = block.get(key)
+        for item in items if isinstance(items, list) else []:
+            if not isinstance(item, Mapping) or not isinstance(item.get("expires"), str):
+                continue
+            try:
+                when = parse_time(str(item["expires"]))
+            except ValueError:
+                continue
+            if now <= when < now + within:
+                seen.add(str(item.get("id") or item.get("name") or ""))
+    return len(seen)
