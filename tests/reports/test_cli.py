@@ -342,30 +342,3 @@ def test_report_banner_states_from_the_cli(
     assert run_cli(*args, "-o", str(md)) == 0  # no --public-key
     assert "**🟠 Evidence integrity only: signatures not checked.**" in md.read_text()
     assert "signatures not checked" in capsys.readouterr().err
-
-
-def test_readme_oscal_commands(
-    month: Month, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The console block of README's "OSCAL for GRC tools" runs as shown, with its exit codes."""
-    import shlex
-    import shutil
-
-    from tests.conftest import ROOT
-
-    text = (ROOT / "README.md").read_text()
-    block = text.split("### OSCAL for GRC tools", 1)[1].split("```console\n", 1)[1]
-    lines = block.split("```", 1)[0].strip().splitlines()
-    assert len(lines) == 2
-    shutil.copy(month.url.removeprefix("sqlite:///"), tmp_path / "evidence.db")
-    shutil.copy(month.public_key, tmp_path / "signing.pem.pub")
-    monkeypatch.chdir(tmp_path)
-    for line in lines:
-        command, _, expected = line.partition("# exit ")
-        argv = shlex.split(command)
-        assert argv[0] == "regulens"
-        assert run_cli(*argv[1:]) == int(expected)
-    results = orjson.loads((tmp_path / "ar.json").read_bytes())
-    assert dangling_references(results) == []
-    validate_oscal(tmp_path / "ar.json")
-    validate_oscal(tmp_path / "ap.json")

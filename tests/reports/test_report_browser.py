@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import re
 import shlex
-import shutil
 from pathlib import Path
 
 import pytest
@@ -198,18 +197,3 @@ def _readme_commands() -> list[tuple[list[str], int]]:
         command, _, code = line.rpartition("# exit ")
         out.append((shlex.split(command)[1:], int(code)))
     return out
-
-
-def test_readme_report_commands(
-    month: Month, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    shutil.copy(month.url.removeprefix("sqlite:///"), tmp_path / "evidence.db")
-    (tmp_path / "examples").symlink_to(EXAMPLES)
-    monkeypatch.chdir(tmp_path)
-    commands = _readme_commands()
-    assert len(commands) == 3
-    for argv, code in commands:
-        assert run_cli(*argv) == code, argv
-    assert "regulensai platform" in (tmp_path / "nov.html").read_text()
-    assert "platform-team@example.com" in (tmp_path / "review.html").read_text()
-    assert not (tmp_path / "never.html").exists()
