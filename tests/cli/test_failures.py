@@ -63,7 +63,7 @@ def test_unexpected_exception_exits_5_with_one_line_and_a_private_traceback(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
-    monkeypatch.setattr("regulens.cli.gate.judge", _boom)
+    monkeypatch.setattr("regulens.cli.run.judge", _boom)
     code, out, err = run_main([*GATE, "--evidence", store], capsys)
     assert code == 5 and out == ""
     lines = err.strip().splitlines()
@@ -81,7 +81,7 @@ def test_verbose_prints_the_traceback(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
-    monkeypatch.setattr("regulens.cli.evaluate.judge", _boom)
+    monkeypatch.setattr("regulens.cli.run.judge", _boom)
     code, _, err = run_main(
         ["-v", "evaluate", "--policies", "builtin:ops-baseline", "--manifests",
          str(EXAMPLES / "platform"), *NOW],
@@ -96,7 +96,7 @@ def test_an_unwritable_temp_dir_still_gives_one_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "missing"))
-    monkeypatch.setattr("regulens.cli.evaluate.judge", _boom)
+    monkeypatch.setattr("regulens.cli.run.judge", _boom)
     code, _, err = run_main(
         ["evaluate", "--policies", "builtin:ops-baseline", "--manifests",
          str(EXAMPLES / "platform"), *NOW],
@@ -118,7 +118,7 @@ def test_a_crash_while_parsing_options_exits_5(
 def test_python_dash_m_crash_exits_5(tmp_path: Path) -> None:
     # `python -m regulens` runs the same handler (regulens/__main__.py).
     script = (
-        "import runpy, sys, regulens.cli.evaluate as e\n"
+        "import runpy, sys, regulens.cli.run as e\n"
         "def boom(*a, **k): raise KeyError('x')\n"
         "e.judge = boom\n"
         "sys.argv = ['regulens', 'evaluate', '--policies', 'builtin:ops-baseline',"

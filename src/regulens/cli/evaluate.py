@@ -8,10 +8,9 @@ from typing import Any
 
 import click
 
-from regulens.cli.common import screen_of
 from regulens.cli.evidence import check_recording, in_ci
-from regulens.cli.render import epilogue, plan_outputs, render_context, stage_outputs
-from regulens.cli.run import finish, judge, load, record, run_options
+from regulens.cli.render import plan_outputs
+from regulens.cli.run import judge_and_publish, load, run_options
 
 
 @click.command("evaluate")
@@ -70,33 +69,20 @@ def evaluate_cmd(
         select_namespace=select_namespace,
         exclude_namespace=exclude_namespace,
     )
-    outcome = judge(run)
-    context = render_context(
-        source_root=source_root,
-        change_file=inputs.get("change"),
-        policy_sources=run.loaded.sources,
-        policies=run.policies,
-    )
-    staged = stage_outputs(
-        outcome,
+    return judge_and_publish(
+        "evaluate",
+        run,
         specs,
+        change_file=inputs.get("change"),
+        source_root=source_root,
         force=force,
         show_passed=show_passed,
-        context=context,
-        screen=screen_of(color),
+        color=color,
+        recording=record_run,
+        evidence=evidence,
+        stream=stream,
+        signing_key=signing_key,
     )
-    finish(
-        staged,
-        lambda: (
-            record(
-                "evaluate", run, outcome, evidence=evidence, stream=stream, signing_key=signing_key
-            )
-            if record_run
-            else None
-        ),
-        epilogue(outcome, specs),
-    )
-    return int(outcome.decision.exit_code)
 
 
 def register(group: click.Group) -> None:

@@ -26,10 +26,11 @@ from regulens.cli.common import (
     output_options,
     policy_options,
     resolve_now,
+    screen_of,
 )
 from regulens.cli.evidence import record_options, record_outcome
 from regulens.cli.output import Staged
-from regulens.cli.render import FORMATS
+from regulens.cli.render import FORMATS, OutputSpec, epilogue, render_context, stage_outputs
 from regulens.display import printable
 from regulens.engine import EvalContext, decide, evaluate
 from regulens.engine.baseline import FindingsBaseline, Gating, apply_baseline, apply_fail_on
@@ -220,3 +221,46 @@ def finish(
             each.discard()
     for line in epilogue:
         click.echo(printable(line), err=True)
+
+
+def judge_and_publish(
+    command: Command,
+    run: Run,
+    specs: list[OutputSpec],
+    *,
+    change_file: str | None,
+    source_root: str | None,
+    force: bool,
+    show_passed: bool,
+    color: str,
+    recording: bool,
+    evidence: str | None,
+    stream: str,
+    signing_key: str | None,
+) -> int:
+    """Judge, stage every output, record (when `recording`), publish; return the exit code."""
+    outcome = judge(run)
+    context = render_context(
+        source_root=source_root,
+        change_file=change_file,
+        policy_sources=run.loaded.sources,
+        policies=run.policies,
+    )
+    staged = stage_outputs(
+        outcome,
+        specs,
+        force=force,
+        show_passed=show_passed,
+        context=context,
+        screen=screen_of(color),
+    )
+    finish(
+        staged,
+        lambda: (
+            record(command, run, outcome, evidence=evidence, stream=stream, signing_key=signing_key)
+            if recording
+            else None
+        ),
+        epilogue(outcome, specs),
+    )
+    return int(outcome.decision.exit_code)
