@@ -14,7 +14,7 @@ from regulens.cli.common import (
     input_options,
     policy_options,
 )
-from regulens.cli.evidence import evidence_option, open_evidence, trusted_keys
+from regulens.cli.evidence import evidence_option
 from regulens.cli.output import emit
 from regulens.cli.run import judge, load, namespace_selection_options
 from regulens.engine.baseline import FindingsBaseline, baselinable, entry_of
@@ -108,18 +108,9 @@ def create_cmd(
 def _recorded(
     run_id: str, evidence: str | None, public_keys: tuple[str, ...]
 ) -> tuple[Outcome, str]:
-    from regulens.evidence.replay import load_statement
-    from regulens.reports.recorded import outcome_of, verify_run
+    from regulens.cli.evidence import recorded_outcome
 
-    trusted = trusted_keys(public_keys)
-    if trusted is None:
-        click.echo("note: signatures not checked (no --public-key)", err=True)
-    with open_evidence(evidence) as store:
-        rec = store.get(run_id)
-        if rec is None:
-            raise ConfigError(f"no run {run_id!r} in the evidence store")
-        verify_run(store, rec, trusted)
-        return outcome_of(load_statement(rec)["predicate"], rec.run_id), f"run {rec.run_id}"
+    return recorded_outcome(run_id, evidence, public_keys), f"run {run_id}"
 
 
 for _param in create_cmd.params:  # --policies is needed only without --run

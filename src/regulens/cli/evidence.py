@@ -534,6 +534,22 @@ def generate_cmd(output: str, force: bool) -> int:
 RENDER_FORMATS = ("sarif", "junit", "markdown", "json", "policyreport")
 
 
+def recorded_outcome(run_id: str, evidence: str | None, public_keys: tuple[str, ...]) -> Outcome:
+    """The outcome a recorded run stored, after its record verifies (else exit 2)."""
+    from regulens.evidence.replay import load_statement
+    from regulens.reports.recorded import outcome_of, verify_run
+
+    trusted = trusted_keys(public_keys)
+    if trusted is None:
+        click.echo("note: signatures not checked (no --public-key)", err=True)
+    with open_evidence(evidence) as store:
+        rec = store.get(run_id)
+        if rec is None:
+            raise ConfigError(f"no run {run_id!r} in the evidence store")
+        verify_run(store, rec, trusted)
+        return outcome_of(load_statement(rec)["predicate"], rec.run_id)
+
+
 @evidence_group.command("render")
 @evidence_option
 @click.argument("run_id")
@@ -558,18 +574,8 @@ def render_cmd(
     """
     from regulens.cli.output import emit
     from regulens.cli.render import render_outcome_bytes
-    from regulens.evidence.replay import load_statement
-    from regulens.reports.recorded import outcome_of, verify_run
 
-    trusted = trusted_keys(public_keys)
-    if trusted is None:
-        click.echo("note: signatures not checked (no --public-key)", err=True)
-    with open_evidence(evidence) as store:
-        rec = store.get(run_id)
-        if rec is None:
-            raise ConfigError(f"no run {run_id!r} in the evidence store")
-        verify_run(store, rec, trusted)
-        outcome = outcome_of(load_statement(rec)["predicate"], rec.run_id)
+    outcome = recorded_outcome(run_id, evidence, public_keys)
     emit(render_outcome_bytes(outcome, fmt), output, force=force)
     return 0
 
