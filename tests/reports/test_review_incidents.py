@@ -85,7 +85,9 @@ def review(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], st
 def _fill(url: str, runs: list[tuple[str, str]], work: Path) -> dict[str, Any]:
     for now, path in runs:
         args = ["evaluate", "--policies", "builtin:ops-incidents", "--incidents", path]
-        assert month_cli(*args, "--now", now, "--evidence", url, "--record") == 1
+        assert (
+            month_cli(*args, "--now", now, "--evidence", url, "--record", "--allow-unsigned") == 1
+        )
     out = work / "review.json"
     args = ["review", "--evidence", url, "--month", "2026-11", "--format", "json"]
     assert month_cli(*args, "-o", str(out)) == 0
