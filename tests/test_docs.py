@@ -1,4 +1,5 @@
-"""Every command shown in README.md and docs/**/*.md runs here with its documented exit code.
+"""Every command shown in README.md, docs/**/*.md and bench/README.md runs here with its
+documented exit code, and every relative link of those pages resolves.
 
 The convention for a ```console block (keep README blocks readable and runnable):
 
@@ -103,9 +104,10 @@ class Outcome:
 
 
 def doc_files() -> list[Path]:
-    """README.md and every Markdown file under docs/."""
+    """README.md, every Markdown file under docs/, and bench/README.md."""
     docs = sorted((ROOT / "docs").rglob("*.md")) if (ROOT / "docs").is_dir() else []
-    return [ROOT / "README.md", *docs]
+    bench = [ROOT / "bench" / "README.md"] if (ROOT / "bench" / "README.md").is_file() else []
+    return [ROOT / "README.md", *docs, *bench]
 
 
 def fences(path: Path) -> Iterator[tuple[int, str, list[str]]]:
@@ -349,7 +351,7 @@ def test_console_block_runs_with_documented_exit_codes(
             )
 
 
-def test_the_readme_has_console_blocks_and_the_parser_reads_the_convention() -> None:
+def test_the_pages_have_console_blocks_and_the_parser_reads_the_convention() -> None:
     steps = list(
         parse_steps(
             [
@@ -374,8 +376,10 @@ def test_the_readme_has_console_blocks_and_the_parser_reads_the_convention() -> 
     assert dry_run_values("make fuzz FUZZ_SECONDS=300") == ["300"]
     assert dry_run_values("make demo") == []
     assert make_line("regulens checks list") is None
-    readme = [block for block in BLOCKS if block.path.name == "README.md"]
-    assert len(readme) >= 5 and sum(len(block.steps) for block in readme) >= 20
+    readme = [block for block in BLOCKS if block.path == ROOT / "README.md"]
+    assert len(readme) >= 3 and sum(len(block.steps) for block in readme) >= 8
+    assert len(BLOCKS) >= 30 and sum(len(block.steps) for block in BLOCKS) >= 120
+    assert {block.path.name for block in BLOCKS} >= {"README.md", "policies.md", "gate.md"}
 
 
 def test_a_wrong_documented_exit_code_and_an_undefined_variable_are_caught(
@@ -426,3 +430,82 @@ def test_a_command_outside_console_blocks_is_found(tmp_path: Path) -> None:
         "```yaml\nrun: |\n  regulens gate --change c.yaml\n```\n\n```text\nok\n```\n"
     )
     assert hidden_commands(page) == ["page.md:1: ```sh", "page.md:5: ```"]
+
+
+# Links: [text](target) outside code; a target with a scheme (https:, mailto:) is not checked
+LINK = re.compile(r"(?<!!)\[[^\]]*\]\(([^()\s]+)(?:\s+\"[^\"]*\")?\)")
+INLINE_CODE = re.compile(r"`+[^`]*`+")
+SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+
+
+def prose_lines(path: Path) -> Iterator[tuple[int, str]]:
+    """The lines of a Markdown file outside fenced blocks, numbered from 1."""
+    fenced = False
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if line.strip().startswith("```"):
+            fenced = not fenced
+            continue
+        if not fenced:
+            yield number, line
+
+
+def slug(heading: str) -> str:
+    """GitHub's anchor for a heading: lower case, punctuation dropped, spaces to hyphens."""
+    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", heading.strip())  # a link keeps its text
+    text = re.sub(r"[^\w\- ]", "", text.lower())
+    return text.replace(" ", "-")
+
+
+def anchors(path: Path) -> set[str]:
+    """The anchors of a Markdown file's headings (a repeated heading gets -1, -2, ...)."""
+    seen: dict[str, int] = {}
+    found = set()
+    for _, line in prose_lines(path):
+        match = re.match(r"#{1,6}\s+(.*?)\s*#*\s*$", line)
+        if not match:
+            continue
+        base = slug(match[1])
+        count = seen.get(base, 0)
+        seen[base] = count + 1
+        found.add(base if count == 0 else f"{base}-{count}")
+    return found
+
+
+def broken_links(path: Path) -> list[str]:
+    """Relative links of a page whose file does not exist or whose #anchor is no heading."""
+    broken = []
+    for number, line in prose_lines(path):
+        for target in LINK.findall(INLINE_CODE.sub("", line)):
+            if SCHEME.match(target):
+                continue
+            file_part, _, anchor = target.partition("#")
+            linked = (path.parent / file_part).resolve() if file_part else path
+            where = f"{path.name}:{number}: ({target})"
+            if not linked.exists():
+                broken.append(f"{where} no such file")
+            elif anchor and (linked.suffix != ".md" or anchor not in anchors(linked)):
+                broken.append(f"{where} no heading #{anchor} in {linked.name}")
+    return broken
+
+
+@pytest.mark.parametrize("path", doc_files(), ids=lambda path: str(path.relative_to(ROOT)))
+def test_relative_links_point_at_existing_files_and_headings(path: Path) -> None:
+    broken = broken_links(path)
+    assert not broken, "broken links: " + "; ".join(broken)
+
+
+def test_a_missing_file_and_a_missing_heading_are_found(tmp_path: Path) -> None:
+    (tmp_path / "other.md").write_text(
+        "# Other\n\n## The gate (`regulens gate`)\n\n## Two\n## Two\n"
+    )
+    page = tmp_path / "page.md"
+    page.write_text(
+        "# Page\n\n[ok](other.md#the-gate-regulens-gate) [ok](#page) [ok](other.md#two-1)\n"
+        "[web](https://example.com/x#y) `[code](nowhere.md)`\n\n```\n[fenced](nowhere.md)\n```\n"
+        "[gone](nowhere.md) [bad](other.md#three) [self](#nothing)\n"
+    )
+    assert broken_links(page) == [
+        "page.md:9: (nowhere.md) no such file",
+        "page.md:9: (other.md#three) no heading #three in other.md",
+        "page.md:9: (#nothing) no heading #nothing in page.md",
+    ]

@@ -1,4 +1,4 @@
-"""The audit-log benchmark runs standalone as the README shows, on a small size."""
+"""The audit-log benchmark runs standalone as bench/README.md shows, on a small size."""
 
 from __future__ import annotations
 
@@ -21,9 +21,9 @@ def test_generated_log_is_read_whole_and_judged(tmp_path: Path) -> None:
     assert measured["results"] >= 4
 
 
-def test_the_readme_command_runs(tmp_path: Path) -> None:
+def test_the_documented_command_runs(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    # the README's command, at sizes a test can afford
+    # bench/README.md's command (`make bench-audit`), at sizes a test can afford
     args = [sys.executable, "bench/audit_log.py", "--sizes", "256K,512K", "--runs", "1"]
     out = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, check=True)
     lines = out.stdout.splitlines()

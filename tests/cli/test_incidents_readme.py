@@ -1,4 +1,4 @@
-"""`make demo`'s gate and the README's incident example (the commands: tests/test_docs.py)."""
+"""`make demo`'s gate and docs/policies.md's incident example (commands: tests/test_docs.py)."""
 
 from __future__ import annotations
 
@@ -46,11 +46,11 @@ def test_make_demo_gate_allows_with_the_incident_records(
     assert "no overdue action item" in review
 
 
-def test_the_readme_records_example_is_valid(tmp_path: Path) -> None:
+def test_the_documented_records_example_is_valid(tmp_path: Path) -> None:
     from regulens.sources.incidents import read_incidents
 
-    readme = (ROOT / "README.md").read_text()
-    body = readme.split("## Incident response\n", 1)[1].split("\n## ", 1)[0]
+    page = (ROOT / "docs" / "policies.md").read_text()
+    body = page.split("## Incident response\n", 1)[1].split("\n## ", 1)[0]
     example = body.split("```yaml\n", 1)[1].split("```", 1)[0]
     path = tmp_path / "incidents.yaml"
     path.write_text(example)

@@ -32,6 +32,10 @@ def test_the_wheel_carries_the_examples_license_and_an_spdx_expression(dists: Di
     assert shipped == in_repo
     assert any(n.startswith("regulens/evidence/migrations/") for n in names)
     assert "regulens/py.typed" in names
+    # the long description is the README, as Markdown
+    assert headers["Description-Content-Type"] == "text/markdown"
+    description = email.parser.Parser().parsestr(meta).get_payload()
+    assert description.strip() == (ROOT / "README.md").read_text(encoding="utf-8").strip()
     # runtime dependencies only: no dev tool is required by the base install
     requires = headers.get_all("Requires-Dist") or []
     base = [r for r in requires if "extra ==" not in r]
@@ -42,7 +46,15 @@ def test_the_wheel_carries_the_examples_license_and_an_spdx_expression(dists: Di
 def test_the_sdist_builds_the_same_wheel_contents(dists: Dists) -> None:
     with tarfile.open(dists.sdist) as sdist:
         names = {m.name.split("/", 1)[1] for m in sdist.getmembers() if "/" in m.name}
-    for needed in ("LICENSE", "setup.py", "pyproject.toml", "examples/platform/10-api.yaml"):
+    for needed in (
+        "LICENSE",
+        "setup.py",
+        "pyproject.toml",
+        "README.md",
+        "examples/platform/10-api.yaml",
+        "docs/README.md",
+        "docs/policies.md",
+    ):
         assert needed in names, needed
 
 

@@ -50,7 +50,7 @@ def _write(tmp_path: Path, text: str, name: str = "t.test.yaml") -> Path:
     return path
 
 
-def test_the_readme_example_passes(capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_example_tests_pass(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run_cli(["test", str(EXAMPLE_TESTS)], capsys)
     assert code == 0, out + err
     assert "3/3 tests passed" in out
@@ -257,11 +257,11 @@ def test_shipped_and_example_tests_validate_against_the_committed_schema() -> No
     assert count >= 30
 
 
-def test_the_readme_policy_test_runs_and_writes_junit(
+def test_the_documented_policy_test_runs_and_writes_junit(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    readme = (ROOT / "README.md").read_text()
-    section = readme[readme.index("## Policy tests (`regulens test`)") :]
+    page = (ROOT / "docs" / "gate.md").read_text()
+    section = page[page.index("## Policy tests (`regulens test`)") :]
     block = section[
         section.index("```yaml\n") + 8 : section.index("```\n", section.index("```yaml"))
     ]

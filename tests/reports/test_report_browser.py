@@ -186,10 +186,10 @@ def test_scope_and_controls_catalog_from_the_cli(
     assert "--system" in capsys.readouterr().err
 
 
-def _readme_commands() -> list[tuple[list[str], int]]:
-    """The console block after the README's **Print** bullet: each command and its exit code."""
-    readme = (EXAMPLES.parent / "README.md").read_text()
-    block = readme[readme.index("- **Print**: run lists collapsed") :]
+def _documented_commands() -> list[tuple[list[str], int]]:
+    """The console block after the **Print** bullet of docs/reports.md: commands, exit codes."""
+    page = (EXAMPLES.parent / "docs" / "reports.md").read_text()
+    block = page[page.index("- **Print**: run lists collapsed") :]
     block = block[block.index("```console\n") + 11 :]
     block = block[: block.index("\n```")]
     out = []

@@ -90,7 +90,7 @@ def test_version_does_not_import_the_server() -> None:
 
 
 def test_serve_starts_answers_and_stops_on_sigterm(month: Month, tmp_path: Path) -> None:
-    """The README's long-running `regulens serve` line: started, used, stopped (exit 0)."""
+    """The long-running `regulens serve` line of docs/reports.md: started, used, stopped."""
     tokens = tmp_path / "tokens.json"
     env = {**os.environ, "REGULENS_SERVE_TOKENS": str(tokens)}
     added = subprocess.run(

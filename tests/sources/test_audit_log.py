@@ -268,7 +268,7 @@ def test_saved_section_replays_at_its_window_only(
     assert code == 2 and "holds no tallies for" in report["results"][0]["message"]
 
 
-def test_the_readme_command_reads_a_plain_and_a_rotated_gzip_file(
+def test_the_documented_command_reads_a_plain_and_a_rotated_gzip_file(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     older = write(tmp_path, gzip.compress(jsonl([*bounds()[:80], event(1)])), "audit-1.log.gz")

@@ -264,7 +264,7 @@ class CelProgram:
 
 
 def _spent() -> str:
-    return f"cost budget of {COST_LIMIT:,} units exceeded (see README: resource-condition)"
+    return f"cost budget of {COST_LIMIT:,} units exceeded (docs/policies.md: resource-condition)"
 
 
 #: Longest expression accepted; the rewrites below are linear or close to it up to here.

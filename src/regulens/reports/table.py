@@ -1,6 +1,6 @@
 """Results for people: a table on a terminal, one line per result elsewhere (CI logs, pipes).
 
-Rules (the README's "Terminal output and flags"): fails first, then errors,
+Rules (docs/gate.md, "Terminal output and flags"): fails first, then errors,
 warnings, passes (on request) and skips; policy ids, severities, resources and
 locations are never wrapped, only messages wrap, at spaces. A terminal too
 narrow for those columns gets one block per result instead (heading, then

@@ -95,7 +95,7 @@ class ClusterHealth(Check):
     """A daily health probe on live status: nodes, workloads, pods, PVCs, events, HPAs."""
 
     type: Literal["cluster-health"]
-    probe: Probe = Field(description="What to check (see the README's ops-daily section)")
+    probe: Probe = Field(description="What to check (see docs/policies.md, Daily operations)")
     window: Duration | None = Field(
         default=None, description="container-restarts, warning-events: the window ending now"
     )
