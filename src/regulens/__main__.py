@@ -1,3 +1,3 @@
-from regulens.cli import main
+from regulens.entry import main
 
 main()

@@ -101,7 +101,10 @@ def test_evaluate_still_has_every_input_flag(capsys: pytest.CaptureFixture[str])
 
 def _commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, click.Command]]:
     out = []
-    for name, command in sorted(group.commands.items()):
+    ctx = click.Context(group)
+    for name in group.list_commands(ctx):  # the root group loads its commands lazily
+        command = group.get_command(ctx, name)
+        assert command is not None, name
         path = (*prefix, name)
         out.append((" ".join(path), command))
         if isinstance(command, click.Group):

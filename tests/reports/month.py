@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import click
 import orjson
 import pytest
 
@@ -116,7 +117,7 @@ def _iso(at: datetime) -> str:
 
 def recording_command() -> list[str]:
     """`gate` when it records evidence, else `evaluate ... --record`."""
-    gate = cli.commands.get("gate")
+    gate = cli.get_command(click.Context(cli), "gate")  # commands load lazily
     names = {p.name for p in gate.params} if gate is not None else set()
     if "evidence" in names:
         return ["gate", "--record"] if "record" in names else ["gate"]

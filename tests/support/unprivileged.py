@@ -2,7 +2,8 @@
 
 Root reads a mode-000 file anyway (CAP_DAC_OVERRIDE), so `chmod 000` alone
 tests nothing there. The child process imports what it needs while still
-root (the interpreter lives under /root, which nobody cannot enter), then
+root (also what regulens imports only on first use: CEL, croniter; the
+interpreter lives under /root, which nobody cannot enter), then
 drops to the `nobody` user and group for good (setgroups, setgid, setuid) and
 first proves the drop worked: opening the denied path must fail with
 PermissionError, or the child exits with an error instead of a result.
@@ -27,6 +28,8 @@ NOBODY = 65534
 _CHILD = """
 import json, os, sys
 {imports}
+# what regulens imports on first use (start-up): nobody cannot read the interpreter's stdlib
+import croniter, regulens.engine.cel_runtime
 denied = {denied!r}
 if os.geteuid() == 0:
     os.setgroups([])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import gc
+import importlib
 import io
 import logging
 import sys
@@ -31,8 +32,42 @@ class _PrintableFormatter(logging.Formatter):
         return printable(super().format(record), keep_newlines=True)
 
 
+#: Every top-level command: its name, and the module and attribute that define it. A
+#: command's module is imported only when that command runs (or is listed by the help), so
+#: `regulens validate` does not import the evidence store, the reports or the cluster client.
+COMMANDS: dict[str, str] = {
+    "baseline": "regulens.cli.baseline:baseline_group",
+    "checks": "regulens.cli.checks:checks",
+    "evaluate": "regulens.cli.evaluate:evaluate_cmd",
+    "evidence": "regulens.cli.evidence:evidence_group",
+    "examples": "regulens.cli.examples:examples",
+    "gate": "regulens.cli.gate:gate_cmd",
+    "keys": "regulens.cli.evidence:keys_group",
+    "rbac": "regulens.cli.rbac:rbac",
+    "report": "regulens.cli.report:report_cmd",
+    "review": "regulens.cli.review:review_group",
+    "serve": "regulens.cli.serve:serve_group",
+    "snapshot": "regulens.cli.snapshot:snapshot_cmd",
+    "test": "regulens.cli.test:test_cmd",
+    "validate": "regulens.cli.validate:validate",
+}
+
+
 class _Root(click.Group):
-    """The command group; a closed standard output is an error, never click's exit 1."""
+    """The command group: commands load on first use; a closed stdout is never click's exit 1."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = self.commands.get(cmd_name)
+        if command is None and cmd_name in COMMANDS:
+            module_name, _, attribute = COMMANDS[cmd_name].partition(":")
+            command = getattr(importlib.import_module(module_name), attribute)
+            if not isinstance(command, click.Command) or command.name != cmd_name:
+                raise TypeError(f"{COMMANDS[cmd_name]} is not the command {cmd_name!r}")
+            self.add_command(command)
+        return command
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -59,44 +94,6 @@ def cli(ctx: click.Context, verbose: bool) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(_PrintableFormatter("%(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, handlers=[handler])
-
-
-def _register() -> None:
-    from regulens.cli import (
-        baseline,
-        checks,
-        evaluate,
-        evidence,
-        examples,
-        gate,
-        rbac,
-        report,
-        review,
-        serve,
-        snapshot,
-        test,
-        validate,
-    )
-
-    for module in (
-        baseline,
-        checks,
-        evaluate,
-        evidence,
-        examples,
-        gate,
-        rbac,
-        report,
-        review,
-        serve,
-        snapshot,
-        test,
-        validate,
-    ):
-        module.register(cli)
-
-
-_register()
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -116,8 +116,3 @@ def _recorded(
 for _param in create_cmd.params:  # --policies is needed only without --run
     if _param.name == "policies":
         _param.required = False
-
-
-def register(group: click.Group) -> None:
-    """Add the command to the CLI."""
-    group.add_command(baseline_group)

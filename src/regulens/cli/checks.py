@@ -54,8 +54,3 @@ def list_checks(fmt: str) -> None:
         table.add_row(row["type"], row["description"], ", ".join(row["inputs"]), params)
     stdout_console().print(table)
     click.echo("(* required)")
-
-
-def register(group: click.Group) -> None:
-    """Add the command group to the CLI."""
-    group.add_command(checks)

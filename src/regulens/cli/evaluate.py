@@ -83,8 +83,3 @@ def evaluate_cmd(
         stream=stream,
         signing_key=signing_key,
     )
-
-
-def register(group: click.Group) -> None:
-    """Add the command to the CLI."""
-    group.add_command(evaluate_cmd)

@@ -578,9 +578,3 @@ def render_cmd(
     outcome = recorded_outcome(run_id, evidence, public_keys)
     emit(render_outcome_bytes(outcome, fmt), output, force=force)
     return 0
-
-
-def register(group: click.Group) -> None:
-    """Add the commands to the CLI."""
-    group.add_command(evidence_group)
-    group.add_command(keys_group)

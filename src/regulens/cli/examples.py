@@ -59,8 +59,3 @@ def examples(directory: Path) -> None:
     except OSError as exc:
         raise ConfigError(f"{shown}: cannot write the examples: {exc.strerror}") from None
     click.echo(f"ok: {count} example files in {shown}")
-
-
-def register(group: click.Group) -> None:
-    """Add the command to the CLI."""
-    group.add_command(examples)

@@ -88,8 +88,3 @@ def gate_cmd(
         stream=stream,
         signing_key=signing_key,
     )
-
-
-def register(group: click.Group) -> None:
-    """Add the command to the CLI."""
-    group.add_command(gate_cmd)

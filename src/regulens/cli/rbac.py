@@ -185,8 +185,3 @@ def can_i(
         for note in notes:
             click.echo(printable(f"note: {note}"), err=True)
     return int(ExitCode.ALLOW if via else ExitCode.DENY)
-
-
-def register(group: click.Group) -> None:
-    """Add the command group to the CLI."""
-    group.add_command(rbac)

@@ -208,8 +208,3 @@ def report_cmd(
             err=True,
         )
     return 0
-
-
-def register(group: click.Group) -> None:
-    """Add the command to the CLI."""
-    group.add_command(report_cmd)

@@ -246,8 +246,3 @@ def sign_cmd(
         )
     )
     return 0
-
-
-def register(group: click.Group) -> None:
-    """Add the command group to the CLI."""
-    group.add_command(review_group)

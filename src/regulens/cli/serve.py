@@ -212,8 +212,3 @@ def tokens_list(tokens_file: str | None) -> int:
     for entry in load_tokens(Path(tokens_file) if tokens_file else default_tokens_path()):
         click.echo(f"{entry.name}\t{entry.token_id}")
     return 0
-
-
-def register(group: click.Group) -> None:
-    """Add the command to the CLI."""
-    group.add_command(serve_group)

@@ -42,8 +42,3 @@ def snapshot_cmd(
     if snap.kubernetes is None and snap.audit_events is None:
         raise ConfigError("nothing to save: pass --cluster, --manifests, --snapshot or --audit-log")
     emit(dump_snapshot(snap), output, force=force)
-
-
-def register(group: click.Group) -> None:
-    """Add the command to the CLI."""
-    group.add_command(snapshot_cmd)

@@ -85,8 +85,3 @@ def test_cmd(paths: tuple[str, ...], fmt: str, output: str | None, force: bool) 
         data = render_text(outcomes)
     emit(data, output, force=force)
     return 0 if all(t.passed for t in outcomes) else 1
-
-
-def register(group: click.Group) -> None:
-    """Add the command to the CLI."""
-    group.add_command(test_cmd)

@@ -62,8 +62,3 @@ def _print_json(*, valid: bool, counts: tuple[int, int, int], problems: list[Pro
         ],
     }
     click.echo(orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode())
-
-
-def register(group: click.Group) -> None:
-    """Add the command to the CLI."""
-    group.add_command(validate)

@@ -8,7 +8,7 @@ from functools import lru_cache
 from itertools import pairwise
 from typing import Any
 
-from croniter import croniter
+# croniter (and dateutil under it) is imported on first use: most runs read no schedule.
 
 # A fixed reference: the interval is a property of the expression alone (DST is ignored).
 _REFERENCE = date(2024, 1, 1)
@@ -34,6 +34,8 @@ def max_interval(expression: str) -> float:
         if seconds <= 0:
             raise ValueError(f"{expression!r}: @every needs a positive duration")
         return seconds
+    from croniter import croniter
+
     if len(text.split()) not in (1, 5) or not croniter.is_valid(text):
         raise ValueError(f"{expression!r} is not a valid five-field cron expression")
     fields = croniter.expand(text)[0]
@@ -80,6 +82,8 @@ def _from_fields(fields: list[list[Any]]) -> float:
 
 
 def _by_iteration(text: str) -> float:
+    from croniter import croniter
+
     runs = croniter(text, datetime(2024, 1, 1, tzinfo=UTC))
     previous = runs.get_next(datetime)
     longest = 0.0

@@ -9,7 +9,6 @@ from typing import Any, Literal
 import orjson
 from pydantic import Field, PrivateAttr, model_validator
 
-from regulens.engine.cel_runtime import compile_program
 from regulens.engine.checks.base import Check
 from regulens.engine.context import EvalContext
 from regulens.engine.results import Finding
@@ -237,6 +236,8 @@ def _variables(
 
 def _compile_cel(source: str, allowed: set[str], what: str) -> Any:
     """Compile CEL at load time so syntax errors and unknown variables are load errors."""
+    from regulens.engine.cel_runtime import compile_program  # CEL loads with its first rule
+
     try:
         program = compile_program(source)
     except ValueError as exc:
