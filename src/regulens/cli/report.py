@@ -134,7 +134,11 @@ def verified_runs(
 
 @click.command("report")
 @evidence_option
-@click.option("--period", metavar="YYYY-MM|YYYY-Qn", help="A month (2026-11) or quarter (2026-Q4).")
+@click.option(
+    "--period",
+    metavar="YYYY-MM|YYYY-Qn|YYYY",
+    help="A month (2026-11), quarter (2026-Q4) or year (2026).",
+)
 @click.option("--since", type=Timestamp(), help="Start of the period (inclusive).")
 @click.option("--until", type=Timestamp(), help="End of the period (exclusive).")
 @verification_options
