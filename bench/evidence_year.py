@@ -38,8 +38,8 @@ from regulens.cli import main as regulens_main  # noqa: E402
 from regulens.engine.inputs import Input  # noqa: E402
 from regulens.evidence import Signer, open_store  # noqa: E402
 from regulens.evidence.canonical import canonical_json  # noqa: E402
-from regulens.evidence.keys import public_pem  # noqa: E402
 from regulens.evidence.chain import RUN_PREFIX  # noqa: E402
+from regulens.evidence.keys import public_pem  # noqa: E402
 from regulens.evidence.store import Blob, EvidenceStore  # noqa: E402
 from regulens.policies import load_policies  # noqa: E402
 

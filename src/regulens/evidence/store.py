@@ -272,10 +272,10 @@ def _existing_and_head() -> Any:
     """The record of a run id (which=0) and the head of a stream (which=1), one statement."""
     t = models.records
     cols = [type_coerce(col, NullType()).label(col.name) for col in t.c]
-    by_run = select(literal_column("0").label("which"), *cols).where(
+    by_run: Any = select(literal_column("0").label("which"), *cols).where(
         t.c.run_id == bindparam("run_id")
     )
-    head = (
+    head: Any = (
         select(literal_column("1").label("which"), *cols)
         .where(t.c.stream == bindparam("stream"))
         .order_by(t.c.seq.desc())
