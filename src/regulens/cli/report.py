@@ -120,8 +120,12 @@ def verified_runs(
     checkpoint_files: tuple[str, ...],
     *,
     allow_unverified: bool,
+    keep: Callable[[Any], bool] | None = None,
 ) -> Iterator[tuple[EvidenceStore, Verification, list[Any]]]:
-    """Open the store, verify it (refusing a broken one) and yield it with its decoded runs."""
+    """Open the store, verify it (refusing a broken one) and yield it with its decoded runs.
+
+    `keep` selects the runs the document can use (the others are never held in memory).
+    """
     from regulens.reports.loading import load_runs, verify_evidence
 
     trusted = trusted_keys(public_keys)
@@ -129,7 +133,7 @@ def verified_runs(
     with open_evidence(evidence) as store:
         verification = verify_evidence(store, stream=stream, trusted=trusted, checkpoints=extra)
         check_verification(verification, allow_unverified=allow_unverified)
-        yield store, verification, list(load_runs(store, stream))
+        yield store, verification, list(load_runs(store, stream, keep))
 
 
 @click.command("report")
