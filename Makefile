@@ -9,7 +9,7 @@ DEMO_DIR := $(CURDIR)/.demo
 DEMO_EVIDENCE := sqlite:///$(DEMO_DIR)/evidence.db
 DEMO_KEY := $(DEMO_DIR)/signing.pem
 
-.PHONY: install demo dist image image-test test lint typecheck unit policytests components oscal-venv schema bench bench-audit peers fuzz clean
+.PHONY: install demo dist image image-test test lint typecheck unit policytests components oscal-venv schema bench bench-audit bench-evidence peers fuzz clean
 
 install: $(STAMP)
 
@@ -133,6 +133,16 @@ $(PEERS)/.installed: bench/peers-requirements.txt
 AUDIT_BENCH_ARGS ?= --sizes 100M,300M,1G --runs 3
 bench-audit: install
 	nice -n 10 $(BIN)/python bench/audit_log.py $(AUDIT_BENCH_ARGS)
+
+# The evidence benches (bench/evidence_*.py): 16 PostgreSQL writers into one stream and into
+# 16 streams (durable server: fsync and synchronous_commit on), verify speed (projected to
+# 1M records), and a year of fleet evidence (20 streams x 365 days) reported in SQLite and
+# PostgreSQL. EVIDENCE_BENCH_ARGS=--json makes each print one JSON object.
+EVIDENCE_BENCH_ARGS ?=
+bench-evidence: install
+	nice -n 10 $(BIN)/python bench/evidence_append.py --durable $(EVIDENCE_BENCH_ARGS)
+	nice -n 10 $(BIN)/python bench/evidence_verify.py $(EVIDENCE_BENCH_ARGS)
+	nice -n 10 $(BIN)/python bench/evidence_year.py $(EVIDENCE_BENCH_ARGS)
 
 bench: install peers
 	nice -n 10 $(BIN)/python bench/run.py $(BENCH_ARGS)

@@ -1,6 +1,7 @@
 """Concurrent appends: the locked append of the store vs a naive read-max-then-insert.
 
-    .venv/bin/python bench/evidence_append.py [--procs 8] [--appends 100] [--backend B]
+    .venv/bin/python bench/evidence_append.py [--procs 16] [--appends 100]
+        [--backend sqlite|postgres] [--streams 1,16] [--durable] [--naive] [--json]
 
 The naive writer reads the head of the stream and inserts seq+1 in a plain
 transaction, with no lock and (variant `naive`) no unique constraint, so
@@ -8,17 +9,26 @@ concurrent writers fork the chain and duplicate seqs; with the unique
 constraint (variant `naive+unique`) the losers of each race fail instead and
 their records are lost unless the caller retries. The store's append
 serialises per stream (PostgreSQL advisory lock, SQLite BEGIN IMMEDIATE).
+
+`--streams 1,16` runs the locked append twice: every writer into ONE stream
+(serialised by design: bounded by the round trips under the stream lock) and
+writer w into stream w mod N (independent chains: scales with the machine).
+`--durable` starts PostgreSQL with its defaults (fsync, synchronous_commit=on)
+instead of the test settings (fsync off). `--json` prints one JSON object
+`{"targets": [...], "rows": [...]}` instead of the table.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import subprocess
 import sys
 import tempfile
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -30,20 +40,21 @@ from regulens.evidence import open_store  # noqa: E402
 from regulens.evidence.chain import GENESIS, record_hash  # noqa: E402
 from regulens.evidence.store import normalise_url  # noqa: E402
 
+TARGET_PG_RATE = 1000.0  # appends/s with 16 PostgreSQL writers (issue 17)
 NAIVE_DDL = """CREATE TABLE naive (stream VARCHAR(200), seq BIGINT, run_id VARCHAR(128),
  prev_hash {blob}, record_hash {blob} {unique})"""
 
 
-def worker(url: str, mode: str, wid: int, count: int) -> None:
-    """Append `count` records; print the number of failed appends."""
+def worker(url: str, mode: str, wid: int, count: int, streams: int) -> None:
+    """Append `count` records; print the number of failed appends and the time span."""
     failed = 0
-    start = time.time()
+    stream = f"s{wid % streams}"
     if mode == "locked":
         with open_store(url) as store:
             start = time.time()
             for i in range(count):
                 run = f"w{wid}-{i}"
-                store.append("main", run, "gate", "t", payload(run, i))
+                store.append(stream, run, "gate", "t", payload(run, i))
         print(0, start, time.time())
         return
     engine = create_engine(normalise_url(url))
@@ -69,7 +80,8 @@ def worker(url: str, mode: str, wid: int, count: int) -> None:
     print(failed, start, time.time())
 
 
-def run(url: str, mode: str, procs: int, count: int) -> None:
+def run(url: str, mode: str, procs: int, count: int, streams: int) -> dict[str, Any]:
+    """Run `procs` writer processes and check what they stored; return one result row."""
     if mode != "locked":
         engine = create_engine(normalise_url(url))
         blob = "BYTEA" if engine.dialect.name == "postgresql" else "BLOB"
@@ -81,7 +93,7 @@ def run(url: str, mode: str, procs: int, count: int) -> None:
         open_store(url).close()
     children = [
         subprocess.Popen(
-            [sys.executable, __file__, "--worker", url, mode, str(w), str(count)],
+            [sys.executable, __file__, "--worker", url, mode, str(w), str(count), str(streams)],
             stdout=subprocess.PIPE,
         )
         for w in range(procs)
@@ -94,50 +106,115 @@ def run(url: str, mode: str, procs: int, count: int) -> None:
     table = "evidence_records" if mode == "locked" else "naive"
     with engine.connect() as conn:
         rows = conn.execute(
-            text(f"SELECT seq, prev_hash, record_hash FROM {table} ORDER BY seq")
+            text(f"SELECT stream, seq, prev_hash, record_hash FROM {table} ORDER BY stream, seq")
         ).all()
     engine.dispose()
-    seqs = Counter(r.seq for r in rows)
+    seqs = Counter((r.stream, r.seq) for r in rows)
     dup = sum(n - 1 for n in seqs.values())
     hashes = {bytes(r.record_hash) for r in rows}
     breaks = sum(1 for r in rows if r.seq > 1 and bytes(r.prev_hash) not in hashes)
-    forks = Counter(bytes(r.prev_hash) for r in rows)
-    forked = sum(n - 1 for n in forks.values())
+    forks = Counter((r.stream, bytes(r.prev_hash)) for r in rows)
     total = procs * count
-    print(
-        f"{mode:13s} procs={procs:2d} appends={total:5d} stored={len(rows):5d} "
-        f"lost={total - len(rows) - 0:4d} failed={failed:4d} dup_seq={dup:4d} "
-        f"forks={forked:4d} breaks={breaks:3d} time={elapsed:6.2f}s "
-        f"rate={len(rows) / elapsed:7.1f}/s"
-    )
+    return {
+        "mode": mode,
+        "procs": procs,
+        "streams": streams if mode == "locked" else 1,
+        "appends": total,
+        "stored": len(rows),
+        "lost": total - len(rows),
+        "failed": failed,
+        "dup_seq": dup,
+        "forks": sum(n - 1 for n in forks.values()),
+        "breaks": breaks,
+        "seconds": round(elapsed, 3),
+        "rate": round(len(rows) / elapsed, 1),
+    }
+
+
+def measure(url_of: Any, args: argparse.Namespace) -> list[dict[str, Any]]:
+    plan = [("naive", 1), ("naive+unique", 1)] if args.naive else []
+    plan += [("locked", n) for n in args.streams]
+    rows = []
+    for mode, streams in plan:
+        row = run(url_of(), mode, args.procs, args.appends, streams)
+        row["backend"] = args.backend + (" (durable)" if args.durable else "")
+        rows.append(row)
+        if not args.json:
+            print(
+                f"{row['backend']:20s} {mode:13s} procs={row['procs']:2d} "
+                f"streams={row['streams']:2d} appends={row['appends']:5d} "
+                f"stored={row['stored']:5d} lost={row['lost']:4d} failed={row['failed']:4d} "
+                f"dup_seq={row['dup_seq']:4d} forks={row['forks']:4d} breaks={row['breaks']:3d} "
+                f"time={row['seconds']:6.2f}s rate={row['rate']:7.1f}/s",
+                flush=True,
+            )
+    return rows
+
+
+def targets(rows: list[dict[str, Any]], backend: str) -> list[dict[str, Any]]:
+    out = []
+    for row in rows:
+        if row["mode"] != "locked":
+            continue
+        pg = backend == "postgres" and row["procs"] == 16
+        sound = row["lost"] == row["dup_seq"] == row["forks"] == row["breaks"] == 0
+        name = f"append {row['backend']} {row['procs']} writers into {row['streams']} stream(s)"
+        out.append(
+            {
+                "name": name,
+                "figure": row["rate"],
+                "unit": "appends/s",
+                "target": TARGET_PG_RATE if pg else None,
+                "met": (row["rate"] >= TARGET_PG_RATE and sound) if pg else None,
+            }
+        )
+        out.append(
+            {
+                "name": f"{name}: lost + duplicated + forked + broken",
+                "figure": float(row["lost"] + row["dup_seq"] + row["forks"] + row["breaks"]),
+                "unit": "records",
+                "target": 0.0,
+                "met": sound,
+            }
+        )
+    return out
 
 
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--worker":
-        url, mode, wid, count = sys.argv[2:6]
-        worker(url, mode, int(wid), int(count))
+        url, mode, wid, count, streams = sys.argv[2:7]
+        worker(url, mode, int(wid), int(count), int(streams))
         return
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--procs", type=int, default=8)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--procs", type=int, default=16)
     parser.add_argument("--appends", type=int, default=100)
-    parser.add_argument("--backend", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument("--backend", choices=("sqlite", "postgres"), default="postgres")
+    parser.add_argument(
+        "--streams",
+        type=lambda s: [int(n) for n in s.split(",")],
+        default=[1, 16],
+        help="comma-separated stream counts for the locked append (default 1,16)",
+    )
+    parser.add_argument("--durable", action="store_true", help="PostgreSQL with fsync on")
+    parser.add_argument("--naive", action="store_true", help="also run the naive writers")
+    parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    modes = ("naive", "naive+unique", "locked")
     if args.backend == "sqlite":
         with tempfile.TemporaryDirectory() as tmp:
-            for i, mode in enumerate(modes):
-                run(f"sqlite:///{tmp}/b{i}.db", mode, args.procs, args.appends)
-        return
-    from tests.support.postgres import start_server
+            counter = iter(range(100))
+            rows = measure(lambda: f"sqlite:///{tmp}/b{next(counter)}.db", args)
+    else:
+        from tests.support.postgres import start_server
 
-    servers = start_server()
-    server = next(servers)
-    try:
-        for mode in modes:
-            run(server.url(server.create_database()), mode, args.procs, args.appends)
-    finally:
-        for _ in servers:
-            pass
+        servers = start_server(durable=args.durable)
+        server = next(servers)
+        try:
+            rows = measure(lambda: server.url(server.create_database()), args)
+        finally:
+            for _ in servers:
+                pass
+    if args.json:
+        print(json.dumps({"targets": targets(rows, args.backend), "rows": rows}))
 
 
 if __name__ == "__main__":

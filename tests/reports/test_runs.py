@@ -19,6 +19,12 @@ def test_month_quarter_and_range_periods() -> None:
         datetime(2026, 10, 1, tzinfo=UTC),
         datetime(2027, 1, 1, tzinfo=UTC),
     )
+    year = parse_period("2026")
+    assert (year.label, year.since, year.until) == (
+        "2026",
+        datetime(2026, 1, 1, tzinfo=UTC),
+        datetime(2027, 1, 1, tzinfo=UTC),
+    )
     since, until = datetime(2026, 11, 3, tzinfo=UTC), datetime(2026, 11, 5, tzinfo=UTC)
     custom = parse_period(None, since, until)
     assert custom.contains(since) and not custom.contains(until)
@@ -29,6 +35,9 @@ def test_month_quarter_and_range_periods() -> None:
     [
         ("2026-13", None, None),
         ("2026-Q5", None, None),
+        ("0000", None, None),
+        ("9999", None, None),
+        ("26", None, None),
         ("November", None, None),
         (None, None, None),
         (None, datetime(2026, 11, 5, tzinfo=UTC), datetime(2026, 11, 3, tzinfo=UTC)),

@@ -64,8 +64,13 @@ def _missing(reason: str) -> None:
     component_missing(f"PostgreSQL not available: {reason}")
 
 
-def start_server() -> Iterator[PostgresServer]:
-    """Create, start, yield, then stop and delete a cluster."""
+def start_server(*, durable: bool = False) -> Iterator[PostgresServer]:
+    """Create, start, yield, then stop and delete a cluster.
+
+    Tests run with fsync and synchronous commit off (faster; a crash of the throwaway
+    server loses nothing anyone keeps); `durable=True` keeps PostgreSQL's defaults
+    (fsync, synchronous_commit=on), as a production store runs, for benchmarks.
+    """
     bin_dir = _bin_dir()
     if bin_dir is None:
         _missing("no /usr/lib/postgresql/*/bin/initdb (apt-get install postgresql)")
@@ -87,10 +92,10 @@ def start_server() -> Iterator[PostgresServer]:
         )  # fmt: skip
         if init.returncode != 0:
             pytest.fail(f"initdb failed: {init.stderr.decode(errors='replace')[-2000:]}")
+        fast = "" if durable else "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
         options = (
             f"-c listen_addresses='' -c unix_socket_directories='{root}' -c port={port} "
-            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
-            "-c max_connections=60 -c shared_buffers=32MB"
+            f"{fast}-c max_connections=60 -c shared_buffers=32MB"
         )
         result = subprocess.run(
             [str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(log), "-o", options, "-w",

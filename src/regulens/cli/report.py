@@ -120,8 +120,12 @@ def verified_runs(
     checkpoint_files: tuple[str, ...],
     *,
     allow_unverified: bool,
+    keep: Callable[[Any], bool] | None = None,
 ) -> Iterator[tuple[EvidenceStore, Verification, list[Any]]]:
-    """Open the store, verify it (refusing a broken one) and yield it with its decoded runs."""
+    """Open the store, verify it (refusing a broken one) and yield it with its decoded runs.
+
+    `keep` selects the runs the document can use (the others are never held in memory).
+    """
     from regulens.reports.loading import load_runs, verify_evidence
 
     trusted = trusted_keys(public_keys)
@@ -129,12 +133,16 @@ def verified_runs(
     with open_evidence(evidence) as store:
         verification = verify_evidence(store, stream=stream, trusted=trusted, checkpoints=extra)
         check_verification(verification, allow_unverified=allow_unverified)
-        yield store, verification, list(load_runs(store, stream))
+        yield store, verification, list(load_runs(store, stream, keep))
 
 
 @click.command("report")
 @evidence_option
-@click.option("--period", metavar="YYYY-MM|YYYY-Qn", help="A month (2026-11) or quarter (2026-Q4).")
+@click.option(
+    "--period",
+    metavar="YYYY-MM|YYYY-Qn|YYYY",
+    help="A month (2026-11), quarter (2026-Q4) or year (2026).",
+)
 @click.option("--since", type=Timestamp(), help="Start of the period (inclusive).")
 @click.option("--until", type=Timestamp(), help="End of the period (exclusive).")
 @verification_options

@@ -104,8 +104,19 @@ def review_group(
     month = chosen_month(period, deprecated_month)
     window = month_period(month)
     scope = read_scope(scope_file, system, owner, environment)
+    from regulens.reports.signoff import SIGNOFF_COMMAND
+
+    def needed(run: Any) -> bool:
+        # review_facts reads the month's runs, and sign-offs of the month whenever recorded.
+        return window.contains(run.now) or run.command == SIGNOFF_COMMAND
+
     with verified_runs(
-        evidence, stream, public_keys, checkpoint_files, allow_unverified=allow_unverified
+        evidence,
+        stream,
+        public_keys,
+        checkpoint_files,
+        allow_unverified=allow_unverified,
+        keep=needed,
     ) as (store, verification, runs):
         facts = review_facts(
             runs,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from typing import Any
 
 import orjson
@@ -23,3 +24,32 @@ def sha256_hex(data: bytes) -> str:
 def digest_of(value: Any) -> str:
     """Return `sha256:<hex>` of the canonical JSON of `value`."""
     return f"sha256:{sha256_hex(canonical_json(value))}"
+
+
+# Number tokens RFC 8785 may write differently from orjson: a fraction or exponent (floats),
+# or 16+ digits (beyond 2^53 - 1, refused). In compact JSON a number inside an object or
+# array is preceded by `:`, `[` or `,` and followed by `,`, `]` or `}`; a match inside a
+# string only sends the check down the slow path.
+_NUMBER_RISK = re.compile(
+    rb"[:\[,]-?[0-9]+(?:\.[0-9]+(?:[eE][+-]?[0-9]+)?|[eE][+-]?[0-9]+)[,\]}]"
+    rb"|[:\[,]-?[0-9]{16,}[,\]}]"
+)
+
+
+def is_canonical(value: Any, data: bytes) -> bool:
+    """True when `data` is exactly the RFC 8785 canonical JSON of `value` (parsed from it).
+
+    Fast path: an ASCII JSON object without `\\u` escapes, floats or long integers, on which
+    orjson's sorted compact output and RFC 8785 agree byte for byte (ASCII keys sort the
+    same by UTF-16 code unit as by byte; both escape only `"`, `\\` and control characters,
+    the latter excluded here except the short forms both use). Anything else is decided by
+    the RFC 8785 serialiser itself, raising as `canonical_json` does.
+    """
+    fast = data[:1] == b"{" and data.isascii() and b"\\u" not in data
+    if fast and _NUMBER_RISK.search(data) is None:
+        try:
+            if orjson.dumps(value, option=orjson.OPT_SORT_KEYS) == data:
+                return True
+        except TypeError:  # not plain JSON (orjson.JSONEncodeError): the slow path decides
+            pass
+    return canonical_json(value) == data

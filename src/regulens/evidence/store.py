@@ -19,7 +19,19 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, func, select, text, type_coerce
+from sqlalchemy import (
+    Connection,
+    Engine,
+    bindparam,
+    create_engine,
+    event,
+    func,
+    literal_column,
+    select,
+    text,
+    type_coerce,
+    union_all,
+)
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import (
     ArgumentError,
@@ -252,6 +264,29 @@ def _checked(item: Any) -> Any:
     return item
 
 
+_LOCK = text("SELECT pg_advisory_xact_lock(:k)")
+
+
+def _existing_and_head() -> Any:
+    """The record of a run id (which=0) and the head of a stream (which=1), one statement."""
+    t = models.records
+    cols = [type_coerce(col, NullType()).label(col.name) for col in t.c]
+    by_run: Any = select(literal_column("0").label("which"), *cols).where(
+        t.c.run_id == bindparam("run_id")
+    )
+    head: Any = (
+        select(literal_column("1").label("which"), *cols)
+        .where(t.c.stream == bindparam("stream"))
+        .order_by(t.c.seq.desc())
+        .limit(1)
+    )
+    return union_all(by_run, head.subquery().select())
+
+
+_EXISTING_AND_HEAD = _existing_and_head()
+_INSERT_RECORD = models.records.insert()
+
+
 class EvidenceStore:
     """An open evidence store (SQLite or PostgreSQL); use `open_store`."""
 
@@ -259,6 +294,7 @@ class EvidenceStore:
         self._engine = engine
         self.label = label
         self.dialect = engine.dialect.name
+        self._stored_keys: set[str] = set()  # public keys known committed (skip re-inserting)
 
     def close(self) -> None:
         """Release every connection."""
@@ -345,7 +381,7 @@ class EvidenceStore:
         for attempt in range(1, APPEND_ATTEMPTS + 1):
             try:
                 with self._tx(write=True) as conn:
-                    return self._append(
+                    stored = self._append(
                         conn,
                         stream,
                         run_id,
@@ -356,6 +392,9 @@ class EvidenceStore:
                         blobs,
                         guard,
                     )
+                if signer is not None:  # committed: later appends need not insert it again
+                    self._stored_keys.add(signer.key_id)
+                return stored
             except EvidenceError as exc:
                 cause = exc.__cause__
                 # A concurrent append of the same run id may have won the race (SQLite
@@ -386,14 +425,26 @@ class EvidenceStore:
         guard: AppendGuard | None = None,
     ) -> StoredRecord:
         t = models.records
+        # Content-addressed rows first, before the stream lock, in one statement and in digest
+        # order: they are the same whichever append wins, so they need no serialising, and a
+        # transaction holding the stream lock never waits on another's uncommitted blob.
+        self._insert_blobs(conn, blobs)
+        if signer is not None and signer.key_id not in self._stored_keys:
+            self._insert_ignore(
+                conn,
+                models.public_keys,
+                {"key_id": signer.key_id, "public_pem": public_pem(signer.public)},
+            )
         if self.dialect == "postgresql":
-            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _lock_key(stream)})
-        existing = conn.execute(_raw(t).where(t.c.run_id == run_id)).first()
+            conn.execute(_LOCK, {"k": _lock_key(stream)})
+        # Under the lock: the record of this run id (the idempotency key) and the stream's
+        # head, in one round trip (READ COMMITTED: this statement's snapshot is taken after
+        # the lock was granted, so it sees every append that committed before).
+        found = conn.execute(_EXISTING_AND_HEAD, {"run_id": run_id, "stream": stream}).all()
+        existing = next((r for r in found if r.which == 0), None)
         if existing is not None:
             return self._same(_checked(_decode_record(existing)), stream, payload)
-        head_row = conn.execute(
-            _raw(t).where(t.c.stream == stream).order_by(t.c.seq.desc()).limit(1)
-        ).first()
+        head_row = next((r for r in found if r.which == 1), None)
         head = _checked(_decode_record(head_row)) if head_row is not None else None
         if head is not None and head.key_id is not None and signer is None:
             raise ConfigError(
@@ -418,16 +469,6 @@ class EvidenceStore:
         digest = record_hash(stream, seq, prev, payload)
         kid = signer.key_id if signer is not None else None
         signature = signer.sign(RECORD_SIG_TAG, digest) if signer is not None else None
-        for blob in blobs:
-            self._insert_ignore(
-                conn, models.blobs, {"digest": blob.digest, "kind": blob.kind, "data": blob.data}
-            )
-        if signer is not None:
-            self._insert_ignore(
-                conn,
-                models.public_keys,
-                {"key_id": signer.key_id, "public_pem": public_pem(signer.public)},
-            )
         row = {
             "stream": stream,
             "seq": seq,
@@ -440,7 +481,7 @@ class EvidenceStore:
             "key_id": kid,
             "signature": signature,
         }
-        conn.execute(t.insert().values(**row))
+        conn.execute(_INSERT_RECORD, row)
         return StoredRecord(**row)  # type: ignore[arg-type]
 
     def _same(self, existing: StoredRecord, stream: str, payload: bytes) -> StoredRecord:
@@ -467,6 +508,29 @@ class EvidenceStore:
             found = conn.execute(select(key).where(key == values[key.name])).first()
             if found is None:
                 conn.execute(table.insert().values(**values))
+
+    def _insert_blobs(self, conn: Connection, blobs: Sequence[Blob]) -> None:
+        """Insert the blobs not yet stored (one statement; digest order avoids deadlocks)."""
+        first: dict[str, Blob] = {}
+        for blob in blobs:  # the first of equal contents names the kind, as before
+            first.setdefault(blob.digest, blob)
+        unique = sorted(first.values(), key=lambda b: b.digest)
+        if not unique:
+            return
+        values = [{"digest": b.digest, "kind": b.kind, "data": b.data} for b in unique]
+        if self.dialect == "postgresql":
+            from sqlalchemy.dialects import postgresql
+
+            conn.execute(postgresql.insert(models.blobs).values(values).on_conflict_do_nothing())
+        elif self.dialect == "sqlite":
+            from sqlalchemy.dialects import sqlite
+
+            for start in range(0, len(values), 200):  # SQLite limits bound parameters
+                chunk = values[start : start + 200]
+                conn.execute(sqlite.insert(models.blobs).values(chunk).on_conflict_do_nothing())
+        else:
+            for value in values:
+                self._insert_ignore(conn, models.blobs, value)
 
     def add_checkpoint(self, checkpoint: StoredCheckpoint, signer: Signer) -> None:
         """Store a signed checkpoint (and its public key)."""

@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 import orjson
 
-from regulens.evidence.canonical import canonical_json
+from regulens.evidence.canonical import is_canonical
 from regulens.evidence.chain import GENESIS, RUN_PREFIX, STATEMENT_FORMATS, record_hash
 from regulens.evidence.checkpoint import signed_message
 from regulens.evidence.keys import CHECKPOINT_SIG_TAG, RECORD_SIG_TAG, TrustedKeys
@@ -248,10 +248,10 @@ def _statement(rec: StoredRecord) -> tuple[dict[str, Any], str | None]:
     except orjson.JSONDecodeError:
         return {}, "payload is not JSON"
     try:
-        canonical = canonical_json(statement)
+        canonical = is_canonical(statement, rec.payload)
     except (TypeError, ValueError, OverflowError) as exc:  # e.g. integers beyond RFC 8785
         return {}, f"payload cannot be canonicalised ({type(exc).__name__})"
-    if canonical != rec.payload:
+    if not canonical:
         return {}, "payload is not canonical JSON"
     if not isinstance(statement, dict):
         return {}, "payload is not a JSON object"

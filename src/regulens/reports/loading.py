@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -188,9 +188,15 @@ def to_run(record: StoredRecord) -> RunRecord:
     )
 
 
-def load_runs(store: EvidenceStore, stream: str | None = None) -> Iterator[RunRecord]:
+def load_runs(
+    store: EvidenceStore,
+    stream: str | None = None,
+    keep: Callable[[RunRecord], bool] | None = None,
+) -> Iterator[RunRecord]:
     """Yield every decodable record (of one stream, or all), in (stream, seq) order.
 
+    Rows are read in batches; with `keep`, records it refuses are dropped as soon as
+    they are decoded, so a caller that collects the rest holds only those.
     A record whose row or payload cannot be decoded can only be met with
     `--allow-unverified` (verification rejects it); it is skipped with a warning.
     """
@@ -199,9 +205,12 @@ def load_runs(store: EvidenceStore, stream: str | None = None) -> Iterator[RunRe
             log.warning("skipping %s", record.describe())
             continue
         try:
-            yield to_run(record)
+            run = to_run(record)
         except EvidenceError as exc:
             log.warning("skipping %s#%d: %s", record.stream, record.seq, exc)
+            continue
+        if keep is None or keep(run):
+            yield run
 
 
 def load_section(store: EvidenceStore, digest: str) -> Mapping[str, Any] | None:

@@ -120,6 +120,7 @@ class Period:
 
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 _QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
+_YEAR = re.compile(r"^(\d{4})$")
 
 
 def _month_start(year: int, month: int) -> datetime:
@@ -143,7 +144,7 @@ def month_period(text: str) -> Period:
 def parse_period(
     period: str | None, since: datetime | None = None, until: datetime | None = None
 ) -> Period:
-    """Parse `--period 2026-11 | 2026-Q4`, or `--since/--until` (exactly one way)."""
+    """Parse `--period 2026-11 | 2026-Q4 | 2026`, or `--since/--until` (exactly one way)."""
     if period is not None and (since is not None or until is not None):
         raise ConfigError("give either --period or --since/--until, not both")
     if period is not None:
@@ -151,9 +152,14 @@ def parse_period(
         if q is not None:
             start = _month_start(int(q.group(1)), (int(q.group(2)) - 1) * 3 + 1)
             return Period(period, start, _add_months(start, 3))
+        y = _YEAR.fullmatch(period)
+        if y is not None and 1 <= int(y.group(1)) <= 9998:
+            start = _month_start(int(y.group(1)), 1)
+            return Period(period, start, _add_months(start, 12))
         if _MONTH.fullmatch(period) is None:
             raise ConfigError(
-                f"--period {period!r} is neither a month like 2026-11 nor a quarter like 2026-Q4"
+                f"--period {period!r} is not a month like 2026-11, a quarter like 2026-Q4 "
+                "or a year like 2026"
             )
         return month_period(period)
     if since is None or until is None:

@@ -1,0 +1,65 @@
+"""The canonical-JSON check's fast path never disagrees with the RFC 8785 serialiser."""
+
+from __future__ import annotations
+
+import orjson
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from regulens.evidence.canonical import canonical_json, is_canonical
+
+_scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**60), max_value=2**60)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=8)
+    | st.sampled_from(["sha256:66e5", "a:1.5", "\x7f", "\b\f\n\r\t", "\x01", "é", "\ue000", "😀"])
+)
+_json = st.recursive(
+    _scalars,
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=4), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+def _slow(value: object, data: bytes) -> bool | str:
+    try:
+        return canonical_json(value) == data
+    except (TypeError, ValueError, OverflowError) as exc:
+        return type(exc).__name__
+
+
+def _fast(value: object, data: bytes) -> bool | str:
+    try:
+        return is_canonical(value, data)
+    except (TypeError, ValueError, OverflowError) as exc:
+        return type(exc).__name__
+
+
+@settings(max_examples=400)
+@given(_json)
+def test_fast_path_agrees_on_orjson_output(value: object) -> None:
+    # orjson's own sorted output is the document the fast path could wrongly accept.
+    data = orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+    parsed = orjson.loads(data)
+    assert _fast(parsed, data) == _slow(parsed, data)
+
+
+@settings(max_examples=200)
+@given(_json)
+def test_fast_path_agrees_on_canonical_output(value: object) -> None:
+    try:
+        data = canonical_json(value)
+    except (TypeError, ValueError, OverflowError):
+        return
+    parsed = orjson.loads(data)  # a float like 2.0**53 comes back as an out-of-range int
+    assert _fast(parsed, data) == _slow(parsed, data)
+
+
+def test_known_differences_go_the_slow_way() -> None:
+    for text in (b'{"a":100.0}', b'{"a":[1e5]}', b'{"b":1,"a":2}', b"100.0", b'{"a":"\\u001F"}'):
+        assert is_canonical(orjson.loads(text), text) is False
+    assert _fast({"a": 2**53}, b'{"a":9007199254740992}') == "IntegerDomainError"
