@@ -112,8 +112,10 @@ policytests: install
 schema: install
 	$(BIN)/python -m regulens.schemas
 
-# Benchmark against Checkov and Trivy (installed into their own venv, bench/.peers) and the
-# parse floor. BENCH_ARGS e.g. "--sizes 1k,10k --runs 3 --peers checkov,trivy".
+# Every performance target in one table (bench/README.md): regulens side by side with
+# Checkov, Trivy and regorus (installed into their own venv, bench/.peers) and the parse
+# floors, then the sub-benches (startup, scale, evidence, fleet) with --json.
+# BENCH_ARGS e.g. "--sizes 1k,10k --runs 3 --peers checkov,trivy,regorus --stages side-by-side".
 PEERS := bench/.peers
 BENCH_ARGS ?=
 
