@@ -9,7 +9,7 @@ DEMO_DIR := $(CURDIR)/.demo
 DEMO_EVIDENCE := sqlite:///$(DEMO_DIR)/evidence.db
 DEMO_KEY := $(DEMO_DIR)/signing.pem
 
-.PHONY: install demo dist image image-test test lint typecheck unit policytests components oscal-venv schema bench bench-audit bench-evidence peers fuzz clean
+.PHONY: install demo dist image image-test test lint typecheck unit policytests components oscal-venv schema bench bench-audit bench-evidence profile peers fuzz clean
 
 install: $(STAMP)
 
@@ -148,6 +148,12 @@ bench-evidence: install
 
 bench: install peers
 	nice -n 10 $(BIN)/python bench/run.py $(BENCH_ARGS)
+
+# One regulens run profiled with pyinstrument (from bench/.peers), e.g. on a generated tree:
+# PROFILE_ARGS="evaluate --policies builtin:ops-baseline --manifests bench/out/10k/files ..."
+PROFILE_ARGS ?= --version
+profile: install peers
+	$(BIN)/python bench/profile.py -- $(PROFILE_ARGS)
 
 # Coverage-guided fuzzing (atheris) of the input readers, one harness after another; not in
 # CI. Each runs FUZZ_SECONDS; crashes are written to .fuzz/crash-TARGET-*, corpora kept in

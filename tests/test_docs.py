@@ -64,7 +64,20 @@ from tests.support.fake_apiserver import FakeApiServer
 ROOT = Path(__file__).resolve().parent.parent
 EXIT = re.compile(r"#\s*exit\s+(\d+)\s*$")
 ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
-DRY_RUN_TARGETS = frozenset({"test", "bench", "fuzz", "bench-audit", "dist", "image", "install"})
+DRY_RUN_TARGETS = frozenset(
+    {
+        "test",
+        "bench",
+        "fuzz",
+        "bench-audit",
+        "bench-evidence",
+        "bench-fleet",
+        "profile",
+        "dist",
+        "image",
+        "install",
+    }
+)
 # entries of the checkout that never go into a workspace (state of the user's own runs)
 PRIVATE = frozenset({".git", ".venv", ".venv-oscal", ".demo", ".fuzz", ".pytest_cache"})
 BLOCK_TIMEOUT = 240.0
