@@ -1,8 +1,8 @@
 """The compliance report model: every fact an auditor's report shows, computed from stored runs.
 
-`compliance_facts` is pure: verified records in, one JSON-serialisable dict out.
-Every renderer (JSON, Markdown, HTML, OSCAL) renders that dict and computes
-nothing of its own, so the formats cannot disagree. Each figure carries the
+`compliance_facts` is pure: verified records in, one frozen `ComplianceReport`
+(reports/facts.py) out. Every renderer (JSON, Markdown, HTML, OSCAL) renders that
+model and computes nothing of its own, so the formats cannot disagree. Each figure carries the
 run ids it came from (`runs`), which the renderers turn into links.
 """
 
@@ -11,13 +11,15 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
+from pydantic import BaseModel, ValidationError
+
+from regulens.errors import InputDataError
 from regulens.reports.assessed import SectionLookup, assessment
 from regulens.reports.context import ScopeFields, scope_facts
+from regulens.reports.facts import REPORT_VERSION, ComplianceReport, EvidenceFacts, Tool
 from regulens.reports.runs import Period, RunRecord, iso, parse_time
-
-REPORT_VERSION = 1
 
 # Worst first: the status a policy gets in a run with several results.
 _RANK = {"error": 0, "fail": 1, "warn": 2, "pass": 3, "skip": 4}
@@ -220,13 +222,28 @@ def gate_decisions(records: Sequence[RunRecord]) -> dict[str, Any]:
     return {"by_category": categories, "changes": changes}
 
 
-def exception_entry(item: Any) -> dict[str, Any]:
-    """Normalise a recorded exception (an id, or a mapping with `id` and its fields)."""
-    if isinstance(item, Mapping):
-        out = {str(k): v for k, v in item.items()}
-        out["id"] = str(item.get("id") or item.get("name") or "")
-        return out
-    return {"id": str(item)}
+_EXCEPTION_TEXT = ("policy", "ticket", "approver", "expires", "created", "not_before", "status")
+_RESOURCE_FIELDS = ("apiVersion", "kind", "namespace", "name")
+
+
+def exception_entry(item: object) -> dict[str, Any]:
+    """Normalise a recorded exception (an id, or a mapping with `id` and its fields).
+
+    Only the fields an exception report records are kept, each only when it has its type.
+    """
+    if not isinstance(item, Mapping):
+        return {"id": str(item)}
+    out: dict[str, Any] = {"id": str(item.get("id") or item.get("name") or "")}
+    for key in _EXCEPTION_TEXT:
+        if isinstance(item.get(key), str):
+            out[key] = item[key]
+    matched = item.get("would_match")
+    if isinstance(matched, int) and not isinstance(matched, bool):
+        out["would_match"] = matched
+    res = item.get("resource")
+    if isinstance(res, Mapping):
+        out["resource"] = {k: res[k] for k in _RESOURCE_FIELDS if isinstance(res.get(k), str)}
+    return out
 
 
 def _exception_lists(record: RunRecord) -> dict[str, list[dict[str, Any]]]:
@@ -518,14 +535,14 @@ def compliance_facts(
     records: Sequence[RunRecord],
     period: Period,
     *,
-    evidence: Mapping[str, Any],
+    evidence: EvidenceFacts | Mapping[str, Any],
     generated_at: str,
-    tool: Mapping[str, str],
+    tool: Tool | Mapping[str, str],
     streams: Sequence[str] | None = None,
     sections: SectionLookup | None = None,
     scope: ScopeFields | None = None,
     titles: Mapping[str, str] | None = None,
-) -> dict[str, Any]:
+) -> ComplianceReport:
     """Compute the whole compliance report for the runs of `period` (already verified).
 
     `evidence` describes the store and its verification (status, message, key
@@ -546,15 +563,15 @@ def compliance_facts(
     shown = sorted({r.stream for r in chosen}) if streams is None else list(streams)
     for c in controls:
         c["title"] = (titles or {}).get(c["control"])
-    return {
+    facts = {
         "kind": "regulens-compliance-report",
         "version": REPORT_VERSION,
         "generated_at": generated_at,
-        "tool": dict(tool),
+        "tool": tool,
         "period": period.to_json(),
         "streams": shown,
         "scope": scope_facts(scope or ScopeFields(), shown, period.to_json()),
-        "evidence": dict(evidence),
+        "evidence": evidence,
         "summary": {
             "runs": len(chosen),
             "runs_by_command": dict(sorted(by_command.items())),
@@ -581,8 +598,24 @@ def compliance_facts(
         "kpis": kpi_report(chosen),
         "coverage_gaps": coverage_report(chosen),
         "runs": run_index(chosen),
-        "assessment": assessment(chosen, records, period, sections).model_dump(mode="json"),
+        "assessment": assessment(chosen, records, period, sections),
     }
+    return typed(ComplianceReport, facts)
 
 
-__all__ = ["compliance_facts", "iso", "policy_statuses", "worst"]
+M = TypeVar("M", bound=BaseModel)
+
+
+def typed(model: type[M], facts: Mapping[str, Any]) -> M:
+    """The facts as their model; recorded values of the wrong type fail closed (exit 2)."""
+    try:
+        return model.model_validate(facts)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise InputDataError(
+            f"the recorded evidence does not give a well-formed report: {where}: {first['msg']}"
+        ) from None
+
+
+__all__ = ["ComplianceReport", "compliance_facts", "iso", "policy_statuses", "worst"]
