@@ -27,7 +27,7 @@ from regulens.reports.compliance import (
     typed,
 )
 from regulens.reports.context import ScopeFields, scope_facts
-from regulens.reports.facts import REVIEW_VERSION, EvidenceFacts, ReviewPack, Tool
+from regulens.reports.facts import REVIEW_VERSION, EvidenceFacts, KpiBreach, ReviewPack, Tool
 from regulens.reports.runs import Period, RunRecord, iso, parse_time
 from regulens.reports.signoff import SIGNOFF_COMMAND, in_force, signoff_of
 from regulens.snapshot import KubernetesState, Provenance, Resource
@@ -428,10 +428,10 @@ def breaches(records: Sequence[RunRecord]) -> dict[str, Any]:
         if e["status"] in ("fail", "warn", "error")
     ]
     kpis = [
-        {"policy": k["policy"], "threshold": k["threshold"], "comparator": k["comparator"], **p}
+        KpiBreach(policy=k.policy, threshold=k.threshold, comparator=k.comparator, **p.model_dump())
         for k in kpi_report(records)
-        for p in k["points"]
-        if p["status"] in ("fail", "warn", "error")
+        for p in k.points
+        if p.status in ("fail", "warn", "error")
     ]
     return {"backups": backup, "drills": drills, "kpis": kpis}
 
