@@ -382,6 +382,9 @@ VERIFIED = {
         "records": 31,
         "streams": [STREAM],
         "signing_keys": [{"key_id": "k1", "fingerprint": "SHA256:abc"}],
+        "problems": [],
+        "external_checkpoints": 1,
+        "legacy_v1_records": 0,
     },
 }
 TOOL = {"name": "regulens", "version": "0.1.0"}

@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 
 from regulens.reports.charts import Axis, Chart, Point, Series, anchor, render_svg, y_domain
-from regulens.reports.render import compliance_charts, review_charts
+from regulens.reports.facts import ComplianceReport, KpiPoint, KpiSeries
+from regulens.reports.render import compliance_charts, report_json, review_charts
 from regulens.reports.runs import month_period
 
 NS = {"svg": "http://www.w3.org/2000/svg"}
@@ -147,7 +148,7 @@ def test_the_month_charts(compliance: dict[str, Any], review: dict[str, Any]) ->
     assert charts["backup-rpo-database-database"].axis is Axis.MINUTES
     (vulns,) = review_charts(review)
     assert vulns.axis is Axis.COUNT and len(vulns.series) == len(
-        review["vulnerabilities"]["severities"]
+        report_json(review)["vulnerabilities"]["severities"]
     )
     for chart in [*charts.values(), vulns]:
         low, high = y_domain(chart)
@@ -158,17 +159,13 @@ def test_the_month_charts(compliance: dict[str, Any], review: dict[str, Any]) ->
 
 
 @pytest.mark.parametrize("unit", ["", "ratio"])
-def test_unitless_fraction_kpis_are_ratios(compliance: dict[str, Any], unit: str) -> None:
-    kpi = {
-        "policy": "kpi-availability",
-        "unit": unit,
-        "threshold": 0.999,
-        "comparator": ">",
-        "points": [
-            {"at": "2026-11-02T02:10:00Z", "value": 0.9996, "run": "r1", "status": "pass"},
-        ],
-    }
-    facts = {**compliance, "kpis": [kpi]}
+def test_unitless_fraction_kpis_are_ratios(compliance: ComplianceReport, unit: str) -> None:
+    point = KpiPoint(at="2026-11-02T02:10:00Z", value=0.9996, run="r1", status="pass")
+    kpi = KpiSeries(
+        policy="kpi-availability", title=None, unit=unit, comparator=">", threshold=0.999,
+        query=None, points=(point,), evaluations=1, breaches=0, breach_runs=(), runs=("r1",),
+    )  # fmt: skip
+    facts = compliance.model_copy(update={"kpis": (kpi,)})
     chart = next(c for c in compliance_charts(facts) if c.id == "kpi-kpi-availability")
     assert chart.axis is Axis.RATIO
     assert chart.threshold_label == "threshold > 99.9 %"

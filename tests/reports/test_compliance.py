@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from regulens.reports.compliance import compliance_facts
+from regulens.reports.render import report_json
 from regulens.reports.runs import month_period
 from tests.reports import statements as s
 
@@ -12,17 +13,17 @@ def _by(items: list[dict[str, Any]], key: str) -> dict[str, dict[str, Any]]:
 
 
 def test_summary_counts_every_run_of_the_month(compliance: dict[str, Any]) -> None:
-    summary = compliance["summary"]
+    summary = report_json(compliance)["summary"]
     assert summary["runs"] == s.DAYS
     assert summary["runs_by_command"] == {"gate": s.DAYS}
     assert summary["first_run"]["run"] == "run-01"
     assert summary["last_run"]["run"] == "run-30"
     assert summary["failing_now"] == ["rbac-user-role-read-only", "scan-no-fixable-critical"]
-    assert len(compliance["runs"]) == s.DAYS
+    assert len(report_json(compliance)["runs"]) == s.DAYS
 
 
 def test_per_policy_pass_rate_and_failures(compliance: dict[str, Any]) -> None:
-    policies = _by(compliance["policies"], "policy")
+    policies = _by(report_json(compliance)["policies"], "policy")
     priv = policies["workload-no-privileged"]
     assert priv["evaluations"] == 30
     assert priv["counts"]["fail"] == len(s.PRIVILEGED_FAIL_DAYS)
@@ -42,7 +43,7 @@ def test_per_policy_pass_rate_and_failures(compliance: dict[str, Any]) -> None:
 
 
 def test_controls_aggregate_their_policies(compliance: dict[str, Any]) -> None:
-    controls = _by(compliance["controls"], "control")
+    controls = _by(report_json(compliance)["controls"], "control")
     a89 = controls["ISO27001:A.8.9"]
     assert a89["policies"] == ["workload-no-latest-tag", "workload-no-privileged"]
     assert a89["framework"] == "ISO27001" and a89["id"] == "A.8.9"
@@ -53,7 +54,7 @@ def test_controls_aggregate_their_policies(compliance: dict[str, Any]) -> None:
 
 
 def test_gate_decisions_by_category(compliance: dict[str, Any]) -> None:
-    cats = _by(compliance["gates"]["by_category"], "category")
+    cats = _by(report_json(compliance)["gates"]["by_category"], "category")
     assert (cats["standard"]["allowed"], cats["standard"]["denied"]) == (24, 4)
     assert (cats["normal"]["allowed"], cats["normal"]["denied"]) == (0, 1)
     assert (cats["emergency"]["allowed"], cats["emergency"]["denied"]) == (1, 0)
@@ -64,7 +65,7 @@ def test_gate_decisions_by_category(compliance: dict[str, Any]) -> None:
 
 
 def test_exceptions_in_force_expired_unused_granted(compliance: dict[str, Any]) -> None:
-    ex = compliance["exceptions"]
+    ex = report_json(compliance)["exceptions"]
     assert [e["id"] for e in ex["in_force"]] == ["EXC-latest-tag", "EXC-unused"]
     assert [e["id"] for e in ex["expired"]] == ["EXC-old"]
     assert [e["id"] for e in ex["unused"]] == ["EXC-unused"]
@@ -75,30 +76,30 @@ def test_exceptions_in_force_expired_unused_granted(compliance: dict[str, Any]) 
 
 
 def test_recovery_and_kpi_series(compliance: dict[str, Any]) -> None:
-    (backup,) = compliance["recovery"]["backups"]
+    (backup,) = report_json(compliance)["recovery"]["backups"]
     assert backup["target"] == "database" and backup["max_age_seconds"] == 900
     assert backup["evaluations"] == 30 and backup["breaches"] == 1
     assert backup["breach_runs"] == [f"run-{s.BACKUP_BREACH_DAY}"]
     assert backup["max_observed_age_seconds"] == 2000
-    (drills,) = compliance["recovery"]["drills"]
+    (drills,) = report_json(compliance)["recovery"]["drills"]
     assert drills["system"] == "database"
     assert len(drills["drills"]) == 1  # one drill, seen by 26 runs
     assert drills["drills"][0]["recovery_seconds"] == 1800
     assert len(drills["drills"][0]["runs"]) == 26
-    (kpi,) = compliance["kpis"]
+    (kpi,) = report_json(compliance)["kpis"]
     assert kpi["threshold"] == 2 and kpi["comparator"] == "<"
     assert kpi["breach_runs"] == [f"run-{s.KPI_BREACH_DAY}"]
     assert [p["value"] for p in kpi["points"]][s.KPI_BREACH_DAY - 1] == 2.5
 
 
 def test_coverage_gaps_name_their_runs(compliance: dict[str, Any]) -> None:
-    (gap,) = compliance["coverage_gaps"]
+    (gap,) = report_json(compliance)["coverage_gaps"]
     assert (gap["kind"], gap["namespace"], gap["count"]) == ("Secret", "regulensai", 1)
     assert gap["runs"] == [f"run-{s.GAP_DAY:02d}"]
 
 
 def test_pass_rate_trend_one_point_per_run(compliance: dict[str, Any]) -> None:
-    trend = compliance["pass_rate_trend"]
+    trend = report_json(compliance)["pass_rate_trend"]
     assert [p["run"] for p in trend] == [f"run-{d:02d}" for d in range(1, 31)]
     day10 = trend[9]
     assert day10["judged"] == 7 and day10["passed"] == 5  # privileged fails, scan warns
@@ -113,8 +114,10 @@ def test_period_selects_runs_by_evaluation_time() -> None:
         generated_at="2026-12-01T08:00:00Z",
         tool=s.TOOL,
     )
-    assert facts["summary"]["runs"] == 0
-    assert facts["policies"] == [] and facts["summary"]["pass_rate"] is None
+    assert report_json(facts)["summary"]["runs"] == 0
+    assert (
+        report_json(facts)["policies"] == [] and report_json(facts)["summary"]["pass_rate"] is None
+    )
 
 
 def _run(day: int, month: int, exceptions: dict[str, Any], **over: Any) -> Any:
@@ -140,8 +143,8 @@ def test_granted_means_first_recorded_in_the_period_when_history_exists() -> Non
         generated_at="2026-12-01T08:00:00Z",
         tool=s.TOOL,
     )
-    assert [e["id"] for e in facts["exceptions"]["granted"]] == ["EXC-B"]
-    assert [e["id"] for e in facts["exceptions"]["in_force"]] == ["EXC-A", "EXC-B"]
+    assert [e["id"] for e in report_json(facts)["exceptions"]["granted"]] == ["EXC-B"]
+    assert [e["id"] for e in report_json(facts)["exceptions"]["in_force"]] == ["EXC-A", "EXC-B"]
     # without history, "first recorded" proves nothing: only `created` counts
     alone = compliance_facts(
         [november],
@@ -150,7 +153,7 @@ def test_granted_means_first_recorded_in_the_period_when_history_exists() -> Non
         generated_at="2026-12-01T08:00:00Z",
         tool=s.TOOL,
     )
-    assert alone["exceptions"]["granted"] == []
+    assert report_json(alone)["exceptions"]["granted"] == []
 
 
 def test_evaluate_runs_with_a_change_count_as_change_decisions() -> None:
@@ -162,5 +165,5 @@ def test_evaluate_runs_with_a_change_count_as_change_decisions() -> None:
         generated_at="2026-12-01T08:00:00Z",
         tool=s.TOOL,
     )
-    (category,) = facts["gates"]["by_category"]
+    (category,) = report_json(facts)["gates"]["by_category"]
     assert category["category"] == "standard" and category["allowed"] == 1

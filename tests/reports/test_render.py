@@ -8,16 +8,20 @@ import orjson
 import pytest
 
 from regulens.reports.charts import anchor
+from regulens.reports.facts import ComplianceReport, EvidenceFacts, ReviewPack
 from regulens.reports.loading import Verification
 from regulens.reports.oscal import assessment_results, control_token
-from regulens.reports.render import render_compliance, render_review
+from regulens.reports.render import render_compliance, render_review, report_json
 from tests.reports.chromium import chromium_binary, run_chromium
 from tests.reports.oscal_venv import validate_oscal
 
 
 def test_json_is_the_facts(compliance: dict[str, Any], review: dict[str, Any]) -> None:
-    assert orjson.loads(render_compliance(compliance, "json")) == compliance
-    assert orjson.loads(render_review(review, "json")) == review
+    # the JSON report is exactly the models' serialisation, and reads back as the same facts
+    assert orjson.loads(render_compliance(compliance, "json")) == compliance.model_dump(mode="json")
+    assert orjson.loads(render_review(review, "json")) == review.model_dump(mode="json")
+    assert ComplianceReport.model_validate_json(render_compliance(compliance, "json")) == compliance
+    assert ReviewPack.model_validate_json(render_review(review, "json")) == review
 
 
 def test_markdown_states_the_same_facts(compliance: dict[str, Any]) -> None:
@@ -50,7 +54,7 @@ def test_markdown_review_sections(review: dict[str, Any]) -> None:
     assert "| dana@example.com | 2026-12-02 |" in md
 
 
-def _evidence(**kw: Any) -> dict[str, Any]:
+def _evidence(**kw: Any) -> EvidenceFacts:
     base: dict[str, Any] = {
         "ok": True, "status": "OK", "message": "31 records in 1 stream(s) verified",
         "records": 31, "streams": ("production",), "signing_keys": (), "problems": (),
@@ -60,10 +64,11 @@ def _evidence(**kw: Any) -> dict[str, Any]:
 
 
 def test_unverified_evidence_is_stated_prominently(compliance: dict[str, Any]) -> None:
-    broken = {
-        **compliance,
-        "evidence": _evidence(ok=False, status="BROKEN_LINK", message="seq 7 does not link"),
-    }
+    broken = compliance.model_copy(
+        update={
+            "evidence": _evidence(ok=False, status="BROKEN_LINK", message="seq 7 does not link")
+        }
+    )
     md = render_compliance(broken, "markdown").decode()
     assert "**🔴 UNVERIFIED EVIDENCE: BROKEN_LINK.**" in md.splitlines()[2]
     assert "--allow-unverified" in md.splitlines()[2]
@@ -90,7 +95,7 @@ def test_unverified_evidence_is_stated_prominently(compliance: dict[str, Any]) -
 def test_the_banner_has_a_state_in_every_format(
     compliance: dict[str, Any], evidence: dict[str, Any], state: str, css: str, words: str
 ) -> None:
-    facts = {**compliance, "evidence": _evidence(**evidence)}
+    facts = compliance.model_copy(update={"evidence": _evidence(**evidence)})
     md = render_compliance(facts, "markdown").decode().splitlines()[2]
     html = render_compliance(facts, "html").decode()
     assert words in md and words in html
@@ -114,7 +119,7 @@ def test_html_is_self_contained_with_linked_figures(compliance: dict[str, Any]) 
 
 
 def test_html_escapes_recorded_text(compliance: dict[str, Any]) -> None:
-    evil = {**compliance, "streams": ["<script>alert(1)</script>"]}
+    evil = compliance.model_copy(update={"streams": ("<script>alert(1)</script>",)})
     html = render_compliance(evil, "html").decode()
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;" in html
@@ -124,7 +129,7 @@ def test_oscal_shape(compliance: dict[str, Any]) -> None:
     doc = assessment_results(compliance)["assessment-results"]
     (result,) = doc["results"]
     per_control = [o for o in result["observations"] if o["types"] == ["control-objective"]]
-    assert len(per_control) == len(compliance["controls"]) == 9
+    assert len(per_control) == len(report_json(compliance)["controls"]) == 9
     states = {f["target"]["target-id"]: f["target"]["status"]["state"] for f in result["findings"]}
     assert {k for k, v in states.items() if v == "not-satisfied"} == {
         "iso27001_a.5.15",

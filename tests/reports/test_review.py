@@ -2,13 +2,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from regulens.reports.render import report_json
 from regulens.reports.review import privileged_subjects, rbac_drift, review_facts
 from regulens.reports.runs import month_period
 from tests.reports import statements as s
 
 
 def test_rbac_drift_between_first_and_last_snapshot(review: dict[str, Any]) -> None:
-    drift = review["rbac_drift"]
+    drift = report_json(review)["rbac_drift"]
     assert drift["available"] is True
     assert drift["first"]["run"] == "run-01" and drift["last"]["run"] == "run-30"
     subjects = {d["subject"]: d for d in drift["subjects"]}
@@ -36,7 +37,7 @@ def test_rbac_drift_reports_lost_permissions_and_new_wildcards() -> None:
 
 
 def test_privileged_subjects_now(review: dict[str, Any]) -> None:
-    subjects = {p["subject"]: p for p in review["privileged_subjects"]}
+    subjects = {p["subject"]: p for p in report_json(review)["privileged_subjects"]}
     assert set(subjects) == {
         "Group system:masters",
         "User oncall@example.com",
@@ -47,12 +48,12 @@ def test_privileged_subjects_now(review: dict[str, Any]) -> None:
 
 
 def test_exceptions_expiring_in_the_next_30_days(review: dict[str, Any]) -> None:
-    (expiring,) = review["exceptions_expiring"]
+    (expiring,) = report_json(review)["exceptions_expiring"]
     assert expiring["id"] == "EXC-latest-tag" and expiring["days_left"] == 9.0
 
 
 def test_vulnerability_trend_by_severity(review: dict[str, Any]) -> None:
-    vulns = review["vulnerabilities"]
+    vulns = report_json(review)["vulnerabilities"]
     assert vulns["severities"] == ["CRITICAL", "HIGH"]
     assert len(vulns["points"]) == 30
     assert vulns["points"][0]["counts"] == {"CRITICAL": 2, "HIGH": 1}
@@ -60,7 +61,7 @@ def test_vulnerability_trend_by_severity(review: dict[str, Any]) -> None:
 
 
 def test_failed_and_emergency_changes_and_reviews_due(review: dict[str, Any]) -> None:
-    changes = review["changes"]
+    changes = report_json(review)["changes"]
     assert [c["change"] for c in changes["failed"]] == [
         "CHG-10",
         "CHG-11",
@@ -76,23 +77,23 @@ def test_failed_and_emergency_changes_and_reviews_due(review: dict[str, Any]) ->
 
 
 def test_audit_policy_change_is_found(review: dict[str, Any]) -> None:
-    (change,) = review["audit_policy_changes"]
+    (change,) = report_json(review)["audit_policy_changes"]
     assert change["run"] == f"run-{s.AUDIT_CHANGE_DAY}"
     assert change["objects"] == ["ConfigMap/kube-system/audit-policy"]
 
 
 def test_recovery_and_kpi_breaches(review: dict[str, Any]) -> None:
-    breaches = review["breaches"]
+    breaches = report_json(review)["breaches"]
     assert [b["run"] for b in breaches["backups"]] == [f"run-{s.BACKUP_BREACH_DAY}"]
     assert [b["run"] for b in breaches["kpis"]] == [f"run-{s.KPI_BREACH_DAY}"]
     assert breaches["drills"] == []
 
 
 def test_signoff_and_rbac_findings(review: dict[str, Any]) -> None:
-    assert review["signoff"]["signed"] is True
-    (signed,) = review["signoff"]["signoffs"]
+    assert report_json(review)["signoff"]["signed"] is True
+    (signed,) = report_json(review)["signoff"]["signoffs"]
     assert signed["reviewer"] == "dana@example.com"
-    (finding,) = review["rbac_findings"]
+    (finding,) = report_json(review)["rbac_findings"]
     assert finding["subject"] == "Group regulensai-developers"
 
 
@@ -106,9 +107,9 @@ def test_missing_snapshots_make_rbac_unavailable() -> None:
         generated_at="2026-12-01T08:00:00Z",
         tool=s.TOOL,
     )
-    assert facts["rbac_drift"]["available"] is False
-    assert "none of the month's Kubernetes snapshots" in facts["rbac_drift"]["reason"]
-    assert facts["signoff"]["signed"] is False
+    assert report_json(facts)["rbac_drift"]["available"] is False
+    assert "none of the month's Kubernetes snapshots" in report_json(facts)["rbac_drift"]["reason"]
+    assert report_json(facts)["signoff"]["signed"] is False
 
 
 def test_recorded_post_implementation_review_is_used() -> None:
@@ -144,7 +145,7 @@ def test_recorded_post_implementation_review_is_used() -> None:
         generated_at="2026-12-01T08:00:00Z",
         tool=s.TOOL,
     )
-    reviews = {r["change"]: r for r in facts["changes"]["post_implementation_reviews"]}
+    reviews = {r["change"]: r for r in report_json(facts)["changes"]["post_implementation_reviews"]}
     assert reviews["CHG-05"]["due"] == "2026-11-08T03:10:00Z"
     assert reviews["CHG-05"]["due_recorded"] is True and reviews["CHG-05"]["overdue"] is True
     assert reviews["CHG-25"]["due_recorded"] is False

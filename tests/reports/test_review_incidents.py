@@ -163,3 +163,16 @@ def test_recorded_incident_runs_replay_from_the_store(
         code, out, err = run_cli(["evidence", "replay", "--evidence", url, run], capsys)
         assert code == 0, out + err
         assert "SAME" in out
+
+
+def test_the_review_pack_with_incidents_follows_its_schema(
+    review: tuple[dict[str, Any], str],
+) -> None:
+    import jsonschema
+
+    from regulens.schemas import committed
+
+    facts, _ = review
+    assert facts["incidents"]["available"] is True and facts["incidents"]["sla_breaches"]
+    validator = jsonschema.Draft202012Validator(committed("review-pack.schema.json"))
+    assert [e.message for e in validator.iter_errors(facts)] == []

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from regulens.reports.render import pct, render_compliance
+from regulens.reports.render import pct, render_compliance, report_json
 from regulens.reports.wording import NBSP, count, plural, unit, word
 
 
@@ -44,7 +44,7 @@ def test_units_never_split() -> None:
 def test_one_breach_reads_singular(compliance: dict[str, Any]) -> None:
     html = render_compliance(compliance, "html").decode()
     md = render_compliance(compliance, "markdown").decode()
-    backups = compliance["recovery"]["backups"]
+    backups = report_json(compliance)["recovery"]["backups"]
     assert any(b["breaches"] == 1 for b in backups)
     for text in (html, md):
         assert "1 breaches" not in text

@@ -207,12 +207,12 @@ def report_cmd(
             scope=scope,
             titles=titles,
         )
-    if not facts["summary"]["runs"]:
+    if not facts.summary.runs:
         click.echo(f"note: no recorded run evaluated during {chosen.label}", err=True)
     emit(render_compliance(facts, fmt), output, force=force)
     if output is not None:
         click.echo(
-            f"wrote {fmt} report for {chosen.label} ({facts['summary']['runs']} runs) to {output}",
+            f"wrote {fmt} report for {chosen.label} ({facts.summary.runs} runs) to {output}",
             err=True,
         )
     return 0

@@ -1,8 +1,8 @@
 """The compliance report model: every fact an auditor's report shows, computed from stored runs.
 
-`compliance_facts` is pure: verified records in, one JSON-serialisable dict out.
-Every renderer (JSON, Markdown, HTML, OSCAL) renders that dict and computes
-nothing of its own, so the formats cannot disagree. Each figure carries the
+`compliance_facts` is pure: verified records in, one frozen `ComplianceReport`
+(reports/facts.py) out. Every renderer (JSON, Markdown, HTML, OSCAL) renders that
+model and computes nothing of its own, so the formats cannot disagree. Each figure carries the
 run ids it came from (`runs`), which the renderers turn into links.
 """
 
@@ -11,13 +11,26 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
+from pydantic import BaseModel, ValidationError
+
+from regulens.errors import InputDataError
 from regulens.reports.assessed import SectionLookup, assessment
 from regulens.reports.context import ScopeFields, scope_facts
+from regulens.reports.facts import (
+    REPORT_VERSION,
+    ComplianceReport,
+    CoverageGapFacts,
+    EvidenceFacts,
+    KpiPoint,
+    KpiSeries,
+    RunIndexEntry,
+    RunRef,
+    Tool,
+    TrendPoint,
+)
 from regulens.reports.runs import Period, RunRecord, iso, parse_time
-
-REPORT_VERSION = 1
 
 # Worst first: the status a policy gets in a run with several results.
 _RANK = {"error": 0, "fail": 1, "warn": 2, "pass": 3, "skip": 4}
@@ -35,8 +48,16 @@ def rate(passed: int, judged: int) -> float | None:
 
 
 def run_ref(record: RunRecord) -> dict[str, Any]:
-    """The short reference of a run that every figure carries."""
+    """The short reference of a run that every figure carries (as `RunRef` fields)."""
     return {"run": record.run_id, "at": record.at}
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _int(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 @dataclass
@@ -144,7 +165,7 @@ def policies_and_controls(records: Sequence[RunRecord]) -> tuple[list[Any], list
     return policies, controls
 
 
-def pass_rate_trend(records: Sequence[RunRecord]) -> list[dict[str, Any]]:
+def pass_rate_trend(records: Sequence[RunRecord]) -> tuple[TrendPoint, ...]:
     """One point per evaluating run: the share of its judged policies that passed."""
     points = []
     for record in _evaluating(records):
@@ -152,16 +173,17 @@ def pass_rate_trend(records: Sequence[RunRecord]) -> list[dict[str, Any]]:
         judged = [s for s in statuses if s != "skip"]
         passed = sum(1 for s in judged if s == "pass")
         points.append(
-            {
-                **run_ref(record),
-                "stream": record.stream,
-                "command": record.command,
-                "passed": passed,
-                "judged": len(judged),
-                "pass_rate": rate(passed, len(judged)),
-            }
+            TrendPoint(
+                run=record.run_id,
+                at=record.at,
+                stream=record.stream,
+                command=record.command,
+                passed=passed,
+                judged=len(judged),
+                pass_rate=rate(passed, len(judged)),
+            )
         )
-    return points
+    return tuple(points)
 
 
 def _blocking_reasons(record: RunRecord) -> list[str]:
@@ -220,13 +242,28 @@ def gate_decisions(records: Sequence[RunRecord]) -> dict[str, Any]:
     return {"by_category": categories, "changes": changes}
 
 
-def exception_entry(item: Any) -> dict[str, Any]:
-    """Normalise a recorded exception (an id, or a mapping with `id` and its fields)."""
-    if isinstance(item, Mapping):
-        out = {str(k): v for k, v in item.items()}
-        out["id"] = str(item.get("id") or item.get("name") or "")
-        return out
-    return {"id": str(item)}
+_EXCEPTION_TEXT = ("policy", "ticket", "approver", "expires", "created", "not_before", "status")
+_RESOURCE_FIELDS = ("apiVersion", "kind", "namespace", "name")
+
+
+def exception_entry(item: object) -> dict[str, Any]:
+    """Normalise a recorded exception (an id, or a mapping with `id` and its fields).
+
+    Only the fields an exception report records are kept, each only when it has its type.
+    """
+    if not isinstance(item, Mapping):
+        return {"id": str(item)}
+    out: dict[str, Any] = {"id": str(item.get("id") or item.get("name") or "")}
+    for key in _EXCEPTION_TEXT:
+        if isinstance(item.get(key), str):
+            out[key] = item[key]
+    matched = item.get("would_match")
+    if isinstance(matched, int) and not isinstance(matched, bool):
+        out["would_match"] = matched
+    res = item.get("resource")
+    if isinstance(res, Mapping):
+        out["resource"] = {k: res[k] for k in _RESOURCE_FIELDS if isinstance(res.get(k), str)}
+    return out
 
 
 def _exception_lists(record: RunRecord) -> dict[str, list[dict[str, Any]]]:
@@ -417,9 +454,11 @@ def recovery_report(records: Sequence[RunRecord]) -> dict[str, Any]:
     return {"backups": backup_list, "drills": drill_list}
 
 
-def kpi_report(records: Sequence[RunRecord]) -> list[dict[str, Any]]:
+def kpi_report(records: Sequence[RunRecord]) -> tuple[KpiSeries, ...]:
     """Each KPI's measured value at every evaluation, against its threshold."""
-    kpis: dict[str, dict[str, Any]] = {}
+    first: dict[str, tuple[Mapping[str, Any], Mapping[str, Any]]] = {}
+    last: dict[str, Mapping[str, Any]] = {}
+    points: dict[str, list[KpiPoint]] = defaultdict(list)
     for record in _evaluating(records):
         for r in record.results:
             details = r.get("details")
@@ -428,46 +467,42 @@ def kpi_report(records: Sequence[RunRecord]) -> list[dict[str, Any]]:
             if "threshold" not in details or "comparator" not in details:
                 continue
             pid = str(r.get("policy"))
-            entry = kpis.setdefault(
-                pid,
-                {
-                    "policy": pid,
-                    "title": r.get("title"),
-                    "unit": details.get("unit"),
-                    "comparator": details.get("comparator"),
-                    "threshold": _num(details.get("threshold")),
-                    "query": details.get("query"),
-                    "points": [],
-                },
-            )
-            entry["threshold"] = _num(details.get("threshold"))
-            entry["comparator"] = details.get("comparator")
-            entry["points"].append(
-                {
-                    **run_ref(record),
-                    "value": _num(details.get("value")),
-                    "status": str(r.get("status")),
-                }
+            first.setdefault(pid, (r, details))
+            last[pid] = details  # the newest threshold and comparator win
+            points[pid].append(
+                KpiPoint(
+                    run=record.run_id,
+                    at=record.at,
+                    value=_num(details.get("value")),
+                    status=str(r.get("status")),
+                )
             )
     out = []
-    for pid in sorted(kpis):
-        entry = kpis[pid]
-        breaches = [p for p in entry["points"] if p["status"] in ("fail", "warn", "error")]
+    for pid in sorted(points):
+        result, details = first[pid]
+        series = points[pid]
+        breaches = [p for p in series if p.status in ("fail", "warn", "error")]
         out.append(
-            {
-                **entry,
-                "evaluations": len(entry["points"]),
-                "breaches": len(breaches),
-                "breach_runs": [p["run"] for p in breaches],
-                "runs": [p["run"] for p in entry["points"]],
-            }
+            KpiSeries(
+                policy=pid,
+                title=_text(result.get("title")),
+                unit=_text(details.get("unit")),
+                comparator=_text(last[pid].get("comparator")),
+                threshold=_num(last[pid].get("threshold")),
+                query=_text(details.get("query")),
+                points=tuple(series),
+                evaluations=len(series),
+                breaches=len(breaches),
+                breach_runs=tuple(p.run for p in breaches),
+                runs=tuple(p.run for p in series),
+            )
         )
-    return out
+    return tuple(out)
 
 
-def coverage_report(records: Sequence[RunRecord]) -> list[dict[str, Any]]:
+def coverage_report(records: Sequence[RunRecord]) -> tuple[CoverageGapFacts, ...]:
     """Coverage gaps seen: what could not be read, how often, and in which runs."""
-    gaps: dict[tuple[str, str, str], dict[str, Any]] = {}
+    seen: dict[tuple[str, str, str], list[RunRecord]] = {}
     for record in records:
         coverage = record.predicate.get("coverage")
         if not isinstance(coverage, Mapping):
@@ -476,56 +511,72 @@ def coverage_report(records: Sequence[RunRecord]) -> list[dict[str, Any]]:
             if not isinstance(gap, Mapping):
                 continue
             key = (str(gap.get("kind")), str(gap.get("namespace") or ""), str(gap.get("reason")))
-            entry = gaps.setdefault(
-                key,
-                {
-                    "kind": key[0],
-                    "namespace": key[1] or None,
-                    "reason": key[2],
-                    "first": run_ref(record),
-                    "runs": [],
-                },
-            )
-            entry["last"] = run_ref(record)
-            entry["runs"].append(record.run_id)
-    return [{**g, "count": len(g["runs"])} for _, g in sorted(gaps.items())]
+            seen.setdefault(key, []).append(record)
+    return tuple(
+        CoverageGapFacts(
+            kind=kind,
+            namespace=namespace or None,
+            reason=reason,
+            first=RunRef(run=runs[0].run_id, at=runs[0].at),
+            last=RunRef(run=runs[-1].run_id, at=runs[-1].at),
+            runs=tuple(r.run_id for r in runs),
+            count=len(runs),
+        )
+        for (kind, namespace, reason), runs in sorted(seen.items())
+    )
 
 
-def run_index(records: Sequence[RunRecord]) -> list[dict[str, Any]]:
+def _counts(value: object) -> dict[str, int]:
+    if not isinstance(value, Mapping):
+        return {}
+    return {str(k): n for k, v in value.items() if (n := _int(v)) is not None}
+
+
+def run_index(records: Sequence[RunRecord]) -> tuple[RunIndexEntry, ...]:
     """Every run the report used: the targets of its links."""
-    return [
-        {
-            "run": r.run_id,
-            "stream": r.stream,
-            "seq": r.seq,
-            "at": r.at,
-            "recorded_at": r.recorded_at,
-            "command": r.command,
-            "decision": r.decision.get("decision"),
-            "exit_code": r.decision.get("exit_code"),
-            "summary": dict(r.decision.get("summary") or {}),
-            "change": (r.change or {}).get("id"),
-            "digest": r.digest,
-            "policies_digest": (r.predicate.get("policies") or {}).get("digest"),
-            "inputs": {k: v.get("digest") for k, v in sorted(r.inputs.items())},
-            "tool": dict(r.run.get("tool") or {}),
-        }
-        for r in records
-    ]
+    out = []
+    for r in records:
+        policies = r.predicate.get("policies")
+        tool = r.run.get("tool")
+        out.append(
+            RunIndexEntry(
+                run=r.run_id,
+                stream=r.stream,
+                seq=r.seq,
+                at=r.at,
+                recorded_at=r.recorded_at,
+                command=r.command,
+                decision=_text(r.decision.get("decision")),
+                exit_code=_int(r.decision.get("exit_code")),
+                summary=_counts(r.decision.get("summary")),
+                change=_text((r.change or {}).get("id")),
+                digest=r.digest,
+                policies_digest=(
+                    _text(policies.get("digest")) if isinstance(policies, Mapping) else None
+                ),
+                inputs={k: _text(v.get("digest")) for k, v in sorted(r.inputs.items())},
+                tool=(
+                    {str(k): v for k, v in tool.items() if isinstance(v, str)}
+                    if isinstance(tool, Mapping)
+                    else {}
+                ),
+            )
+        )
+    return tuple(out)
 
 
 def compliance_facts(
     records: Sequence[RunRecord],
     period: Period,
     *,
-    evidence: Mapping[str, Any],
+    evidence: EvidenceFacts | Mapping[str, Any],
     generated_at: str,
-    tool: Mapping[str, str],
+    tool: Tool | Mapping[str, str],
     streams: Sequence[str] | None = None,
     sections: SectionLookup | None = None,
     scope: ScopeFields | None = None,
     titles: Mapping[str, str] | None = None,
-) -> dict[str, Any]:
+) -> ComplianceReport:
     """Compute the whole compliance report for the runs of `period` (already verified).
 
     `evidence` describes the store and its verification (status, message, key
@@ -546,15 +597,15 @@ def compliance_facts(
     shown = sorted({r.stream for r in chosen}) if streams is None else list(streams)
     for c in controls:
         c["title"] = (titles or {}).get(c["control"])
-    return {
+    facts = {
         "kind": "regulens-compliance-report",
         "version": REPORT_VERSION,
         "generated_at": generated_at,
-        "tool": dict(tool),
+        "tool": tool,
         "period": period.to_json(),
         "streams": shown,
         "scope": scope_facts(scope or ScopeFields(), shown, period.to_json()),
-        "evidence": dict(evidence),
+        "evidence": evidence,
         "summary": {
             "runs": len(chosen),
             "runs_by_command": dict(sorted(by_command.items())),
@@ -581,8 +632,24 @@ def compliance_facts(
         "kpis": kpi_report(chosen),
         "coverage_gaps": coverage_report(chosen),
         "runs": run_index(chosen),
-        "assessment": assessment(chosen, records, period, sections).model_dump(mode="json"),
+        "assessment": assessment(chosen, records, period, sections),
     }
+    return typed(ComplianceReport, facts)
 
 
-__all__ = ["compliance_facts", "iso", "policy_statuses", "worst"]
+M = TypeVar("M", bound=BaseModel)
+
+
+def typed(model: type[M], facts: Mapping[str, Any]) -> M:
+    """The facts as their model; recorded values of the wrong type fail closed (exit 2)."""
+    try:
+        return model.model_validate(facts)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise InputDataError(
+            f"the recorded evidence does not give a well-formed report: {where}: {first['msg']}"
+        ) from None
+
+
+__all__ = ["ComplianceReport", "compliance_facts", "iso", "policy_statuses", "worst"]

@@ -21,6 +21,7 @@ from regulens.errors import EvidenceError
 from regulens.evidence.keys import TrustedKeys, public_pem
 from regulens.evidence.store import EvidenceStore, MalformedRow, StoredCheckpoint, StoredRecord
 from regulens.evidence.verify import Status, overall, verify_store
+from regulens.reports.facts import EvidenceFacts
 from regulens.reports.runs import RunRecord, decode_statement
 from regulens.reports.wording import count
 
@@ -95,9 +96,9 @@ class Verification:
             )
         return {"state": self.state, "title": title, "text": " ".join([text, *notes])}
 
-    def evidence_json(self, store_label: str, *, allow_unverified: bool) -> dict[str, Any]:
+    def evidence_json(self, store_label: str, *, allow_unverified: bool) -> EvidenceFacts:
         """The `evidence` block of report facts."""
-        return {
+        block = {
             "store": store_label,
             "state": self.state,
             "banner": self.banner(),
@@ -115,6 +116,7 @@ class Verification:
                 "legacy_v1_records": self.legacy,
             },
         }
+        return EvidenceFacts.model_validate(block)
 
 
 def key_fingerprint(public_pem: bytes) -> str:

@@ -45,6 +45,7 @@ from regulens.reports.assessed import (
     FailingResource,
     Reviewer,
 )
+from regulens.reports.facts import ComplianceReport, ControlFacts, RunIndexEntry
 from regulens.reports.render import pct
 from regulens.reports.signoff import reviewer_key
 
@@ -89,43 +90,21 @@ def _printable(node: Any) -> Any:
     return node
 
 
-# --- accessors: the only places that know the shape of the facts ---------------------------
-
-
-def _period(facts: Mapping[str, Any]) -> Mapping[str, str]:
-    period: Mapping[str, str] = facts["period"]
-    return period
-
-
-def _runs(facts: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    return list(facts["runs"])
-
-
-def _controls(facts: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    return list(facts["controls"])
-
-
-def _tool(facts: Mapping[str, Any]) -> tuple[str, str]:
-    tool = facts["tool"]
-    return str(tool["name"]), str(tool["version"])
-
-
-def _assessment(facts: Mapping[str, Any]) -> Assessment:
-    value = facts["assessment"]
-    return value if isinstance(value, Assessment) else Assessment.model_validate(value)
+def _tool(facts: ComplianceReport) -> tuple[str, str]:
+    return facts.tool.name, facts.tool.version
 
 
 # --- identities ------------------------------------------------------------------------------
 
 
-def _seed(facts: Mapping[str, Any]) -> str:
-    period = _period(facts)
-    return f"{period['since']}|{period['until']}|{','.join(facts['streams'])}"
+def _seed(facts: ComplianceReport) -> str:
+    period = facts.period
+    return f"{period.since}|{period.until}|{','.join(facts.streams)}"
 
 
-def _evidence_seed(facts: Mapping[str, Any]) -> str:
+def _evidence_seed(facts: ComplianceReport) -> str:
     """The identity of the evidence a document stands on: every record digest, in order."""
-    digests = "\n".join(f"{r['stream']}:{r['seq']}:{r['digest']}" for r in _runs(facts))
+    digests = "\n".join(f"{r.stream}:{r.seq}:{r.digest}" for r in facts.runs)
     return hashlib.sha256(digests.encode()).hexdigest()
 
 
@@ -201,19 +180,19 @@ def _record_resource(
     }
 
 
-def _run_resource(run: Mapping[str, Any]) -> Json:
-    props = [_prop("command", run["command"] or "unknown")]
-    if run.get("decision"):
-        props.append(_prop("decision", run["decision"]))
+def _run_resource(run: RunIndexEntry) -> Json:
+    props = [_prop("command", run.command or "unknown")]
+    if run.decision:
+        props.append(_prop("decision", run.decision))
     return _record_resource(
-        stream=str(run["stream"]),
-        seq=int(run["seq"]),
-        run=str(run["run"]),
-        digest=str(run.get("digest") or ""),
-        title=f"Evidence record of run {run['run']} ({run['stream']} #{run['seq']})",
+        stream=run.stream,
+        seq=run.seq,
+        run=run.run,
+        digest=run.digest,
+        title=f"Evidence record of run {run.run} ({run.stream} #{run.seq})",
         description=(
-            f"{run['command']} run evaluated at {run['at']}, recorded at {run['recorded_at']}; "
-            f"record digest {run.get('digest')}."
+            f"{run.command} run evaluated at {run.at}, recorded at {run.recorded_at}; "
+            f"record digest {run.digest}."
         ),
         props=props,
     )
@@ -234,7 +213,7 @@ def _signoff_resource(s: Reviewer) -> Json:
 # --- local definitions -----------------------------------------------------------------------
 
 
-def _tool_component(facts: Mapping[str, Any]) -> Json:
+def _tool_component(facts: ComplianceReport) -> Json:
     name, version = _tool(facts)
     return {
         "uuid": tool_uuid(name, version),
@@ -247,7 +226,7 @@ def _tool_component(facts: Mapping[str, Any]) -> Json:
     }
 
 
-def _platform(facts: Mapping[str, Any]) -> Json:
+def _platform(facts: ComplianceReport) -> Json:
     name, version = _tool(facts)
     return {
         "uuid": _uuid("platform", name, version),
@@ -323,7 +302,7 @@ def _inventory(cluster: Cluster) -> list[Json]:
     return items
 
 
-def _local_definitions(facts: Mapping[str, Any], assessed: Assessment) -> Json:
+def _local_definitions(facts: ComplianceReport, assessed: Assessment) -> Json:
     out: Json = {}
     if assessed.clusters:
         out["components"] = [_cluster_component(c) for c in assessed.clusters]
@@ -340,11 +319,11 @@ def _local_definitions(facts: Mapping[str, Any], assessed: Assessment) -> Json:
 # --- observations and findings ---------------------------------------------------------------
 
 
-def _tool_origin(facts: Mapping[str, Any]) -> Json:
+def _tool_origin(facts: ComplianceReport) -> Json:
     return {"actors": [{"type": "tool", "actor-uuid": tool_uuid(*_tool(facts))}]}
 
 
-def _origins(facts: Mapping[str, Any], signoffs: Sequence[Reviewer]) -> list[Json]:
+def _origins(facts: ComplianceReport, signoffs: Sequence[Reviewer]) -> list[Json]:
     origins = [_tool_origin(facts)]
     reviewers = dict.fromkeys(party_uuid(s.reviewer) for s in signoffs)
     if reviewers:
@@ -359,7 +338,7 @@ def _origins(facts: Mapping[str, Any], signoffs: Sequence[Reviewer]) -> list[Jso
 
 
 def _evidence_links(
-    runs: Iterable[str], by_run: Mapping[str, Mapping[str, Any]]
+    runs: Iterable[str], by_run: Mapping[str, RunIndexEntry]
 ) -> list[dict[str, str]]:
     out = []
     for run in dict.fromkeys(runs):
@@ -368,48 +347,48 @@ def _evidence_links(
             continue
         out.append(
             {
-                "href": "#"
-                + record_uuid(str(record["stream"]), run, str(record.get("digest") or "")),
-                "description": f"run {run} ({record['stream']} #{record['seq']}), "
-                f"record digest {record.get('digest')}",
+                "href": "#" + record_uuid(record.stream, run, record.digest),
+                "description": f"run {run} ({record.stream} #{record.seq}), "
+                f"record digest {record.digest}",
             }
         )
     return out
 
 
-def _collected(runs: Sequence[str], by_run: Mapping[str, Mapping[str, Any]], default: str) -> str:
-    times = [str(by_run[r]["recorded_at"]) for r in runs if r in by_run]
+def _collected(runs: Sequence[str], by_run: Mapping[str, RunIndexEntry], default: str) -> str:
+    times = [by_run[r].recorded_at for r in runs if r in by_run]
     return times[-1] if times else default
 
 
 def _control_observation(
-    facts: Mapping[str, Any],
-    control: Mapping[str, Any],
+    facts: ComplianceReport,
+    control: ControlFacts,
     statuses: Sequence[ControlStatus],
-    by_run: Mapping[str, Mapping[str, Any]],
+    by_run: Mapping[str, RunIndexEntry],
 ) -> Json:
-    counts = control["counts"]
+    counts = control.counts
     description = (
-        f"{control['control']} was evaluated {control['evaluations']} times by "
-        f"{', '.join(control['policies'])}: pass {counts['pass']}, fail {counts['fail']}, "
-        f"warn {counts['warn']}, error {counts['error']}, skip {counts['skip']}; "
-        f"pass rate {pct(control['pass_rate'])}; status at each cluster's last run: "
+        f"{control.control} was evaluated {control.evaluations} times by "
+        f"{', '.join(control.policies)}: pass {counts.get('pass', 0)}, "
+        f"fail {counts.get('fail', 0)}, warn {counts.get('warn', 0)}, "
+        f"error {counts.get('error', 0)}, skip {counts.get('skip', 0)}; "
+        f"pass rate {pct(control.pass_rate)}; status at each cluster's last run: "
         + ", ".join(f"{s.stream} {s.status}" for s in statuses)
         + "."
     )
     observation: Json = {
-        "uuid": _uuid(_seed(facts), "observation", control["control"]),
-        "title": f"Evaluations of {control['control']}",
+        "uuid": _uuid(_seed(facts), "observation", control.control),
+        "title": f"Evaluations of {control.control}",
         "description": description,
         "props": [
-            _prop("control", control["control"]),
-            _prop("pass-rate", pct(control["pass_rate"])),
-            _prop("current-status", control["current_status"]),
+            _prop("control", control.control),
+            _prop("pass-rate", pct(control.pass_rate)),
+            _prop("current-status", control.current_status),
         ],
         "methods": ["TEST"],
         "types": ["control-objective"],
         "origins": [_tool_origin(facts)],
-        "collected": _collected(control["runs"], by_run, _period(facts)["until"]),
+        "collected": _collected(control.runs, by_run, facts.period.until),
     }
     subjects = [
         {"subject-uuid": cluster_uuid(s), "type": "component", "title": f"cluster {_line(s)}"}
@@ -417,14 +396,14 @@ def _control_observation(
     ]
     if subjects:
         observation["subjects"] = subjects
-    evidence = _evidence_links(control["runs"], by_run)
+    evidence = _evidence_links(control.runs, by_run)
     if evidence:
         observation["relevant-evidence"] = evidence
     return observation
 
 
 def _failing_observation(
-    facts: Mapping[str, Any], failing: FailingResource, by_run: Mapping[str, Mapping[str, Any]]
+    facts: ComplianceReport, failing: FailingResource, by_run: Mapping[str, RunIndexEntry]
 ) -> Json:
     res = failing.resource
     what = _resource_text(res)
@@ -466,29 +445,29 @@ def _failing_observation(
         "origins": [_tool_origin(facts)],
         "subjects": subjects,
         "relevant-evidence": _evidence_links(failing.runs, by_run),
-        "collected": _collected(failing.runs, by_run, _period(facts)["until"]),
+        "collected": _collected(failing.runs, by_run, facts.period.until),
     }
 
 
 def _finding(
-    facts: Mapping[str, Any],
-    control: Mapping[str, Any],
+    facts: ComplianceReport,
+    control: ControlFacts,
     statuses: Sequence[ControlStatus],
     observations: Sequence[str],
     signoffs: Sequence[Reviewer],
 ) -> Json:
-    name = control["control"]
+    name = control.control
     passing = bool(statuses) and all(s.status == "pass" for s in statuses)
     failing = [s for s in statuses if s.status in ("fail", "warn", "error")]
     reason = "pass" if passing else ("fail" if failing else "other")
     per_cluster = ", ".join(f"{s.stream}: {s.status} (run {s.run})" for s in statuses) or "none"
-    failures = control["failure_runs"]
+    failures = control.failure_runs
     return {
         "uuid": _uuid(_seed(facts), "finding", name),
         "title": f"{name} " + ("satisfied" if passing else "not satisfied"),
         "description": (
             f"Status at each cluster's last run: {per_cluster}. Failed in {len(failures)} of "
-            f"{control['evaluations']} evaluations in the period"
+            f"{control.evaluations} evaluations in the period"
             + (f" (runs: {', '.join(failures)})." if failures else ".")
         ),
         "props": [_prop("control", name)],
@@ -505,33 +484,28 @@ def _finding(
 # --- the log and the reviewers ---------------------------------------------------------------
 
 
-def _log_entries(facts: Mapping[str, Any], signoffs: Sequence[Reviewer]) -> list[Json]:
+def _log_entries(facts: ComplianceReport, signoffs: Sequence[Reviewer]) -> list[Json]:
     entries: list[Json] = []
-    for run in _runs(facts):
-        digest = str(run.get("digest") or "")
+    for run in facts.runs:
+        digest = run.digest
         entry: Json = {
-            "uuid": _uuid("log", str(run["stream"]), str(run["run"]), digest),
-            "title": _line(f"{run['command']} run {run['run']} on {run['stream']}"),
+            "uuid": _uuid("log", run.stream, run.run, digest),
+            "title": _line(f"{run.command} run {run.run} on {run.stream}"),
             "description": (
-                f"regulens {run['command']} evaluated at {run['at']} and recorded at "
-                f"{run['recorded_at']} as {run['stream']} #{run['seq']}"
-                + (f"; decision {run['decision']}." if run.get("decision") else ".")
+                f"regulens {run.command} evaluated at {run.at} and recorded at "
+                f"{run.recorded_at} as {run.stream} #{run.seq}"
+                + (f"; decision {run.decision}." if run.decision else ".")
             ),
-            "start": run["at"],
+            "start": run.at,
             "props": [
-                _prop("run-id", run["run"]),
-                _prop("stream", run["stream"]),
-                _prop("seq", run["seq"]),
+                _prop("run-id", run.run),
+                _prop("stream", run.stream),
+                _prop("seq", run.seq),
             ],
-            "links": [
-                {
-                    "href": f"#{record_uuid(str(run['stream']), str(run['run']), digest)}",
-                    "rel": "evidence",
-                }
-            ],
+            "links": [{"href": f"#{record_uuid(run.stream, run.run, digest)}", "rel": "evidence"}],
         }
-        if str(run["recorded_at"]) >= str(run["at"]):
-            entry["end"] = run["recorded_at"]
+        if run.recorded_at >= run.at:
+            entry["end"] = run.recorded_at
         entries.append(entry)
     for s in signoffs:
         entries.append(
@@ -583,12 +557,12 @@ def _attestations(signoffs: Sequence[Reviewer]) -> list[Json]:
 # --- the documents ---------------------------------------------------------------------------
 
 
-def _metadata(facts: Mapping[str, Any], title: str, signoffs: Sequence[Reviewer]) -> Json:
+def _metadata(facts: ComplianceReport, title: str, signoffs: Sequence[Reviewer]) -> Json:
     name, version = _tool(facts)
     metadata: Json = {
         "title": title,
-        "last-modified": facts["generated_at"],
-        "version": str(facts["version"]),
+        "last-modified": facts.generated_at,
+        "version": str(facts.version),
         "oscal-version": OSCAL_VERSION,
         "props": [_prop("tool", f"{name} {version}")],
     }
@@ -598,20 +572,20 @@ def _metadata(facts: Mapping[str, Any], title: str, signoffs: Sequence[Reviewer]
     return metadata
 
 
-def _reviewed_controls(facts: Mapping[str, Any]) -> Json:
-    controls = _controls(facts)
+def _reviewed_controls(facts: ComplianceReport) -> Json:
+    controls = facts.controls
     selection: Json = (
-        {"include-controls": [{"control-id": control_token(c["control"])} for c in controls]}
+        {"include-controls": [{"control-id": control_token(c.control)} for c in controls]}
         if controls
         else {"include-all": {}}
     )
     return {"control-selections": [selection]}
 
 
-def assessment_plan(facts: Mapping[str, Any]) -> Json:
+def assessment_plan(facts: ComplianceReport) -> Json:
     """The OSCAL `assessment-plan` the results import: what regulens assesses, and how."""
-    assessed = _assessment(facts)
-    period = _period(facts)
+    assessed = facts.assessment
+    period = facts.period
     name, version = _tool(facts)
     system = {
         "uuid": _uuid(_seed(facts), "system"),
@@ -621,7 +595,7 @@ def assessment_plan(facts: Mapping[str, Any]) -> Json:
     }
     plan: Json = {
         "uuid": _uuid(_seed(facts), "plan"),
-        "metadata": _metadata(facts, f"regulens assessment plan {period['label']}", ()),
+        "metadata": _metadata(facts, f"regulens assessment plan {period.label}", ()),
         "import-ssp": {"href": f"#{system['uuid']}"},
         "reviewed-controls": _reviewed_controls(facts),
         "assessment-assets": _local_definitions(facts, assessed)["assessment-assets"],
@@ -635,7 +609,7 @@ def assessment_plan(facts: Mapping[str, Any]) -> Json:
                         f"{name} {version} evaluates its policy sets against each cluster "
                         "(live API reads or rendered manifests) on a schedule and in CI gates, "
                         "and records every decision in a hash-chained, signed evidence store; "
-                        f"the results cover {period['since']} to {period['until']}."
+                        f"the results cover {period.since} to {period.until}."
                     ),
                 }
             ]
@@ -663,19 +637,19 @@ def _dump(document: Json) -> bytes:
     return orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n"
 
 
-def render_oscal_plan(facts: Mapping[str, Any]) -> bytes:
+def render_oscal_plan(facts: ComplianceReport) -> bytes:
     """Render the OSCAL assessment-plan JSON (`report --format oscal-ap`)."""
     return _dump(assessment_plan(facts))
 
 
-def assessment_results(facts: Mapping[str, Any]) -> Json:
+def assessment_results(facts: ComplianceReport) -> Json:
     """Build the OSCAL `assessment-results` document (as a dict)."""
-    period = _period(facts)
+    period = facts.period
     seed = _seed(facts)
-    assessed = _assessment(facts)
-    runs = _runs(facts)
-    by_run = {str(r["run"]): r for r in runs}
-    verification = facts["evidence"]["verification"]
+    assessed = facts.assessment
+    runs = facts.runs
+    by_run = {r.run: r for r in runs}
+    verification = facts.evidence.verification
     statuses: dict[str, list[ControlStatus]] = {}
     for status in assessed.control_status:
         statuses.setdefault(status.control, []).append(status)
@@ -688,8 +662,8 @@ def assessment_results(facts: Mapping[str, Any]) -> Json:
             by_control.setdefault(control_id, []).append(observation)
     observations: list[Json] = []
     findings = []
-    for control in _controls(facts):
-        name = control["control"]
+    for control in facts.controls:
+        name = control.control
         observation = _control_observation(facts, control, statuses.get(name, []), by_run)
         observations.append(observation)
         related = [observation["uuid"], *(o["uuid"] for o in by_control.get(name, []))]
@@ -699,19 +673,19 @@ def assessment_results(facts: Mapping[str, Any]) -> Json:
     observations.extend(resource_observations)
     result: Json = {
         "uuid": _uuid(seed, "result"),
-        "title": f"regulens compliance assessment {period['label']}",
+        "title": f"regulens compliance assessment {period.label}",
         "description": (
             "Policy evaluations recorded in the regulens evidence store "
-            f"{facts['evidence']['store']} "
-            f"from {period['since']} to {period['until']}. Evidence verification: "
-            f"{verification['status']} ({verification['message']})."
+            f"{facts.evidence.store} "
+            f"from {period.since} to {period.until}. Evidence verification: "
+            f"{verification.status} ({verification.message})."
         ),
-        "start": period["since"],
-        "end": period["until"],
+        "start": period.since,
+        "end": period.until,
         "props": [
-            _prop("evidence-verification", verification["status"]),
-            _prop("evidence-state", facts["evidence"]["state"]),
-            _prop("runs", facts["summary"]["runs"]),
+            _prop("evidence-verification", verification.status),
+            _prop("evidence-state", facts.evidence.state),
+            _prop("runs", facts.summary.runs),
         ],
         "local-definitions": _local_definitions(facts, assessed),
         "reviewed-controls": _reviewed_controls(facts),
@@ -743,7 +717,7 @@ def assessment_results(facts: Mapping[str, Any]) -> Json:
     document: Json = {
         "uuid": _uuid(seed, "document", _evidence_seed(facts)),
         "metadata": _metadata(
-            facts, f"regulens compliance report {period['label']}", assessed.signoffs
+            facts, f"regulens compliance report {period.label}", assessed.signoffs
         ),
         "import-ap": {"href": f"#{plan_resource['uuid']}"},
         "results": [result],
@@ -752,6 +726,6 @@ def assessment_results(facts: Mapping[str, Any]) -> Json:
     return {"assessment-results": _printable(document)}
 
 
-def render_oscal(facts: Mapping[str, Any]) -> bytes:
+def render_oscal(facts: ComplianceReport) -> bytes:
     """Render the OSCAL assessment-results JSON."""
     return _dump(assessment_results(facts))

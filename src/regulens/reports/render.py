@@ -1,11 +1,12 @@
 """Render report facts (from `compliance_facts` / `review_facts`) as JSON, Markdown or HTML.
 
-Renderers only lay out the facts; the plots are drawn here from the same facts.
+Renderers only lay out the typed facts (reports/facts.py); the JSON report is their
+serialisation, and the plots are drawn here from the same facts.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from functools import cache
 from typing import Any
 
@@ -16,6 +17,7 @@ from markupsafe import escape as _html_escape
 
 from regulens.display import markdown_text, printable
 from regulens.reports.charts import Axis, Chart, Point, Series, anchor, render_svg
+from regulens.reports.facts import ComplianceReport, KpiSeries, PeriodFacts, ReviewPack
 from regulens.reports.formats import COMPLIANCE_FORMATS, REVIEW_FORMATS
 from regulens.reports.runs import Period, parse_time
 from regulens.reports.wording import count, unit, word
@@ -161,9 +163,8 @@ def _environment(kind: str) -> Environment:
     return env
 
 
-def _period(facts: Mapping[str, Any]) -> Period:
-    p = facts["period"]
-    return Period(p["label"], parse_time(p["since"]), parse_time(p["until"]))
+def _period(p: PeriodFacts) -> Period:
+    return Period(p.label, parse_time(p.since), parse_time(p.until))
 
 
 def _figure(chart: Chart) -> dict[str, Any]:
@@ -175,22 +176,21 @@ def _figure(chart: Chart) -> dict[str, Any]:
     }
 
 
-def _kpi_axis(kpi: Mapping[str, Any], values: list[float]) -> Axis:
+def _kpi_axis(kpi: KpiSeries, threshold: float, values: list[float]) -> Axis:
     """A unitless KPI with values and threshold in [0, 1] is a ratio (availability, errors)."""
-    unit = kpi.get("unit") or ""
+    unit = kpi.unit or ""
     if unit == "ratio":
         return Axis.RATIO
-    threshold = kpi["threshold"]
     if unit == "" and 0 < threshold < 1 and all(0 <= v <= 1 for v in values):
         return Axis.RATIO
     return Axis.VALUE
 
 
-def compliance_charts(facts: Mapping[str, Any]) -> list[Chart]:
+def compliance_charts(facts: ComplianceReport) -> list[Chart]:
     """The chart specs of the compliance report, in page order."""
-    period = _period(facts)
+    period = _period(facts.period)
     charts: list[Chart] = []
-    trend = [p for p in facts["pass_rate_trend"] if p["pass_rate"] is not None]
+    trend = [(p, p.pass_rate) for p in facts.pass_rate_trend if p.pass_rate is not None]
     if trend:
         charts.append(
             Chart(
@@ -203,107 +203,92 @@ def compliance_charts(facts: Mapping[str, Any]) -> list[Chart]:
                     Series(
                         "pass rate",
                         tuple(
-                            Point(
-                                parse_time(p["at"]),
-                                float(p["pass_rate"]),
-                                p["run"],
-                                ok=p["passed"] == p["judged"],
-                            )
-                            for p in trend
+                            Point(parse_time(p.at), rate, p.run, ok=p.passed == p.judged)
+                            for p, rate in trend
                         ),
                     ),
                 ),
-                runs=tuple(p["run"] for p in trend),
+                runs=tuple(p.run for p, _ in trend),
             )
         )
-    for backup in facts["recovery"]["backups"]:
-        pts = [p for p in backup["points"] if p["age_seconds"] is not None]
+    for backup in facts.recovery.backups:
+        pts = [(p, p.age_seconds) for p in backup.points if p.age_seconds is not None]
         if not pts:
             continue
-        rpo = backup["max_age_seconds"]
+        rpo = backup.max_age_seconds
         charts.append(
             Chart(
-                id=f"backup-{backup['policy']}-{backup['target']}",
-                title=f"Backup age of {backup['target']} vs RPO ({backup['policy']})",
+                id=f"backup-{backup.policy}-{backup.target}",
+                title=f"Backup age of {backup.target} vs RPO ({backup.policy})",
                 y_label="backup age (minutes)",
                 axis=Axis.MINUTES,
                 period=period,
                 series=(
                     Series(
-                        backup["target"],
+                        backup.target,
                         tuple(
-                            Point(
-                                parse_time(p["at"]),
-                                p["age_seconds"] / 60,
-                                p["run"],
-                                ok=p["status"] == "pass",
-                            )
-                            for p in pts
+                            Point(parse_time(p.at), age / 60, p.run, ok=p.status == "pass")
+                            for p, age in pts
                         ),
                     ),
                 ),
                 threshold=rpo / 60 if rpo is not None else None,
                 threshold_label=f"RPO {duration(rpo)}",
-                runs=tuple(p["run"] for p in pts),
+                runs=tuple(p.run for p, _ in pts),
             )
         )
-    for kpi in facts["kpis"]:
-        pts = [p for p in kpi["points"] if p["value"] is not None]
-        if not pts:
+    for kpi in facts.kpis:
+        values = [(p, p.value) for p in kpi.points if p.value is not None]
+        if not values or kpi.threshold is None:
             continue
-        unit = kpi.get("unit") or ""
-        axis = _kpi_axis(kpi, [float(p["value"]) for p in pts])
-        threshold = float(kpi["threshold"])
+        unit = kpi.unit or ""
+        threshold = kpi.threshold
+        axis = _kpi_axis(kpi, threshold, [v for _, v in values])
         shown = f"{threshold * 100:g} %" if axis is Axis.RATIO else f"{number(threshold)} {unit}"
         charts.append(
             Chart(
-                id=f"kpi-{kpi['policy']}",
-                title=f"{kpi['policy']}: measured value vs threshold",
+                id=f"kpi-{kpi.policy}",
+                title=f"{kpi.policy}: measured value vs threshold",
                 y_label=("share" if axis is Axis.RATIO else unit or "value"),
                 axis=axis,
                 period=period,
                 series=(
                     Series(
-                        kpi["policy"],
+                        kpi.policy,
                         tuple(
-                            Point(
-                                parse_time(p["at"]),
-                                float(p["value"]),
-                                p["run"],
-                                ok=p["status"] == "pass",
-                            )
-                            for p in pts
+                            Point(parse_time(p.at), value, p.run, ok=p.status == "pass")
+                            for p, value in values
                         ),
                     ),
                 ),
                 threshold=threshold,
-                threshold_label=f"threshold {kpi['comparator']} {shown.strip()}",
+                threshold_label=f"threshold {kpi.comparator} {shown.strip()}",
                 unit=unit,
-                runs=tuple(p["run"] for p in pts),
+                runs=tuple(p.run for p, _ in values),
             )
         )
     return charts
 
 
-def compliance_figures(facts: Mapping[str, Any]) -> dict[str, Any]:
+def compliance_figures(facts: ComplianceReport) -> dict[str, Any]:
     """The SVG figures of the compliance report, keyed by figure id."""
     return {chart.id: _figure(chart) for chart in compliance_charts(facts)}
 
 
-def review_charts(facts: Mapping[str, Any]) -> list[Chart]:
+def review_charts(facts: ReviewPack) -> list[Chart]:
     """The chart specs of the review pack (vulnerability trend by severity)."""
-    vulns = facts["vulnerabilities"]
-    if not vulns["points"]:
+    vulns = facts.vulnerabilities
+    if not vulns.points:
         return []
     series = tuple(
         Series(
             severity,
             tuple(
-                Point(parse_time(p["at"]), float(p["counts"][severity]), p["run"])
-                for p in vulns["points"]
+                Point(parse_time(p.at), float(p.counts.get(severity, 0)), p.run)
+                for p in vulns.points
             ),
         )
-        for severity in vulns["severities"]
+        for severity in vulns.severities
     )
     return [
         Chart(
@@ -311,28 +296,35 @@ def review_charts(facts: Mapping[str, Any]) -> list[Chart]:
             title="Open vulnerabilities by severity per run",
             y_label="findings",
             axis=Axis.COUNT,
-            period=_period(facts),
+            period=_period(facts.period),
             series=series,
-            runs=tuple(p["run"] for p in vulns["points"]),
+            runs=tuple(p.run for p in vulns.points),
         )
     ]
 
 
-def review_figures(facts: Mapping[str, Any]) -> dict[str, Any]:
+def review_figures(facts: ReviewPack) -> dict[str, Any]:
     """The SVG figures of the review pack."""
     return {chart.id: _figure(chart) for chart in review_charts(facts)}
 
 
-def render_json(facts: Mapping[str, Any]) -> bytes:
-    """The facts as indented JSON (the machine-readable report)."""
-    return orjson.dumps(facts, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n"
+def report_json(facts: ComplianceReport | ReviewPack) -> dict[str, object]:
+    """The JSON form of the facts: exactly their serialisation (what the schema describes)."""
+    return facts.model_dump(mode="json")
+
+
+def render_json(facts: ComplianceReport | ReviewPack) -> bytes:
+    """The facts as indented JSON with sorted keys (the machine-readable report)."""
+    return (
+        orjson.dumps(report_json(facts), option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n"
+    )
 
 
 def _template(kind: str, name: str, **context: Any) -> bytes:
     return _environment(kind).get_template(name).render(**context).encode("utf-8")
 
 
-def render_compliance(facts: Mapping[str, Any], fmt: str) -> bytes:
+def render_compliance(facts: ComplianceReport, fmt: str) -> bytes:
     """Render the compliance report as html, markdown, json, oscal or oscal-ap."""
     if fmt == "json":
         return render_json(facts)
@@ -351,7 +343,7 @@ def render_compliance(facts: Mapping[str, Any], fmt: str) -> bytes:
     raise ValueError(f"unknown report format {fmt!r}")
 
 
-def render_review(facts: Mapping[str, Any], fmt: str) -> bytes:
+def render_review(facts: ReviewPack, fmt: str) -> bytes:
     """Render the monthly review pack as html, markdown or json."""
     if fmt == "json":
         return render_json(facts)

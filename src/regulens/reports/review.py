@@ -1,7 +1,7 @@
 """The monthly security review pack, computed from stored runs and stored snapshot sections.
 
 Pure: verified records and the Kubernetes sections they reference (by digest)
-in, one JSON-serialisable dict out. RBAC drift compares the effective
+in, one frozen `ReviewPack` (reports/facts.py) out. RBAC drift compares the effective
 permissions of every subject (computed with the RBAC engine, aggregation
 expanded) in the first and the last Kubernetes snapshot of the month.
 """
@@ -24,13 +24,14 @@ from regulens.reports.compliance import (
     recovery_report,
     run_index,
     run_ref,
+    typed,
 )
 from regulens.reports.context import ScopeFields, scope_facts
+from regulens.reports.facts import REVIEW_VERSION, EvidenceFacts, KpiBreach, ReviewPack, Tool
 from regulens.reports.runs import Period, RunRecord, iso, parse_time
 from regulens.reports.signoff import SIGNOFF_COMMAND, in_force, signoff_of
 from regulens.snapshot import KubernetesState, Provenance, Resource
 
-REVIEW_VERSION = 1
 KUBERNETES_SECTION = "kubernetes"
 SCANS_SECTION = "scans"
 INCIDENTS_SECTION = "incidents"
@@ -427,10 +428,10 @@ def breaches(records: Sequence[RunRecord]) -> dict[str, Any]:
         if e["status"] in ("fail", "warn", "error")
     ]
     kpis = [
-        {"policy": k["policy"], "threshold": k["threshold"], "comparator": k["comparator"], **p}
+        KpiBreach(policy=k.policy, threshold=k.threshold, comparator=k.comparator, **p.model_dump())
         for k in kpi_report(records)
-        for p in k["points"]
-        if p["status"] in ("fail", "warn", "error")
+        for p in k.points
+        if p.status in ("fail", "warn", "error")
     ]
     return {"backups": backup, "drills": drills, "kpis": kpis}
 
@@ -539,7 +540,8 @@ def incidents_review(
             d = r["details"]
             for item in d.get("overdue_action_items") or ():
                 if isinstance(item, Mapping):
-                    overdue.append({**item, "incident": d["incident"], "run": last.run_id})
+                    fields = {k: item.get(k) for k in ("description", "owner", "due", "status")}
+                    overdue.append({**fields, "incident": d["incident"], "run": last.run_id})
             if r.get("status") == "fail" and d.get("review_due") and not d.get("review_completed"):
                 late_reviews.append(
                     {
@@ -614,11 +616,11 @@ def rbac_findings(record: RunRecord | None) -> list[dict[str, Any]]:
             subject = details["subject"]
             out.append(
                 {
-                    "policy": r.get("policy"),
-                    "status": r.get("status"),
+                    "policy": str(r.get("policy")),
+                    "status": str(r.get("status")),
                     "subject": _subject_text(subject),
-                    "via": list(details.get("via") or ()),
-                    "message": r.get("message"),
+                    "via": [v for v in details.get("via") or () if isinstance(v, Mapping)],
+                    "message": str(r.get("message") or ""),
                     "run": record.run_id,
                 }
             )
@@ -630,12 +632,12 @@ def review_facts(
     period: Period,
     sections: Callable[[str], Mapping[str, Any] | None],
     *,
-    evidence: Mapping[str, Any],
+    evidence: EvidenceFacts | Mapping[str, Any],
     generated_at: str,
-    tool: Mapping[str, str],
+    tool: Tool | Mapping[str, str],
     all_records: Iterable[RunRecord] = (),
     scope: ScopeFields | None = None,
-) -> dict[str, Any]:
+) -> ReviewPack:
     """Compute the monthly review pack for the runs of the month `period`.
 
     `sections` returns a stored Kubernetes section by digest (None when the store
@@ -694,18 +696,18 @@ def review_facts(
             previous, previous_digest = current, digest
     last_run = month[-1] if month else None
     signed = signoffs(all_records, period.label)
-    return {
+    facts = {
         "kind": "regulens-monthly-review",
         "version": REVIEW_VERSION,
         "month": period.label,
         "generated_at": generated_at,
-        "tool": dict(tool),
+        "tool": tool,
         "period": period.to_json(),
         "streams": sorted({r.stream for r in month}),
         "scope": scope_facts(
             scope or ScopeFields(), sorted({r.stream for r in month}), period.to_json()
         ),
-        "evidence": dict(evidence),
+        "evidence": evidence,
         "summary": {
             "runs": len(month),
             "snapshots": len({d for _, d in snaps}),
@@ -724,6 +726,7 @@ def review_facts(
         "signoff": {"signed": bool(signed), "signoffs": signed},
         "runs": run_index(month),
     }
+    return typed(ReviewPack, facts)
 
 
 __all__ = ["RbacView", "privileged_subjects", "rbac_drift", "review_facts"]

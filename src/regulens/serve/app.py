@@ -30,6 +30,7 @@ from regulens.cli.common import STREAM_GRAMMAR, is_stream_name
 from regulens.display import printable
 from regulens.errors import ConfigError, EvidenceError, RegulensError
 from regulens.evidence.store import EvidenceStore
+from regulens.reports.facts import ComplianceReport, ReviewPack
 from regulens.reports.runs import Period, iso, month_period, parse_period
 from regulens.serve.api import (
     Fleet,
@@ -380,7 +381,7 @@ def _refuse_unverified(evidence: Evidence) -> None:
         )
 
 
-def _compliance(portal: Portal, period: Period) -> dict[str, Any]:
+def _compliance(portal: Portal, period: Period) -> ComplianceReport:
     from regulens.reports.compliance import compliance_facts
 
     evidence = portal.evidence()
@@ -395,7 +396,7 @@ def _compliance(portal: Portal, period: Period) -> dict[str, Any]:
     )
 
 
-def _review(portal: Portal, period: Period) -> dict[str, Any]:
+def _review(portal: Portal, period: Period) -> ReviewPack:
     from regulens.reports.loading import load_section
     from regulens.reports.review import review_facts
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from regulens.evidence.keys import TrustedKeys
 from regulens.evidence.store import EvidenceStore, StoredCheckpoint
+from regulens.reports.facts import EvidenceFacts
 from regulens.reports.loading import Verification, load_runs, verify_evidence
 from regulens.reports.runs import Period, RunRecord, parse_time
 
@@ -31,7 +32,7 @@ class Evidence:
     runs: tuple[RunRecord, ...]
     allow_unverified: bool
 
-    def facts_evidence(self) -> dict[str, Any]:
+    def facts_evidence(self) -> EvidenceFacts:
         """The `evidence` block of report facts (the same banner the CLI documents carry)."""
         return self.verification.evidence_json(self.label, allow_unverified=self.allow_unverified)
 
