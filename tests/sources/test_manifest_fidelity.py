@@ -42,7 +42,7 @@ def test_non_string_keys_are_located_usage_errors(tmp_path: Path, text: str, exp
 
 
 def test_scalar_keys_1_and_true_are_distinct_keys(tmp_path: Path) -> None:
-    (tmp_path / "m.yaml").write_text(CM + "data:\n  1: one\n  true: yes-value\n  x: y\n")
+    (tmp_path / "m.yaml").write_text(CM + "data:\n  1: one\n  true: yes-value\n  x: 'y'\n")
     (cm,) = read_manifests([str(tmp_path / "m.yaml")]).resources
     assert cm.obj["data"] == {"1": "one", "true": "yes-value", "x": "y"}
 
@@ -151,8 +151,8 @@ def test_json_manifest_duplicates_are_located_errors(
 
 
 def test_huge_integer_is_an_error_not_a_traceback(tmp_path: Path) -> None:
-    found = manifest_error(tmp_path, CM + "data:\n  n: 123456789012345678901234567890\n")
-    assert found.startswith("m.yaml:7:6: data.n: integer") and "out of range" in found
+    found = manifest_error(tmp_path, CM + "data:\n  big: 123456789012345678901234567890\n")
+    assert found.startswith("m.yaml:7:8: data.big: integer") and "out of range" in found
 
 
 @pytest.mark.parametrize(

@@ -8,11 +8,17 @@ same file would see another value. Anchors, aliases, explicit tags, duplicate
 keys and non-string keys are errors too. Every node's position is recorded so
 validation errors can name `file:line:col`.
 
-`KUBERNETES` rules read manifests the way the API server's YAML-to-JSON step
-does: aliases are expanded (bounded), a scalar key is its text (`1: a` and
-`true: b` are the keys "1" and "true"), and only a mapping or sequence used as
-a key is an error. The manifest reader uses them where yaml-rs cannot say
-where a problem is.
+`KUBERNETES` rules read manifests the way kubectl's YAML-to-JSON step
+(sigs.k8s.io/yaml over go-yaml v2, a YAML 1.1 reader) does, so regulens judges
+the object the API server receives: plain `yes`/`no`/`on`/`off`/`y`/`n` are
+booleans, `0644` is the octal integer 420, `1_000` is 1000, merge keys (`<<:
+*defaults`) are applied, aliases are expanded (bounded), a scalar key is the
+text of its value (`1: a` and `yes: b` are the keys "1" and "true"), and only
+a mapping or sequence used as a key is an error. A key set both before a merge
+key and by it is an error: go-yaml v2 (kubectl) lets the merge win, go-yaml v3
+(kustomize) the explicit key. The manifest reader uses these rules where
+yaml-rs (YAML 1.2) cannot say where a problem is or would read a value
+differently.
 """
 
 from __future__ import annotations
@@ -69,7 +75,9 @@ class Rules:
 
     aliases: bool = False  # expand anchors and aliases (else they are errors)
     scalar_keys: bool = False  # a number/boolean/null key is its text (else an error)
-    yaml11_ambiguity: bool = True  # `no`, `0755`... are errors (else read as YAML 1.2)
+    # plain scalars as kubectl reads them (go-yaml v2, YAML 1.1), and merge keys; else YAML 1.2
+    # with `no`, `0755`... as errors, because YAML 1.1 tools would read them differently
+    kubernetes_scalars: bool = False
     tags: bool = False  # tags are ignored, `!!str` quotes (else explicit tags are errors)
     max_bytes: int = MAX_BYTES
     max_nodes: int = MAX_NODES
@@ -80,13 +88,14 @@ STRICT = Rules()
 KUBERNETES = Rules(
     aliases=True,
     scalar_keys=True,
-    yaml11_ambiguity=False,
+    kubernetes_scalars=True,
     tags=True,
     max_bytes=64 * 1024 * 1024,
     max_nodes=2_000_000,
     max_depth=128,  # CRD schemas nest deeply; still far inside Python's recursion limit
 )
 _STR_TAG = "tag:yaml.org,2002:str"
+MERGE_KEY = "<<"
 
 
 @dataclass(frozen=True)
@@ -236,10 +245,16 @@ class _Builder:
         plain: dict[Path, str],
     ) -> dict[str, Any]:
         out: dict[str, Any] = {}
+        merged: set[str] = set()  # keys of `out` a merge key set (a later explicit key overrides)
+        merges = 0
         for key_event in self.events:
             if isinstance(key_event, yaml.MappingEndEvent):
                 return out
             key: str | None = None
+            if _is_merge_key(key_event):
+                merges += 1
+                self.merge(key_event, path, depth, locations, plain, out, merged, merges)
+                continue
             if not isinstance(key_event, yaml.ScalarEvent):
                 what = {
                     yaml.MappingStartEvent: "a mapping",
@@ -266,8 +281,11 @@ class _Builder:
                         f"{key_event.value!r}; quote it",
                     )  # fmt: skip
             if key is not None and key in out:
-                self.fail(key_event, (*path, key), f"duplicate key {key!r}")
-                key = None
+                if key in merged:
+                    merged.discard(key)  # an explicit key after a merge key overrides it
+                else:
+                    self.fail(key_event, (*path, key), f"duplicate key {key!r}")
+                    key = None
             value_event = next(self.events)
             child_path: Path = (*path, key) if key is not None else (*path, "<invalid key>")
             mark = key_event.start_mark
@@ -276,6 +294,48 @@ class _Builder:
             if key is not None:
                 out[key] = value
         return out
+
+    def merge(
+        self,
+        key_event: Any,
+        path: Path,
+        depth: int,
+        locations: dict[Path, tuple[int, int]],
+        plain: dict[Path, str],
+        out: dict[str, Any],
+        merged: set[str],
+        merges: int,
+    ) -> None:
+        """Apply a merge key (`<<: *a` or `<<: [*a, *b]`, earlier mappings win) to `out`."""
+        child_path: Path = (*path, MERGE_KEY)
+        mark = key_event.start_mark
+        self.keys[child_path] = (mark.line + 1, mark.column + 1)
+        value_event = next(self.events)
+        value = self.node(value_event, child_path, depth + 1, locations, plain)
+        if not self.rules.kubernetes_scalars:
+            self.fail(key_event, child_path, "merge keys (<<) are not allowed; write the keys out")
+            return
+        if merges > 1:
+            self.fail(key_event, child_path, "duplicate merge key '<<'; merge a list instead")
+            return
+        sources = value if isinstance(value, list) else [value]
+        if not sources or not all(isinstance(m, dict) for m in sources):
+            message = "a merge key (<<) needs a mapping or a list of mappings"
+            self.fail(value_event, child_path, message)
+            return
+        for source in sources:
+            for key, item in source.items():
+                if key in merged:
+                    continue  # an earlier mapping of the list wins
+                if key in out:
+                    self.fail(
+                        key_event, (*path, key),
+                        f"key {key!r} is set both before the merge key '<<' and by it; "
+                        "kubectl lets the merge win, kustomize the key: write it once, after '<<'",
+                    )  # fmt: skip
+                    continue
+                out[key] = item  # aliases were expanded into fresh copies
+                merged.add(key)
 
     def skip(self, event: Any) -> None:
         if isinstance(event, yaml.SequenceStartEvent | yaml.MappingStartEvent):
@@ -292,10 +352,9 @@ class _Builder:
         text: str = event.value
         if event.style not in (None, "") or event.tag in ("!", _STR_TAG):
             return text  # quoted or block scalars are always strings
-        value = resolve_plain(text)
+        value = resolve_kubernetes(text) if self.rules.kubernetes_scalars else resolve_plain(text)
         if isinstance(value, _Ambiguous):
-            if self.rules.yaml11_ambiguity:
-                self.fail(event, path, value.message)
+            self.fail(event, path, value.message)
             return text
         if type(value) is int and not INT_MIN <= value <= INT_MAX:
             self.fail(event, path, f"integer {text} is out of range (at most 64 bits)")
@@ -303,6 +362,16 @@ class _Builder:
         if not isinstance(value, str) and value is not None:
             plain[path] = text
         return value
+
+
+def _is_merge_key(event: Any) -> bool:
+    """A plain `<<` key (a quoted '<<' is an ordinary key, as in go-yaml)."""
+    return (
+        isinstance(event, yaml.ScalarEvent)
+        and event.value == MERGE_KEY
+        and event.style in (None, "")
+        and event.tag in (None, "!")
+    )
 
 
 def _key_text(value: Any, text: str) -> str:
@@ -356,6 +425,55 @@ def resolve_plain(text: str) -> Any:
         return float("-inf") if text.startswith("-") else float("inf")
     if _NAN.fullmatch(text):
         return float("nan")
+    return text
+
+
+_K8S_TRUE = frozenset({"y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON"})
+_K8S_FALSE = frozenset({"n", "N", "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF"})
+_K8S_SPECIAL = {
+    **{t: float("nan") for t in (".nan", ".NaN", ".NAN")},
+    **{t: float("inf") for t in (".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF")},
+    **{t: float("-inf") for t in ("-.inf", "-.Inf", "-.INF")},
+}
+_GO_INT = re.compile(r"([-+]?)(0[xX][0-9a-fA-F]+|0[oO]?[0-7]+|0[bB][01]+|[1-9][0-9]*|0)")
+_GO_BASES = {"x": 16, "X": 16, "o": 8, "O": 8, "b": 2, "B": 2}
+
+
+def resolve_kubernetes(text: str) -> Any:
+    """Resolve a plain scalar as kubectl's YAML reader (go-yaml v2) does.
+
+    Booleans and nulls by YAML 1.1's word lists; after removing `_`, an integer
+    in Go's base-prefixed syntax (`0x1F`, `0o17`, `017`, `0b101`; a leading 0 is
+    octal), else a YAML-style float (`09`, not octal, is 9); anything else is a string.
+    An integer beyond 64 bits is refused by the caller (go-yaml would make it
+    a float that no longer equals it). A timestamp stays its text (kubectl would re-format it as
+    RFC 3339; a string either way).
+    """
+    if text in _NULL:
+        return None
+    if text in _K8S_TRUE:
+        return True
+    if text in _K8S_FALSE:
+        return False
+    special = _K8S_SPECIAL.get(text)
+    if special is not None:
+        return special
+    if not text or text[0] not in "+-.0123456789":
+        return text
+    digits = text.replace("_", "")
+    m = _GO_INT.fullmatch(digits)
+    if m is not None:
+        sign, body = m.groups()
+        if len(body) > 1 and body[0] == "0":
+            base = _GO_BASES.get(body[1], 8)
+            value = int(body[2:] if body[1] in _GO_BASES else body[1:], base)
+        else:
+            value = int(body)
+        return -value if sign == "-" else value  # beyond 64 bits: an error, never a float
+    if _FLOAT.fullmatch(digits):
+        number = float(digits)
+        # `09` is a float to go-yaml, which the JSON sent to the API server writes as 9
+        return int(number) if number.is_integer() and digits.isdigit() else number
     return text
 
 

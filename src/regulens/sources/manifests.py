@@ -7,7 +7,10 @@ document its index and first line for error messages and SARIF locations.
 yaml-rs gives neither the place of a duplicate key nor Kubernetes' reading of
 a non-string key, so a document it rejects, or whose keys are not all
 strings, is read again by the strict event reader with Kubernetes rules
-(`documents.strict_yaml.KUBERNETES`), which names `file:line:col`.
+(`documents.strict_yaml.KUBERNETES`), which names `file:line:col`. So is a
+document that holds a plain scalar kubectl's YAML 1.1 reader resolves
+differently from YAML 1.2 (`yes`, `off`, `0644`, `1_000`) or a merge key
+(`<<`): regulens judges the object the API server would receive.
 
 A manifest that cannot be parsed, or is not a Kubernetes object, is a usage
 error (exit 3). A path that exists but cannot be read (permission denied, a
@@ -50,6 +53,15 @@ STDIN = "-"
 _DOC_SPLIT = re.compile(r"^(?:---|\.\.\.)(?=[ \t\r\n]|$)", re.MULTILINE)
 _ALIAS_LIMITS = yaml_rs.AliasLimits(max_total_replayed_events=100_000, max_replay_stack_depth=32)
 _YAML_RS_LINE = re.compile(r"at line (\d+), column (\d+)")
+# Where yaml-rs (YAML 1.2) and kubectl (go-yaml v2, YAML 1.1) read a document differently:
+# a YAML 1.1 boolean word or a merge key (seen as a string in what yaml-rs read) or a plain
+# number with a leading 0 (octal to kubectl). A false match (a quoted 'yes', a 0 inside a
+# string) only costs the slower, exact reader. Single-character prefixes keep the scans fast.
+_KUBECTL_WORDS = re.compile(rb'"(?:[yYnN]|yes|Yes|YES|no|No|NO|on|On|ON|off|Off|OFF|<<)"')
+_LEADING_ZERO = tuple(
+    re.compile(before + r"[-+]?0[0-9_]+[ \t]*(?:$|[#,\]}])", re.MULTILINE)
+    for before in (r":[ \t]+", r"-[ \t]+", r"\[[ \t]*", r",[ \t]*")
+)
 _HELM_SOURCE = re.compile(r"# Source: ([A-Za-z0-9._][A-Za-z0-9._/@+-]{0,511})")
 
 
@@ -168,10 +180,19 @@ def parse_documents(name: str, text: str) -> Iterator[tuple[int, int, Any]]:
             data = _reread(name, index, line, start, chunk, None)
         else:
             try:
-                orjson.dumps(data)  # fails on a non-string key, a huge int or deep nesting
+                encoded = orjson.dumps(data)  # fails on a non-string key, a huge int, deep nesting
             except orjson.JSONEncodeError:
                 data = _reread(name, index, line, start, chunk, None)
+            else:
+                if _read_otherwise_by_kubectl(chunk, encoded):
+                    data = _reread(name, index, line, start, chunk, None)
         yield index, line, data
+
+
+def _read_otherwise_by_kubectl(chunk: str, encoded: bytes) -> bool:
+    return _KUBECTL_WORDS.search(encoded) is not None or any(
+        pattern.search(chunk) is not None for pattern in _LEADING_ZERO
+    )
 
 
 def _reread(name: str, index: int, line: int, start: int, chunk: str, failed: str | None) -> Any:
