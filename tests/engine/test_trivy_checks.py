@@ -190,6 +190,9 @@ def _workload(kind: str, field: str, image: Any, name: str = "api") -> dict[str,
     pod_spec: dict[str, Any] = {"containers": [{"name": "main", "image": "regulensai/api:v1.2.0"}]}
     pod_spec.setdefault(field, []).append({"name": "extra", "image": image})
     template = {"spec": pod_spec}
+    if kind == "PodTemplate":
+        return {"apiVersion": "v1", "kind": kind, "metadata": {"name": name, "namespace": "app"},
+                "template": template}  # fmt: skip
     spec: dict[str, Any] = {
         "Pod": pod_spec,
         "CronJob": {"schedule": "@daily", "jobTemplate": {"spec": {"template": template}}},
@@ -226,7 +229,7 @@ def test_the_change_request_adds_images_and_never_removes_deployed_ones() -> Non
 
 @pytest.mark.parametrize(
     "kind", ["Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet",
-             "ReplicationController", "Job", "CronJob"],
+             "ReplicationController", "Job", "CronJob", "PodTemplate"],
 )  # fmt: skip
 @pytest.mark.parametrize("field", ["containers", "initContainers", "ephemeralContainers"])
 def test_every_container_of_every_workload_kind_is_judged(kind: str, field: str) -> None:

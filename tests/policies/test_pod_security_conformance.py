@@ -2,7 +2,7 @@
 
 Pass fixtures of a level allow at that level; fail fixtures deny with a fail on
 that Pod; whatever fails baseline fails restricted. Each fixture is also wrapped
-as the Pod template of a Deployment and of a CronJob, with the same verdicts.
+as the Pod template of a Deployment, a CronJob and a PodTemplate, with the same verdicts.
 """
 
 from __future__ import annotations
@@ -55,9 +55,11 @@ def pod_of(path: Path) -> dict[str, Any]:
 
 
 def wrap(pod: dict[str, Any], kind: str) -> dict[str, Any]:
-    """Put a fixture Pod's metadata and spec into a Deployment or CronJob Pod template."""
+    """Put a fixture Pod's metadata and spec into a Deployment, CronJob or PodTemplate."""
     template = {"metadata": copy.deepcopy(pod["metadata"]), "spec": copy.deepcopy(pod["spec"])}
     name = {"name": pod["metadata"]["name"], "namespace": "fixtures"}
+    if kind == "PodTemplate":  # Pod Security admission judges PodTemplate objects too
+        return {"apiVersion": "v1", "kind": kind, "metadata": name, "template": template}
     if kind == "Deployment":
         spec: dict[str, Any] = {"selector": {"matchLabels": {}}, "template": template}
         return {"apiVersion": "apps/v1", "kind": kind, "metadata": name, "spec": spec}
@@ -85,7 +87,7 @@ def test_fixtures_are_present_and_complete() -> None:
     assert len(ALL) == 148
 
 
-@pytest.mark.parametrize("kind", ["Pod", "Deployment", "CronJob"])
+@pytest.mark.parametrize("kind", ["Pod", "Deployment", "CronJob", "PodTemplate"])
 @pytest.mark.parametrize(
     ("level", "expected", "path"), ALL, ids=lambda v: v.stem if isinstance(v, Path) else v
 )

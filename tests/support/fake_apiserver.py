@@ -49,6 +49,7 @@ RESOURCES: tuple[tuple[str, str, str, str, bool], ...] = (
     ("ServiceAccount", "", "v1", "serviceaccounts", True),
     ("PersistentVolumeClaim", "", "v1", "persistentvolumeclaims", True),
     ("ReplicationController", "", "v1", "replicationcontrollers", True),
+    ("PodTemplate", "", "v1", "podtemplates", True),
     ("LimitRange", "", "v1", "limitranges", True),
     ("ResourceQuota", "", "v1", "resourcequotas", True),
     ("Deployment", "apps", "v1", "deployments", True),

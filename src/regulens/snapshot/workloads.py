@@ -18,6 +18,8 @@ POD_SPEC_PATHS: dict[str, tuple[str, ...]] = {
     "ReplicationController": ("spec", "template", "spec"),
     "Job": ("spec", "template", "spec"),
     "CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
+    # Pod Security admission checks PodTemplate objects too (its pod spec extractor's kinds)
+    "PodTemplate": ("template", "spec"),
 }
 WORKLOAD_KINDS = frozenset(POD_SPEC_PATHS)
 _BASES = {kind: ".".join(path) for kind, path in POD_SPEC_PATHS.items()}

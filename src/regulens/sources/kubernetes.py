@@ -101,6 +101,7 @@ KNOWN_KINDS: dict[str, KindInfo] = {
         _k("ServiceAccount", "v1", "serviceaccounts"),
         _k("PersistentVolumeClaim", "v1", "persistentvolumeclaims"),
         _k("ReplicationController", "v1", "replicationcontrollers"),
+        _k("PodTemplate", "v1", "podtemplates"),
         _k("LimitRange", "v1", "limitranges"),
         _k("ResourceQuota", "v1", "resourcequotas"),
         _k("Deployment", "apps/v1", "deployments"),
