@@ -269,7 +269,7 @@ def fleet_report(
     t = overview.totals
     click.echo(
         f"fleet: {t.streams} streams, {t.allow} allow, {t.deny} deny, "
-        f"{t.deny_incomplete} deny-incomplete, {t.undecided} undecided, {t.stale} stale, "
+        f"{t.incomplete} on incomplete data, {t.undecided} undecided, {t.stale} stale, "
         f"{t.failed_verification} failing verification"
         + (f"; wrote {fmt} to {printable(output)}" if output is not None else ""),
         err=True,

@@ -58,10 +58,12 @@ class FleetRow(_Facts):
     last_run: str | None  # the newest run (up to the end of the period)
     last_run_at: str | None
     last_command: str | None
-    decision: str | None  # of the newest run that decided (allow, deny, deny-incomplete)
+    decision: str | None  # of the newest run that decided (allow or deny)
     decision_run: str | None
     decision_at: str | None
     exit_code: int | None
+    incomplete: bool  # that decision denied on incomplete data (exit 2 or coverage gaps)
+    coverage_gaps: tuple[str, ...]  # what it could not read: "Role (403)", sorted
     failing_policies: tuple[str, ...]  # failed or errored in that decision, sorted
     policies: tuple[FleetPolicy, ...]  # every policy of that decision, sorted
     exceptions_expiring: int  # recorded exceptions expiring within 30 days of `as_of`
@@ -77,7 +79,7 @@ class FleetTotals(_Facts):
     runs: int
     allow: int
     deny: int
-    deny_incomplete: int
+    incomplete: int  # streams whose newest decision rests on incomplete data
     undecided: int  # streams without any decision
     failing: int  # streams whose newest decision has failing policies
     stale: int
@@ -186,12 +188,32 @@ def _exit_code(run: RunRecord) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
+def coverage_gaps(run: RunRecord) -> tuple[str, ...]:
+    """The recorded coverage gaps as `Kind (reason)` / `Kind in ns (reason)`, sorted."""
+    block = run.predicate.get("coverage")
+    gaps = block.get("gaps") if isinstance(block, Mapping) else None
+    out: set[str] = set()
+    for gap in gaps if isinstance(gaps, list) else []:
+        if not isinstance(gap, Mapping):
+            continue
+        where = f" in {gap['namespace']}" if gap.get("namespace") else ""
+        out.add(f"{gap.get('kind', '?')}{where} ({gap.get('reason', '?')})")
+    return tuple(sorted(out))
+
+
+def _incomplete(run: RunRecord, gaps: tuple[str, ...]) -> bool:
+    block = run.predicate.get("coverage")
+    partial = isinstance(block, Mapping) and block.get("complete") is False
+    return _exit_code(run) == 2 or partial or bool(gaps)
+
+
 def _row(
     stream: str, state: _State, as_of: datetime, stale_after: timedelta, verdict: StreamVerification
 ) -> FleetRow:
     last, decided = state.last, state.decided
     age = max(0.0, (as_of - last.now).total_seconds()) if last is not None else None
     statuses = policy_status(decided) if decided is not None else {}
+    gaps = coverage_gaps(decided) if decided is not None else ()
     return FleetRow(
         stream=stream,
         runs=state.runs,
@@ -202,6 +224,8 @@ def _row(
         decision_run=decided.run_id if decided else None,
         decision_at=decided.at if decided else None,
         exit_code=_exit_code(decided) if decided else None,
+        incomplete=_incomplete(decided, gaps) if decided else False,
+        coverage_gaps=gaps,
         failing_policies=tuple(sorted(p for p, s in statuses.items() if s in FAILING)),
         policies=tuple(FleetPolicy(policy=p, status=s) for p, s in sorted(statuses.items())),
         exceptions_expiring=expiring(decided, as_of) if decided else 0,
@@ -217,7 +241,7 @@ def _totals(rows: Sequence[FleetRow]) -> FleetTotals:
         runs=sum(r.runs for r in rows),
         allow=sum(1 for r in rows if r.decision == "allow"),
         deny=sum(1 for r in rows if r.decision == "deny"),
-        deny_incomplete=sum(1 for r in rows if r.decision == "deny-incomplete"),
+        incomplete=sum(1 for r in rows if r.incomplete),
         undecided=sum(1 for r in rows if r.decision is None),
         failing=sum(1 for r in rows if r.failing_policies),
         stale=sum(1 for r in rows if r.stale),
