@@ -167,9 +167,9 @@ def main() -> None:
                           "fills": [{"records": records, "fill_s": fill_s}]}))  # fmt: skip
         return
     print(f"fleet of {size} on PostgreSQL: {records} signed records (filled in {fill_s} s)")
-    print(f"{'command':<24}{'wall s':>9}{'peak RSS MiB':>14}{'output KiB':>12}")
+    print(f"{'command':<24}{'wall s':>9}{'CPU s':>9}{'peak RSS MiB':>14}{'output KiB':>12}")
     for r in rows:
-        print(f"{r['command']:<24}{r['seconds']:>9.2f}{r['rss_mib']:>14.0f}"
+        print(f"{r['command']:<24}{r['seconds']:>9.2f}{r['cpu_s']:>9.2f}{r['rss_mib']:>14.0f}"
               f"{r.get('output_kib', ''):>12}")  # fmt: skip
 
 
