@@ -14,6 +14,7 @@ import jsonschema
 import orjson
 import pytest
 
+from regulens.errors import InputDataError
 from regulens.evidence import Signer, open_store
 from regulens.evidence.canonical import canonical_json
 from regulens.evidence.chain import RUN_PREFIX
@@ -376,3 +377,14 @@ def test_normal_report_and_verify_take_globs(fleet: Fleet, tmp_path: Path) -> No
                    "--format", "json", "-o", str(out)) == 0  # fmt: skip
     assert orjson.loads(out.read_bytes())["streams"] == ["prod-eu", "prod-us"]
     assert run_cli("evidence", "verify", "--evidence", fleet.url, "--stream", "*") == 0
+
+
+def test_globs_match_names_with_slashes_and_exact_names_only_themselves() -> None:
+    from regulens.cli.common import match_streams
+
+    known = ["cluster/eu-1", "cluster/us-1", "clusterx", "eu-1"]
+    assert match_streams(("cluster/*",), known) == ["cluster/eu-1", "cluster/us-1"]
+    assert match_streams(("*eu-1",), known) == ["cluster/eu-1", "eu-1"]
+    assert match_streams(("eu-1", "eu-[1]"), known) == ["eu-1"]
+    with pytest.raises(InputDataError, match="--stream cluster: no stream"):
+        match_streams(("cluster",), known)  # a name is not a prefix
