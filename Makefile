@@ -9,7 +9,7 @@ DEMO_DIR := $(CURDIR)/.demo
 DEMO_EVIDENCE := sqlite:///$(DEMO_DIR)/evidence.db
 DEMO_KEY := $(DEMO_DIR)/signing.pem
 
-.PHONY: install demo dist image image-test test lint typecheck unit policytests components oscal-venv schema bench bench-audit bench-evidence profile peers fuzz clean
+.PHONY: install demo dist image image-test test lint typecheck unit policytests components oscal-venv schema bench bench-audit bench-evidence bench-fleet profile peers fuzz clean
 
 install: $(STAMP)
 
@@ -145,6 +145,13 @@ bench-evidence: install
 	nice -n 10 $(BIN)/python bench/evidence_append.py --durable $(EVIDENCE_BENCH_ARGS)
 	nice -n 10 $(BIN)/python bench/evidence_verify.py $(EVIDENCE_BENCH_ARGS)
 	nice -n 10 $(BIN)/python bench/evidence_year.py $(EVIDENCE_BENCH_ARGS)
+
+# The fleet bench (bench/fleet.py): 100 clusters x 30 daily signed runs into a throwaway
+# PostgreSQL, then the month's fleet report (HTML, JSON) and `evidence verify`, each timed
+# with its peak RSS. FLEET_BENCH_ARGS="--clusters 10 --days 5 --json" for a quick look.
+FLEET_BENCH_ARGS ?=
+bench-fleet: install
+	nice -n 10 $(BIN)/python bench/fleet.py $(FLEET_BENCH_ARGS)
 
 bench: install peers
 	nice -n 10 $(BIN)/python bench/run.py $(BENCH_ARGS)

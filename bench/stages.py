@@ -114,7 +114,14 @@ SUB_BENCHES: tuple[SubBench, ...] = (
     SubBench(
         "fleet",
         "fleet.py",
-        (Expected("fleet: 100 clusters x 30 runs", "s", None, ""),),
+        (
+            Expected("report --fleet html, 100 clusters x 30 runs", "s", None, ""),
+            Expected("report --fleet json, 100 clusters x 30 runs", "s", None, ""),
+            Expected("evidence verify, 100 clusters x 30 runs", "s", None, ""),
+            Expected("report --fleet html, 100 clusters x 30 runs, peak RSS", "MiB", None, ""),
+            Expected("report --fleet json, 100 clusters x 30 runs, peak RSS", "MiB", None, ""),
+            Expected("evidence verify, 100 clusters x 30 runs, peak RSS", "MiB", None, ""),
+        ),
     ),
 )
 STAGES = ("side-by-side", *dict.fromkeys(s.stage for s in SUB_BENCHES))

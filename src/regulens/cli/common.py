@@ -84,6 +84,52 @@ class StreamName(click.ParamType):  # type: ignore[type-arg]
 
 
 STREAM_NAME = StreamName()
+_STREAM_PATTERN = re.compile(r"[A-Za-z0-9*?\[][A-Za-z0-9._/:*?\[\]!-]{0,127}", re.ASCII)
+GLOB_CHARS = frozenset("*?[")
+
+
+class StreamPattern(click.ParamType):  # type: ignore[type-arg]
+    """A stream name or a shell glob over stream names (`prod-*`, `eu-?`, `cluster-[0-3]`)."""
+
+    name = "NAME|GLOB"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        """Accept a name or glob of the stream grammar (plus `* ? [ ] !`), else exit 3."""
+        text = str(value)
+        if _STREAM_PATTERN.fullmatch(text) is None:
+            self.fail(
+                f"{printable(repr(text))} is not a stream name or glob: {STREAM_GRAMMAR}, "
+                "or a shell glob of those with * ? [...]",
+                param,
+                ctx,
+            )
+        return text
+
+
+STREAM_PATTERN = StreamPattern()
+
+
+def match_streams(patterns: tuple[str, ...], known: list[str]) -> list[str]:
+    """The known streams each name or glob selects, sorted; a pattern selecting none is exit 2."""
+    from fnmatch import fnmatchcase
+
+    from regulens.errors import InputDataError
+
+    chosen: set[str] = set()
+    for pattern in patterns:
+        if GLOB_CHARS & set(pattern):
+            found = {s for s in known if fnmatchcase(s, pattern)}
+        else:
+            found = {pattern} & set(known)
+        if not found:
+            raise InputDataError(
+                printable(f"--stream {pattern}: no stream in the evidence store matches"),
+                hint="list the streams with `regulens evidence verify`"
+                if known
+                else "the evidence store has no records",
+            )
+        chosen |= found
+    return sorted(chosen)
 
 
 RESULT_FORMATS = ("table", "json")  # every command that prints results for people or programs

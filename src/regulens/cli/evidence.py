@@ -14,7 +14,7 @@ import orjson
 import platformdirs
 
 from regulens import clock
-from regulens.cli.common import STREAM_NAME, Timestamp, format_option
+from regulens.cli.common import STREAM_NAME, STREAM_PATTERN, Timestamp, format_option, match_streams
 from regulens.display import printable
 from regulens.engine.exceptions import PolicyException
 from regulens.engine.outcome import Outcome
@@ -218,9 +218,11 @@ def evidence_group() -> None:
 @evidence_option
 @click.option(
     "--stream",
-    "stream",
-    type=STREAM_NAME,
-    help="Verify one stream (default: every stream).",
+    "streams",
+    type=STREAM_PATTERN,
+    multiple=True,
+    help="Verify this stream, or those this shell glob matches (repeatable; default: every "
+    "stream).",
 )
 @click.option(
     "--public-key", "public_keys", multiple=True, metavar="FILE", help="Trusted key (repeatable)."
@@ -231,7 +233,7 @@ def evidence_group() -> None:
 @format_option()
 def verify_cmd(
     evidence: str | None,
-    stream: str | None,
+    streams: tuple[str, ...],
     public_keys: tuple[str, ...],
     checkpoint_files: tuple[str, ...],
     fmt: str,
@@ -244,7 +246,14 @@ def verify_cmd(
     if trusted is None:
         click.echo("note: signatures not checked (no --public-key)", err=True)
     with open_evidence(evidence) as store:
-        reports = verify_store(store, stream=stream, trusted=trusted, checkpoints=extra)
+        if streams:  # each selected stream verified on its own
+            reports = [
+                report
+                for name in match_streams(streams, store.streams())
+                for report in verify_store(store, stream=name, trusted=trusted, checkpoints=extra)
+            ]
+        else:
+            reports = verify_store(store, trusted=trusted, checkpoints=extra)
     return _print_reports(reports, fmt, {})
 
 

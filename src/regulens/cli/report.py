@@ -5,23 +5,25 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from regulens import __version__, clock
-from regulens.cli.common import STREAM_NAME, Timestamp
+from regulens.cli.common import STREAM_PATTERN, Timestamp, match_streams
 from regulens.cli.evidence import evidence_option, extra_checkpoints, open_evidence, trusted_keys
 from regulens.cli.output import emit
 from regulens.display import printable
-from regulens.errors import ConfigError, InputDataError
+from regulens.engine.types import parse_duration
+from regulens.errors import ConfigError, ExitCode, InputDataError
 from regulens.reports.formats import COMPLIANCE_FORMATS
 
 if TYPE_CHECKING:  # renderers (jinja2) and the evidence store (SQLAlchemy) load when used
     from regulens.evidence.store import EvidenceStore
     from regulens.reports.context import ScopeFields
     from regulens.reports.loading import Verification
+    from regulens.reports.runs import Period
 
 F = TypeVar("F", bound=Callable[..., Any])
 log = logging.getLogger(__name__)
@@ -51,9 +53,11 @@ def verification_options(func: F) -> F:
     )(func)
     return click.option(
         "--stream",
-        "stream",
-        type=STREAM_NAME,
-        help="Read one evidence stream (default: every stream).",
+        "streams",
+        type=STREAM_PATTERN,
+        multiple=True,
+        help="Read this stream, or the streams this shell glob matches (repeatable; "
+        "default: every stream).",
     )(func)
 
 
@@ -115,7 +119,7 @@ def read_scope(
 @contextmanager
 def verified_runs(
     evidence: str | None,
-    stream: str | None,
+    patterns: tuple[str, ...],
     public_keys: tuple[str, ...],
     checkpoint_files: tuple[str, ...],
     *,
@@ -124,16 +128,153 @@ def verified_runs(
 ) -> Iterator[tuple[EvidenceStore, Verification, list[Any]]]:
     """Open the store, verify it (refusing a broken one) and yield it with its decoded runs.
 
-    `keep` selects the runs the document can use (the others are never held in memory).
+    `patterns` are the --stream names and globs (none: every stream). `keep` selects the
+    runs the document can use (the others are never held in memory).
     """
     from regulens.reports.loading import load_runs, verify_evidence
 
     trusted = trusted_keys(public_keys)
     extra = extra_checkpoints(checkpoint_files)
     with open_evidence(evidence) as store:
-        verification = verify_evidence(store, stream=stream, trusted=trusted, checkpoints=extra)
+        streams = match_streams(patterns, store.streams()) if patterns else None
+        verification = verify_evidence(
+            store, stream=None, streams=streams, trusted=trusted, checkpoints=extra
+        )
         check_verification(verification, allow_unverified=allow_unverified)
-        yield store, verification, list(load_runs(store, stream, keep))
+        if streams is None:
+            runs = list(load_runs(store, None, keep))
+        else:
+            runs = [run for name in streams for run in load_runs(store, name, keep)]
+        yield store, verification, runs
+
+
+class StaleAfter(click.ParamType):  # type: ignore[type-arg]
+    """A duration like 26h, 90m or 2d."""
+
+    name = "DURATION"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        """Parse the duration; zero, negative or malformed is a usage error (exit 3)."""
+        if isinstance(value, timedelta):
+            return value
+        try:
+            parsed = parse_duration(str(value))
+        except ValueError:
+            self.fail(f"{printable(repr(value))} is not a duration like 26h, 90m or 2d", param, ctx)
+        if parsed <= timedelta(0):
+            self.fail("must be longer than zero", param, ctx)
+        return parsed
+
+
+def fleet_options(func: F) -> F:
+    """Add --fleet and --stale-after (`report` and `review`)."""
+    func = click.option(
+        "--stale-after",
+        "stale_after",
+        type=StaleAfter(),
+        default=None,
+        help="With --fleet: a stream whose newest run is older than this is stale (default 26h).",
+    )(func)
+    return click.option(
+        "--fleet",
+        is_flag=True,
+        help="The fleet overview instead: one row per stream (cluster), each verified separately.",
+    )(func)
+
+
+FLEET_FORMATS = ("html", "markdown", "json")
+
+
+def refuse_with_fleet(*, fmt: str, allow_unverified: bool, others: dict[str, str | None]) -> None:
+    """Options that have no meaning for the fleet overview are usage errors (exit 3)."""
+    if fmt not in FLEET_FORMATS:
+        raise ConfigError(
+            f"--format {fmt}: the fleet overview is written as html, markdown or json",
+            hint="OSCAL documents are per assessment: drop --fleet, or use --format json",
+        )
+    if allow_unverified:
+        raise ConfigError(
+            "--allow-unverified does not apply to --fleet: the overview always shows every "
+            "stream, a stream that does not verify marked failed (and the command exits 2)"
+        )
+    given = [flag for flag, value in others.items() if value is not None]
+    if given:
+        raise ConfigError(f"{given[0]} does not apply to --fleet")
+
+
+def fleet_report(
+    evidence: str | None,
+    patterns: tuple[str, ...],
+    public_keys: tuple[str, ...],
+    checkpoint_files: tuple[str, ...],
+    *,
+    period: Period | None,
+    stale_after: timedelta | None,
+    fmt: str,
+    output: str | None,
+    force: bool,
+) -> int:
+    """Verify each selected stream, fold its runs into a row, render; exit 2 if one failed."""
+    from regulens.reports.facts import Tool
+    from regulens.reports.fleet import (
+        DEFAULT_STALE_AFTER,
+        fleet_overview,
+        verdicts,
+        verification_failed,
+    )
+    from regulens.reports.loading import load_runs, verify_evidence
+    from regulens.reports.render import render_fleet
+
+    trusted = trusted_keys(public_keys)
+    extra = extra_checkpoints(checkpoint_files)
+    with open_evidence(evidence) as store:
+        known = store.streams()
+        chosen = match_streams(patterns, known) if patterns else known
+        if not chosen:
+            raise InputDataError(
+                "the evidence store has no streams: nothing to show",
+                hint="record runs with `regulens evaluate --record --stream NAME`",
+            )
+        verification = verify_evidence(
+            store, stream=None, streams=chosen if patterns else None, trusted=trusted,
+            checkpoints=extra,
+        )  # fmt: skip
+        runs = (
+            load_runs(store, None)
+            if not patterns
+            else (run for name in chosen for run in load_runs(store, name))
+        )
+        overview = fleet_overview(
+            runs,
+            verdicts(verification.problems, chosen, signatures_checked=trusted is not None),
+            streams=chosen,
+            now=clock.now(),
+            period=period,
+            stale_after=stale_after or DEFAULT_STALE_AFTER,
+            tool=Tool.model_validate(TOOL),
+            store=store.label,
+        )
+    if trusted is None:
+        click.echo(
+            "note: signatures not checked (pass --public-key to prove who wrote the records)",
+            err=True,
+        )
+    emit(render_fleet(overview, fmt), output, force=force)
+    failed = verification_failed(overview)
+    for row in failed:
+        click.echo(
+            printable(f"stream {row.stream}: does not verify: {row.verification.message}"),
+            err=True,
+        )
+    t = overview.totals
+    click.echo(
+        f"fleet: {t.streams} streams, {t.allow} allow, {t.deny} deny, "
+        f"{t.incomplete} on incomplete data, {t.undecided} undecided, {t.stale} stale, "
+        f"{t.failed_verification} failing verification"
+        + (f"; wrote {fmt} to {printable(output)}" if output is not None else ""),
+        err=True,
+    )
+    return int(ExitCode.INCOMPLETE) if failed else 0
 
 
 @click.command("report")
@@ -160,6 +301,7 @@ def verified_runs(
     metavar="FILE",
     help="ControlsCatalog document: a title shown beside each control id.",
 )
+@fleet_options
 @click.option("--output", "-o", "output", metavar="FILE", help="Write here (atomically).")
 @click.option("--force", is_flag=True, help="Overwrite an existing --output file.")
 def report_cmd(
@@ -167,7 +309,7 @@ def report_cmd(
     period: str | None,
     since: datetime | None,
     until: datetime | None,
-    stream: str | None,
+    streams: tuple[str, ...],
     public_keys: tuple[str, ...],
     checkpoint_files: tuple[str, ...],
     allow_unverified: bool,
@@ -177,13 +319,35 @@ def report_cmd(
     owner: str | None,
     environment: str | None,
     controls_file: str | None,
+    fleet: bool,
+    stale_after: timedelta | None,
     output: str | None,
     force: bool,
 ) -> int:
     """Compliance report for auditors (per control and policy, gates, exceptions, RPO/RTO, KPIs).
 
     The evidence is verified first; a broken chain exits 2 unless --allow-unverified.
+    With --fleet: the fleet overview, one row per stream (exit 2 when a stream's chain
+    does not verify; the document is still written, that stream marked failed).
     """
+    if fleet:
+        from regulens.reports.runs import parse_period
+
+        refuse_with_fleet(
+            fmt=fmt,
+            allow_unverified=allow_unverified,
+            others={"--scope": scope_file, "--system": system, "--owner": owner,
+                    "--environment": environment, "--controls": controls_file},
+        )  # fmt: skip
+        chosen_period = None if period is None and since is None and until is None else (
+            parse_period(period, since, until)
+        )  # fmt: skip
+        return fleet_report(
+            evidence, streams, public_keys, checkpoint_files,
+            period=chosen_period, stale_after=stale_after, fmt=fmt, output=output, force=force,
+        )  # fmt: skip
+    if stale_after is not None:
+        raise ConfigError("--stale-after applies to the fleet overview only (add --fleet)")
     from regulens.reports.compliance import compliance_facts
     from regulens.reports.context import load_catalog
     from regulens.reports.loading import load_section
@@ -194,7 +358,7 @@ def report_cmd(
     scope = read_scope(scope_file, system, owner, environment)
     titles = load_catalog(controls_file) if controls_file else {}
     with verified_runs(
-        evidence, stream, public_keys, checkpoint_files, allow_unverified=allow_unverified
+        evidence, streams, public_keys, checkpoint_files, allow_unverified=allow_unverified
     ) as (store, verification, runs):
         facts = compliance_facts(
             runs,
@@ -202,7 +366,7 @@ def report_cmd(
             evidence=verification.evidence_json(store.label, allow_unverified=allow_unverified),
             generated_at=iso(clock.now()),
             tool=TOOL,
-            streams=[stream] if stream else None,
+            streams=list(verification.streams) if streams else None,
             sections=lambda digest: load_section(store, digest),
             scope=scope,
             titles=titles,

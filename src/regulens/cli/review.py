@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from datetime import date as date_type
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
@@ -19,7 +20,10 @@ from regulens.cli.evidence import (
 from regulens.cli.output import emit
 from regulens.cli.report import (
     TOOL,
+    fleet_options,
+    fleet_report,
     read_scope,
+    refuse_with_fleet,
     scope_options,
     verification_options,
     verified_runs,
@@ -71,6 +75,7 @@ def chosen_month(period: str | None, deprecated_month: str | None) -> str:
     "--format", "fmt", type=click.Choice(REVIEW_FORMATS), default="html", show_default=True
 )
 @scope_options
+@fleet_options
 @click.option("--output", "-o", "output", metavar="FILE", help="Write here (atomically).")
 @click.option("--force", is_flag=True, help="Overwrite an existing --output file.")
 @click.pass_context
@@ -79,7 +84,7 @@ def review_group(
     evidence: str | None,
     period: str | None,
     deprecated_month: str | None,
-    stream: str | None,
+    streams: tuple[str, ...],
     public_keys: tuple[str, ...],
     checkpoint_files: tuple[str, ...],
     allow_unverified: bool,
@@ -88,11 +93,15 @@ def review_group(
     system: str | None,
     owner: str | None,
     environment: str | None,
+    fleet: bool,
+    stale_after: timedelta | None,
     output: str | None,
     force: bool,
 ) -> int:
     """Monthly security review pack: RBAC drift, privileged subjects, exceptions, vulnerabilities,
     changes, audit policy, recovery and KPI breaches, sign-off.
+
+    With --fleet: the month's fleet overview, one row per stream (as `report --fleet`).
     """
     from regulens.reports.loading import load_section
     from regulens.reports.render import render_review
@@ -103,6 +112,19 @@ def review_group(
         return 0
     month = chosen_month(period, deprecated_month)
     window = month_period(month)
+    if fleet:
+        refuse_with_fleet(
+            fmt=fmt,
+            allow_unverified=allow_unverified,
+            others={"--scope": scope_file, "--system": system, "--owner": owner,
+                    "--environment": environment},
+        )  # fmt: skip
+        return fleet_report(
+            evidence, streams, public_keys, checkpoint_files,
+            period=window, stale_after=stale_after, fmt=fmt, output=output, force=force,
+        )  # fmt: skip
+    if stale_after is not None:
+        raise ConfigError("--stale-after applies to the fleet overview only (add --fleet)")
     scope = read_scope(scope_file, system, owner, environment)
     from regulens.reports.signoff import SIGNOFF_COMMAND
 
@@ -112,7 +134,7 @@ def review_group(
 
     with verified_runs(
         evidence,
-        stream,
+        streams,
         public_keys,
         checkpoint_files,
         allow_unverified=allow_unverified,

@@ -135,9 +135,17 @@ def verify_evidence(
     stream: str | None,
     trusted: TrustedKeys | None,
     checkpoints: Sequence[StoredCheckpoint] = (),
+    streams: Sequence[str] | None = None,
 ) -> Verification:
-    """Verify the store (or one stream) and summarise the verdict for a report."""
-    reports = verify_store(store, stream=stream, trusted=trusted, checkpoints=checkpoints)
+    """Verify the store (or one stream, or each of `streams`) and summarise the verdict."""
+    if streams is not None:
+        reports = [
+            report
+            for name in streams
+            for report in verify_store(store, stream=name, trusted=trusted, checkpoints=checkpoints)
+        ]
+    else:
+        reports = verify_store(store, stream=stream, trusted=trusted, checkpoints=checkpoints)
     status = overall(reports)
     records = sum(r.records for r in reports)
     problems = tuple(r.to_json() for r in reports if r.status is not Status.OK)

@@ -18,6 +18,7 @@ from markupsafe import escape as _html_escape
 from regulens.display import markdown_text, printable
 from regulens.reports.charts import Axis, Chart, Point, Series, anchor, render_svg
 from regulens.reports.facts import ComplianceReport, KpiSeries, PeriodFacts, ReviewPack
+from regulens.reports.fleet import FleetOverview
 from regulens.reports.formats import COMPLIANCE_FORMATS, REVIEW_FORMATS
 from regulens.reports.runs import Period, parse_time
 from regulens.reports.wording import count, unit, word
@@ -308,12 +309,12 @@ def review_figures(facts: ReviewPack) -> dict[str, Any]:
     return {chart.id: _figure(chart) for chart in review_charts(facts)}
 
 
-def report_json(facts: ComplianceReport | ReviewPack) -> dict[str, object]:
+def report_json(facts: ComplianceReport | ReviewPack | FleetOverview) -> dict[str, object]:
     """The JSON form of the facts: exactly their serialisation (what the schema describes)."""
     return facts.model_dump(mode="json")
 
 
-def render_json(facts: ComplianceReport | ReviewPack) -> bytes:
+def render_json(facts: ComplianceReport | ReviewPack | FleetOverview) -> bytes:
     """The facts as indented JSON with sorted keys (the machine-readable report)."""
     return (
         orjson.dumps(report_json(facts), option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n"
@@ -354,4 +355,21 @@ def render_review(facts: ReviewPack, fmt: str) -> bytes:
     raise ValueError(f"unknown review format {fmt!r}")
 
 
-__all__ = ["COMPLIANCE_FORMATS", "REVIEW_FORMATS", "render_compliance", "render_review"]
+def render_fleet(facts: FleetOverview, fmt: str) -> bytes:
+    """Render the fleet overview as html, markdown or json."""
+    if fmt == "json":
+        return render_json(facts)
+    if fmt == "markdown":
+        return _template("markdown", "fleet.md.j2", r=facts)
+    if fmt == "html":
+        return _template("html", "fleet.html.j2", r=facts)
+    raise ValueError(f"unknown fleet format {fmt!r}")
+
+
+__all__ = [
+    "COMPLIANCE_FORMATS",
+    "REVIEW_FORMATS",
+    "render_compliance",
+    "render_fleet",
+    "render_review",
+]

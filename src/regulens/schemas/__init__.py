@@ -14,6 +14,7 @@ from regulens.engine.policy import PolicySet
 from regulens.policytest.model import PolicyTest
 from regulens.reports.context import ControlsCatalog, ReportScope
 from regulens.reports.facts import ComplianceReport, ReviewPack
+from regulens.reports.fleet import FleetOverview
 from regulens.snapshot.change import ChangeRequest
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -21,6 +22,7 @@ SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 OUTPUTS: dict[str, type[BaseModel]] = {
     "compliance-report.schema.json": ComplianceReport,
     "review-pack.schema.json": ReviewPack,
+    "fleet-overview.schema.json": FleetOverview,
 }
 SCHEMAS: dict[str, type[BaseModel]] = {
     "policy.schema.json": PolicySet,

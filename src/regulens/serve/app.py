@@ -49,7 +49,7 @@ from regulens.serve.portal import (
     Evidence,
     RunFilter,
     Settings,
-    fleet,
+    fleet_of,
     read_evidence,
     run_detail,
     run_summary,
@@ -317,22 +317,18 @@ def _detail(portal: Portal, run_id: str) -> tuple[Evidence, RunDetail | None]:
     )
 
 
-def _fleet(evidence: Evidence) -> Fleet:
-    streams = []
-    for state in fleet(evidence.runs):
-        last, decided = state.last_run, state.last_decision
-        streams.append(
-            StreamOverview(
-                stream=state.stream,
-                runs=state.runs,
-                last_run_at=last.at if last else None,
-                last_decision=str(decided.decision.get("decision")) if decided else None,
-                last_decision_at=decided.at if decided else None,
-                failing_policies=sorted(
-                    p for p, s in state.policies.items() if s in ("fail", "error")
-                ),
-            )
+def _fleet(evidence: Evidence, now: datetime) -> Fleet:
+    streams = [
+        StreamOverview(
+            stream=row.stream,
+            runs=row.runs,
+            last_run_at=row.last_run_at,
+            last_decision=row.decision,
+            last_decision_at=row.decision_at,
+            failing_policies=list(row.failing_policies),
         )
+        for row in fleet_of(evidence, now).rows
+    ]
     return Fleet(
         verification=evidence.verification.state,
         verification_message=evidence.verification.message,
@@ -351,7 +347,7 @@ def overview(portal: Portal, request: Request, user: str) -> Response:
     evidence = portal.evidence()
     months = sorted({r.now.strftime("%Y-%m") for r in evidence.runs}, reverse=True)
     return _page(
-        "fleet.html.j2", user=user, fleet=_fleet(evidence), months=months[:24],
+        "fleet.html.j2", user=user, fleet=_fleet(evidence, portal.now()), months=months[:24],
         banner=evidence.verification.banner(), bundles=portal.bundle_key is not None,
     )  # fmt: skip
 
@@ -482,7 +478,7 @@ def bundle_download(portal: Portal, request: Request, user: str) -> Response:
 
 
 def api_fleet(portal: Portal, request: Request, user: str) -> Response:
-    return _json(_fleet(portal.evidence()))
+    return _json(_fleet(portal.evidence(), portal.now()))
 
 
 def api_runs(portal: Portal, request: Request, user: str) -> Response:

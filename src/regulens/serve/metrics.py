@@ -9,7 +9,8 @@ from datetime import datetime
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector, CollectorRegistry
 
-from regulens.serve.portal import Evidence, expiring, fleet
+from regulens.reports.runs import parse_time
+from regulens.serve.portal import Evidence, fleet_of
 
 STATUS_VALUE = {"pass": 0, "skip": 0, "warn": 1, "fail": 2, "error": 3}
 
@@ -64,14 +65,14 @@ class EvidenceCollector(Collector):
         )
         for (stream, decision), n in sorted(counts.items()):
             decisions.add_metric([stream, decision], n)
-        for state in fleet(evidence.runs):
-            last = state.last_decision
-            if last is None:
+        for row in fleet_of(evidence, now).rows:
+            if row.decision_at is None:
                 continue
-            age.add_metric([state.stream], max(0.0, (now - last.now).total_seconds()))
-            soon.add_metric([state.stream], expiring(last, now))
-            for policy, status in sorted(state.policies.items()):
-                result.add_metric([state.stream, policy, status], STATUS_VALUE.get(status, 3))
+            decided = parse_time(row.decision_at)
+            age.add_metric([row.stream], max(0.0, (now - decided).total_seconds()))
+            soon.add_metric([row.stream], row.exceptions_expiring)
+            for p in row.policies:
+                result.add_metric([row.stream, p.policy, p.status], STATUS_VALUE.get(p.status, 3))
         yield from (result, age, decisions, soon)
 
 

@@ -7,20 +7,21 @@ seen at once, not after a restart), then decoded. Nothing here writes.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
+from regulens import __version__
 from regulens.evidence.keys import TrustedKeys
 from regulens.evidence.store import EvidenceStore, StoredCheckpoint
-from regulens.reports.facts import EvidenceFacts
+from regulens.reports.facts import EvidenceFacts, Tool
+from regulens.reports.fleet import FleetOverview, fleet_overview, verdicts
 from regulens.reports.loading import Verification, load_runs, verify_evidence
-from regulens.reports.runs import Period, RunRecord, parse_time
+from regulens.reports.runs import Period, RunRecord
 
 POLICY_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}", re.ASCII)
 DECISIONS = ("allow", "deny", "deny-incomplete")
-EXPIRY_WINDOW = timedelta(days=30)
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,57 +139,17 @@ def _resource(value: object) -> str:
     return "/".join(str(p) for p in parts if p)
 
 
-@dataclass
-class StreamState:
-    """The fleet overview's line for one stream."""
-
-    stream: str
-    runs: int = 0
-    last_run: RunRecord | None = None
-    last_decision: RunRecord | None = None
-    policies: dict[str, str] = field(default_factory=dict)  # policy -> worst status, last run
-
-
-def _policy_status(run: RunRecord) -> dict[str, str]:
-    order = ("pass", "skip", "warn", "fail", "error")
-    out: dict[str, str] = {}
-    for r in run.results:
-        policy, status = str(r.get("policy", "")), str(r.get("status", ""))
-        if status not in order:
-            status = "error"
-        if policy not in out or order.index(status) > order.index(out[policy]):
-            out[policy] = status
-    return out
-
-
-def fleet(runs: Sequence[RunRecord]) -> list[StreamState]:
-    """Per stream: how many runs, the newest run and the newest decision."""
-    states: dict[str, StreamState] = {}
-    for run in sorted(runs, key=lambda r: (r.stream, r.seq)):
-        state = states.setdefault(run.stream, StreamState(run.stream))
-        state.runs += 1
-        state.last_run = run
-        if run.decision.get("decision") is not None:
-            state.last_decision = run
-            state.policies = _policy_status(run)
-    return [states[s] for s in sorted(states)]
-
-
-def expiring(run: RunRecord, now: datetime, within: timedelta = EXPIRY_WINDOW) -> int:
-    """Exceptions recorded by the run (applied or unused) that expire within `within` of now."""
-    block = run.predicate.get("exceptions")
-    seen: set[str] = set()
-    if not isinstance(block, Mapping):
-        return 0
-    for key in ("applied", "unused"):
-        items = block.get(key)
-        for item in items if isinstance(items, list) else []:
-            if not isinstance(item, Mapping) or not isinstance(item.get("expires"), str):
-                continue
-            try:
-                when = parse_time(str(item["expires"]))
-            except ValueError:
-                continue
-            if now <= when < now + within:
-                seen.add(str(item.get("id") or item.get("name") or ""))
-    return len(seen)
+def fleet_of(evidence: Evidence, now: datetime) -> FleetOverview:
+    """The fleet facts of the verified store (the same builder as `regulens report --fleet`)."""
+    verification = evidence.verification
+    streams = sorted({*verification.streams, *(r.stream for r in evidence.runs)})
+    return fleet_overview(
+        evidence.runs,
+        verdicts(
+            verification.problems, streams, signatures_checked=verification.signatures_checked
+        ),
+        streams=streams,
+        now=now,
+        tool=Tool(name="regulens", version=__version__),
+        store=evidence.label,
+    )
