@@ -12,6 +12,7 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator
 
 from regulens.snapshot.resources import ObjectKey, Resource, SourceLocation
+from regulens.snapshot.workloads import Container, containers
 
 # Why a kind could not be read: HTTP 403/404 (missing API group)/503 (aggregated API down)/
 # 410 (continue tokens kept expiring), a timeout, an exhausted --deadline, a connection that
@@ -133,6 +134,17 @@ class KubernetesState(BaseModel):
     @cached_property
     def _by_id(self) -> dict[ObjectKey, Resource]:
         return {r.key: r for r in self.resources}
+
+    @cached_property
+    def _containers(self) -> dict[Resource, tuple[Container, ...]]:
+        return {}  # filled by `containers_of`: a resource's containers, found once per snapshot
+
+    def containers_of(self, resource: Resource) -> tuple[Container, ...]:
+        """Return the containers of one of these objects (see `workloads.containers`)."""
+        found = self._containers.get(resource)
+        if found is None:
+            found = self._containers[resource] = tuple(containers(resource))
+        return found
 
     def of_kind(self, kind: str) -> Sequence[Resource]:
         """Return the objects of one kind, in input order."""
