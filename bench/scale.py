@@ -19,12 +19,18 @@ yaml-rs floor, 50k from the snapshot <= 3x the orjson floor and <= 400 MB, 200k 
 and <= 1.5 GB, and the growth in µs per object from 10k to 200k (no target; 1 = linear).
 A target whose size was not measured is left out of the output. `--json` prints one
 object, `{"targets": [...], "rows": [...]}`; progress goes to standard error.
+
+As bench/startup.py does, the regulens package is byte-compiled first (`compileall`, as
+`pip install` of the wheel does): with PYTHONDONTWRITEBYTECODE set, every run would
+otherwise compile every module again (most of a second under load). `--no-compile`
+measures the installation as it is.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -37,6 +43,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from bench.generate import ensure, parse_size  # noqa: E402
 from bench.run import acceptable, commands, measure, pack_skips, summarise_in_child, warm  # noqa: E402
+from bench.startup import byte_compile  # noqa: E402
 
 DEFAULT_SIZES = "10k,50k,200k"
 YAML_TOOLS = ("regulens", "floor-yaml-rs")  # from the one-file-per-object tree
@@ -104,6 +111,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--out", type=Path, default=ROOT / "bench" / "out", help="generated inputs")
     p.add_argument("--json", action="store_true", help="print one JSON object (bench/stages.py)")
+    p.add_argument("--no-compile", action="store_true", help="do not byte-compile regulens first")
     return p
 
 
@@ -241,7 +249,11 @@ def table(result: dict[str, Any]) -> str:
             f"{num(r['us_per_object_wall'], 11, '.1f')} {num(r['us_per_object_cpu'], 10, '.1f')}"
             + (f"  FAILED: {r['failure']}" if r["failure"] else "")
         )
+    env = result["environment"]
     lines.append("")
+    lines.append(
+        f"load average {env['load_average_before']} before, {env['load_average_after']} after"
+    )
     for t in result["targets"]:
         verdict = {True: "met", False: "MISSED", None: "-"}[t["met"]]
         limit = "" if t["target"] is None else f" (target <= {t['target']:g} {t['unit']})"
@@ -255,12 +267,21 @@ def main(argv: list[str] | None = None) -> int:
         parse_size(args.yaml_max_size)
     except ValueError:
         parser().error(f"--yaml-max-size: not a size: {args.yaml_max_size!r}")
+    if not args.no_compile:  # as a wheel install is; else every run compiles every module
+        byte_compile(sys.executable)
     skips = pack_skips()
     cases: list[Case] = []
+    before = [round(x, 2) for x in os.getloadavg()]
     with tempfile.TemporaryDirectory(prefix="regulens-scale-") as tmp:
         for size in args.sizes:
             cases.extend(measure_size(size, args, skips, Path(tmp)))
-    result = {"targets": targets(cases), "rows": rows(cases)}
+    environment = {
+        "cpus": os.cpu_count(),
+        "load_average_before": before,
+        "load_average_after": [round(x, 2) for x in os.getloadavg()],
+        "byte_compiled": not args.no_compile,
+    }
+    result = {"targets": targets(cases), "rows": rows(cases), "environment": environment}
     print(json.dumps(result, ensure_ascii=False) if args.json else table(result))
     failed = [c for c in cases if c.failure]
     for c in failed:  # the last line of stderr is what bench/run.py shows for a failed stage
