@@ -10,6 +10,8 @@ For each size N it writes exactly N objects, three ways, under `OUT/<size>/`:
 - `snapshot.json`: the JSON that `regulens snapshot` writes (the `Snapshot`
   model's own serialiser, so it stays compatible as the model evolves).
 
+`--snapshot-only` writes `snapshot.json` alone (the scale bench's 200k).
+
 The cluster is the example platform (`examples/platform`: the regulensai
 namespace, its HPA, RBAC, audit policy and backup CronJobs) plus generated
 team namespaces: Deployments, StatefulSets and CronJobs with and without
@@ -38,7 +40,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "platform"
 GENERATOR_VERSION = 7  # bump when the output changes, so cached outputs are regenerated
-SIZES = {"1k": 1_000, "10k": 10_000, "50k": 50_000}
+SIZES = {"1k": 1_000, "10k": 10_000, "50k": 50_000, "200k": 200_000}
 EPOCH = 1_780_000_000  # creation timestamps are spread before this (fixed: reproducible)
 
 TEAMS = ["payments", "billing", "search", "ledger", "identity", "catalog", "orders", "risk"]
@@ -50,7 +52,7 @@ Obj = dict[str, Any]
 
 
 def parse_size(text: str) -> int:
-    """Turn `1k`, `10k`, `50k` or a plain number into an object count."""
+    """Turn `1k`, `10k`, `50k`, `200k` or a plain number into an object count."""
     text = text.strip().lower()
     if text in SIZES:
         return SIZES[text]
@@ -463,10 +465,36 @@ def _group(obj: Obj) -> str:
     return obj["metadata"].get("namespace") or "_cluster"
 
 
-def write(objects: list[Obj], out: Path, seed: int) -> dict[str, Any]:
-    """Write the three forms of one cluster into `out` (replacing what was there)."""
+def write(objects: list[Obj], out: Path, seed: int, *, yaml_forms: bool = True) -> dict[str, Any]:
+    """Write the three forms of one cluster into `out` (replacing what was there).
+
+    Without `yaml_forms` only the snapshot is written (the scale bench at 200k reads
+    nothing else; 200k one-object files would only fill the disk).
+    """
     if out.exists():
         shutil.rmtree(out)
+    out.mkdir(parents=True)
+    (out / "snapshot.json").write_bytes(snapshot_json(objects, seed))
+    kinds: dict[str, int] = {}
+    for obj in objects:
+        kinds[obj["kind"]] = kinds.get(obj["kind"], 0) + 1
+    info = {
+        "generator_version": GENERATOR_VERSION,
+        "seed": seed,
+        "objects": len(objects),
+        "namespaces": kinds.get("Namespace", 0),
+        "kinds": dict(sorted(kinds.items())),
+        "forms": ["files", "multi", "snapshot"] if yaml_forms else ["snapshot"],
+        "json_bytes": (out / "snapshot.json").stat().st_size,
+    }
+    if yaml_forms:
+        info["yaml_bytes"] = _write_yaml(objects, out)
+    (out / "info.json").write_text(json.dumps(info, indent=2) + "\n", "utf-8")
+    return info
+
+
+def _write_yaml(objects: list[Obj], out: Path) -> int:
+    """Write `files/` and `multi/`; return the bytes of the multi-document form."""
     files = out / "files"
     multi = out / "multi"
     multi.mkdir(parents=True)
@@ -481,21 +509,7 @@ def write(objects: list[Obj], out: Path, seed: int) -> dict[str, Any]:
         (directory / name).write_text(text, "utf-8")
     for group, texts in by_group.items():
         (multi / f"{group}.yaml").write_text("---\n".join(texts), "utf-8")
-    (out / "snapshot.json").write_bytes(snapshot_json(objects, seed))
-    kinds: dict[str, int] = {}
-    for obj in objects:
-        kinds[obj["kind"]] = kinds.get(obj["kind"], 0) + 1
-    info = {
-        "generator_version": GENERATOR_VERSION,
-        "seed": seed,
-        "objects": len(objects),
-        "namespaces": kinds.get("Namespace", 0),
-        "kinds": dict(sorted(kinds.items())),
-        "yaml_bytes": sum(p.stat().st_size for p in multi.iterdir()),
-        "json_bytes": (out / "snapshot.json").stat().st_size,
-    }
-    (out / "info.json").write_text(json.dumps(info, indent=2) + "\n", "utf-8")
-    return info
+    return sum(p.stat().st_size for p in multi.iterdir())
 
 
 def snapshot_json(objects: list[Obj], seed: int) -> bytes:
@@ -522,20 +536,31 @@ def snapshot_json(objects: list[Obj], seed: int) -> bytes:
     return dump_snapshot(Snapshot.model_construct(kubernetes=state))
 
 
-def ensure(size_name: str, seed: int, root: Path) -> Path:
-    """Generate one size unless an up-to-date copy (same seed and version) exists."""
+def ensure(size_name: str, seed: int, root: Path, *, yaml_forms: bool = True) -> Path:
+    """Generate one size unless an up-to-date copy (same seed and version) exists.
+
+    `yaml_forms=False` asks for the snapshot only; a copy with the YAML forms serves too.
+    """
     out = root / size_name
     info_path = out / "info.json"
     if info_path.exists():
         info = json.loads(info_path.read_text("utf-8"))
-        if info.get("seed") == seed and info.get("generator_version") == GENERATOR_VERSION:
+        forms = info.get("forms", ["files", "multi", "snapshot"])  # older copies: all three
+        if (
+            info.get("seed") == seed
+            and info.get("generator_version") == GENERATOR_VERSION
+            and (not yaml_forms or "files" in forms)
+        ):
             return out
     size = parse_size(size_name)
     started = time.perf_counter()
-    info = write(build(size, seed), out, seed)
+    info = write(build(size, seed), out, seed, yaml_forms=yaml_forms)
+    what = (
+        f"{info['yaml_bytes'] / 1e6:.1f} MB YAML" if yaml_forms else "the snapshot only"
+    ) + f", {info['json_bytes'] / 1e6:.1f} MB JSON"
     print(
         f"generated {size_name}: {info['objects']} objects, {info['namespaces']} namespaces, "
-        f"{info['yaml_bytes'] / 1e6:.1f} MB YAML in {time.perf_counter() - started:.1f} s",
+        f"{what} in {time.perf_counter() - started:.1f} s",
         file=sys.stderr,
     )
     return out
@@ -544,13 +569,16 @@ def ensure(size_name: str, seed: int, root: Path) -> Path:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--sizes", default="1k,10k,50k", help="comma-separated: 1k,10k,50k or numbers"
+        "--sizes", default="1k,10k,50k", help="comma-separated: 1k,10k,50k,200k or numbers"
+    )
+    parser.add_argument(
+        "--snapshot-only", action="store_true", help="write snapshot.json only (no YAML forms)"
     )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out")
     args = parser.parse_args()
     for name in args.sizes.split(","):
-        print(ensure(name.strip(), args.seed, args.out))
+        print(ensure(name.strip(), args.seed, args.out, yaml_forms=not args.snapshot_only))
 
 
 if __name__ == "__main__":

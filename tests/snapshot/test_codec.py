@@ -62,3 +62,59 @@ def test_edited_objects_fail_the_digest() -> None:
     doc["kubernetes"]["resources"][0]["object"]["metadata"]["labels"] = {"edited": "yes"}
     with pytest.raises(InputDataError, match="does not match its digest"):
         load_snapshot(orjson.dumps(doc), "s.json")
+
+
+def _platform_bytes() -> bytes:
+    return dump_snapshot(Snapshot(kubernetes=read_manifests([str(EXAMPLES / "platform")])))
+
+
+def test_canonical_bytes_parse_as_the_strict_reader_reads_them() -> None:
+    from regulens.documents.strict_json import loads_json
+    from regulens.snapshot.codec import _canonical_document
+
+    data = _platform_bytes()
+    fast = _canonical_document(data)
+    assert fast is not None  # as regulens writes it: the fast path
+    assert fast == loads_json(data.decode(), "s.json")
+    # anything else goes to the strict reader: re-indented, edited, no final newline
+    assert _canonical_document(orjson.dumps(orjson.loads(data))) is None
+    assert _canonical_document(data.rstrip(b"\n")) is None
+    assert _canonical_document(data + b"\n") is None
+    assert _canonical_document(b"\xef\xbb\xbf" + data) is None
+
+
+def _inject(data: bytes, before: bytes, line: bytes) -> bytes:
+    """Insert `line`, indented alike, before the first line holding `before`."""
+    at = data.index(before)
+    start = data.rindex(b"\n", 0, at) + 1
+    return data[:start] + b" " * (at - start) + line + b"\n" + data[start:]
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        # the last value wins, so the parsed document (and its digest) is the saved one; but
+        # a reader taking the first value would judge another object: refused, at its line
+        (b'"name": "evil-twin",', r"s\.json:\d+:\d+: duplicate key 'name'"),
+        (b'"replicas": NaN,', "NaN is not JSON"),
+        (b'"big": 184467440737095516160,', "out of range"),
+    ],
+)
+def test_canonical_looking_files_with_what_json_forbids_are_refused(
+    line: bytes, message: str
+) -> None:
+    data = _inject(_platform_bytes(), b'"name": ', line)
+    with pytest.raises(InputDataError, match=message):
+        load_snapshot(data, "s.json")
+
+
+def test_the_digest_is_the_sha256_of_the_canonical_content() -> None:
+    import hashlib
+
+    from regulens.snapshot.kubernetes import canonical_content, content_digest
+
+    state = read_manifests([str(EXAMPLES / "platform")])
+    gaps = (CoverageGap(kind="Secret", namespace="a", reason="403"),)
+    for resources, gap in ((state.resources, gaps), (state.resources, ()), ((), gaps), ((), ())):
+        whole = hashlib.sha256(canonical_content(resources, gap)).hexdigest()
+        assert content_digest(resources, gap) == f"sha256:{whole}"

@@ -253,3 +253,27 @@ def test_leap_day_schedule_is_longer_than_any_rpo() -> None:
 def test_invalid_cron_is_rejected(expression: str) -> None:
     with pytest.raises(ValueError):
         max_interval(expression)
+
+
+def test_daily_schedules_read_without_croniter_equal_croniters_reading() -> None:
+    from croniter import croniter
+
+    from regulens.sources.cron import _daily_fields
+
+    minutes = ["*", *map(str, range(60)), "05", "00"]
+    hours = ["*", *map(str, range(24)), "03", "00"]
+    for minute in minutes:
+        for hour in hours:
+            text = f"{minute} {hour} * * *"
+            # croniter's path: valid, and expanded into these fields (then read alike)
+            assert croniter.is_valid(text), text
+            assert _daily_fields(text) == croniter.expand(text)[0], text
+    for other in [
+        "60 1 * * *",
+        "1 24 * * *",
+        "*/5 * * * *",
+        "1,2 3 * * *",
+        "1 2 3 * *",
+        "007 1 * * *",
+    ]:
+        assert _daily_fields(other) is None, other

@@ -31,6 +31,7 @@ else:  # pragma: no cover - someone imported cel first; nothing left to save
 logging.getLogger("cel").setLevel(logging.ERROR)
 
 from regulens.engine.cel_lib import kubernetes as k8s  # noqa: E402 - after the import trick
+from regulens.engine.cel_lib.matches import MATCHES, fast_matches  # noqa: E402
 from regulens.engine.cel_lib.syntax import (  # noqa: E402
     OPT_GET,
     TICK,
@@ -40,6 +41,7 @@ from regulens.engine.cel_lib.syntax import (  # noqa: E402
     Site,
     calls,
     instrument_macros,
+    rename_matches,
     rewrite_optionals,
     tokenize,
 )
@@ -190,15 +192,22 @@ def _metered(meter: _Meter, fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 class CelProgram:
-    """One compiled expression; `execute` raises on errors, including a spent budget."""
+    """One compiled expression; `execute` raises on errors, including a spent budget.
+
+    With `native` (the same expression, `.matches(` not renamed), `matches` calls
+    are answered by `fast_matches`; when it cannot answer one, the evaluation is
+    run again with `native`, so results and errors are the runtime's own.
+    """
 
     __slots__ = (
         "_functions",
         "_meter",
         "_namespaces",
+        "_native",
         "_program",
         "_sites",
         "_sized",
+        "_unsure",
         "bound",
         "source",
     )
@@ -210,9 +219,12 @@ class CelProgram:
         function_names: set[str],
         bound: set[str],
         sites: list[Site] | None = None,
+        native: Any = None,
     ) -> None:
         self.source = source
         self._program = program
+        self._native = native
+        self._unsure = False
         self.bound = frozenset(bound)  # comprehension variables (`c` in `all(c, ...)`)
         # `optional` in `optional.of(1)` is reported as a variable; it is not one
         self._namespaces = frozenset(n.partition(".")[0] for n in function_names if "." in n)
@@ -235,16 +247,39 @@ class CelProgram:
             functions[TICK_KEEP] = self._meter.tick_keep
         if TICK_VALUE in function_names:
             functions[TICK_VALUE] = self._meter.tick_value
+        if native is not None:
+            functions[MATCHES] = self._matches
         self._functions = functions
 
     def variables(self) -> list[str]:
         """Return the variable names the expression reads (namespaces excluded)."""
-        return [v for v in self._program.variables() if v not in self._namespaces]
+        program = self._program if self._native is None else self._native
+        return [v for v in program.variables() if v not in self._namespaces]
 
     def execute(self, variables: Mapping[str, Any]) -> Any:
         """Evaluate; raise CostLimitExceeded when the budget ran out, whatever the value."""
         if not self._functions:
             return self._program.execute(dict(variables))
+        if self._native is None:
+            return self._run(self._program, variables)
+        self._unsure = False
+        try:
+            value = self._run(self._program, variables)
+        except Exception:
+            if not self._unsure:
+                raise
+            return self._run(self._native, variables)
+        # CEL is pure: running it again natively gives exactly the runtime's answer
+        return self._run(self._native, variables) if self._unsure else value
+
+    def _matches(self, text: Any, pattern: Any) -> bool:
+        answer = fast_matches(text, pattern)
+        if answer is None:
+            self._unsure = True  # any answer will do: the evaluation is run again natively
+            return False
+        return answer
+
+    def _run(self, program: Any, variables: Mapping[str, Any]) -> Any:
         meter = self._meter
         units = [0] * len(self._sites)
         if self._sized:
@@ -253,7 +288,7 @@ class CelProgram:
                     units[i] = max(units[i], _unit(_resolve(variables, path)))
         meter.reset(units)
         try:
-            value = self._program.execute(cel.Context(dict(variables), self._functions))
+            value = program.execute(cel.Context(dict(variables), self._functions))
         except Exception:
             if meter.exhausted:
                 raise CostLimitExceeded(_spent()) from None
@@ -317,7 +352,11 @@ def compile_program(source: str) -> CelProgram:
             "expression nests too deeply once optional selections and cost checks are "
             "rewritten into calls; split it or nest less"
         ) from None
-    return CelProgram(source, program, names, bound, sites)
+    if "matches" not in names:
+        return CelProgram(source, program, names, bound, sites)
+    # the same program with `matches` answered by fast_matches (the native one is the fallback)
+    fast = cel.compile(" ".join(rename_matches(texts, MATCHES)))
+    return CelProgram(source, fast, names, bound, sites, native=program)
 
 
 __all__ = ["COST_LIMIT", "CelProgram", "CostLimitExceeded", "compile_program"]

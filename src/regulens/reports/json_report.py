@@ -3,31 +3,38 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import orjson
 
 from regulens.engine.outcome import Outcome
+from regulens.engine.results import Result
 
-_EMPTY_RESULTS = b'\n  "results": []'
+
+class _Deferred:
+    """A result whose JSON form is built only when orjson reaches it (see `render_json`)."""
+
+    __slots__ = ("result",)
+
+    def __init__(self, result: Result) -> None:
+        self.result = result
+
+
+def _deferred(value: Any) -> Any:
+    if type(value) is _Deferred:
+        return value.result.to_json()
+    raise TypeError  # orjson reports the type it cannot serialise
 
 
 def render_json(outcome: Outcome) -> bytes:
     """Render the outcome as indented JSON with a trailing newline.
 
-    Results are serialised one at a time into the document's frame, byte for
-    byte what dumping the whole `to_json()` gives, without holding a dict per
-    result of a 50k-object run at once.
+    One serialisation of the whole document, byte for byte what dumping
+    `to_json()` gives; each result's dict is built by orjson's `default` as it
+    reaches the result and dropped once written, so a 50k-object run never
+    holds a dict per result (nor a copy of the output) at once.
     """
-    frame = orjson.dumps(
-        dataclasses.replace(outcome, results=[]).to_json(), option=orjson.OPT_INDENT_2
-    )
-    if not outcome.results:
-        return frame + b"\n"
-    at = frame.index(_EMPTY_RESULTS) + len(_EMPTY_RESULTS) - 1
-    chunks = [frame[:at], b"\n"]
-    last = len(outcome.results) - 1
-    for i, result in enumerate(outcome.results):
-        text = orjson.dumps(result.to_json(), option=orjson.OPT_INDENT_2)
-        chunks += (b"    ", text.replace(b"\n", b"\n    "), b",\n" if i < last else b"\n  ")
-    chunks += (frame[at:], b"\n")
-    return b"".join(chunks)
+    doc = dataclasses.replace(outcome, results=[]).to_json()
+    doc["results"] = [_Deferred(r) for r in outcome.results]  # the key keeps its place
+    options = orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE  # no copy to add the newline
+    return orjson.dumps(doc, default=_deferred, option=options)

@@ -12,6 +12,7 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator
 
 from regulens.snapshot.resources import ObjectKey, Resource, SourceLocation
+from regulens.snapshot.workloads import Container, containers
 
 # Why a kind could not be read: HTTP 403/404 (missing API group)/503 (aggregated API down)/
 # 410 (continue tokens kept expiring), a timeout, an exhausted --deadline, a connection that
@@ -134,6 +135,17 @@ class KubernetesState(BaseModel):
     def _by_id(self) -> dict[ObjectKey, Resource]:
         return {r.key: r for r in self.resources}
 
+    @cached_property
+    def _containers(self) -> dict[Resource, tuple[Container, ...]]:
+        return {}  # filled by `containers_of`: a resource's containers, found once per snapshot
+
+    def containers_of(self, resource: Resource) -> tuple[Container, ...]:
+        """Return the containers of one of these objects (see `workloads.containers`)."""
+        found = self._containers.get(resource)
+        if found is None:
+            found = self._containers[resource] = tuple(containers(resource))
+        return found
+
     def of_kind(self, kind: str) -> Sequence[Resource]:
         """Return the objects of one kind, in input order."""
         return self._by_kind.get(kind, [])
@@ -178,8 +190,22 @@ def resources_to_json(resources: Iterable[Resource]) -> list[dict[str, Any]]:
 
 
 def content_digest(resources: Iterable[Resource], gaps: Iterable[CoverageGap]) -> str:
-    """Return `sha256:<hex>` of the canonical JSON of a section's objects and gaps."""
-    return "sha256:" + hashlib.sha256(canonical_content(resources, gaps)).hexdigest()
+    """Return `sha256:<hex>` of the canonical JSON of a section's objects and gaps.
+
+    The bytes are `canonical_content`'s, hashed object by object: at 50k objects
+    the whole document would be 50 MB held at once for nothing but the hash.
+    """
+    options = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
+    digest = hashlib.sha256(b'{"gaps":')  # the keys in sorted order: gaps, resources
+    digest.update(orjson.dumps([g.model_dump() for g in gaps], option=options))
+    digest.update(b',"resources":[')
+    comma = b""
+    for r in resources:
+        digest.update(comma)
+        digest.update(orjson.dumps(_resource_to_json(r), option=options))
+        comma = b","
+    digest.update(b"]}")
+    return "sha256:" + digest.hexdigest()
 
 
 def _resource_to_json(resource: Resource) -> dict[str, Any]:

@@ -1,8 +1,8 @@
-"""A CEL tokenizer and the three source rewrites the Rust parser needs from us.
+"""A CEL tokenizer and the source rewrites the Rust runtime needs from us.
 
 The `cel` package parses and evaluates, but gives no syntax tree and no cost
 hook, and its parser rejects the optional-selection syntax. The token stream
-is enough to do three things honestly:
+is enough to do four things honestly:
 
 * name every function and method call (for the load-time "unknown function"
   check, with its line and column);
@@ -10,7 +10,9 @@ is enough to do three things honestly:
   selection works with cel-go's meaning;
 * wrap the body of every comprehension macro (`all`, `exists`, `exists_one`,
   `map`, `filter`) in a call that charges one unit of the cost budget per
-  iteration, so evaluation cost is bounded.
+  iteration, so evaluation cost is bounded;
+* rename the method `.matches(` so that it reaches a function of ours, which
+  compiles each pattern once (the runtime compiles it on every call).
 """
 
 from __future__ import annotations
@@ -303,6 +305,15 @@ def instrument_macros(
         out.extend(before.get(j, []))
         out.append(tok)
     return out, bound, sites
+
+
+def rename_matches(tokens: list[str], name: str) -> list[str]:
+    """Turn every method call `x.matches(p)` into `x.NAME(p)` (a string literal is one token)."""
+    out = list(tokens)
+    for i in range(1, len(out) - 1):
+        if out[i] == "matches" and out[i - 1] == "." and out[i + 1] == "(":
+            out[i] = name
+    return out
 
 
 @dataclass(frozen=True, slots=True)

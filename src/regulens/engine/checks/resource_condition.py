@@ -14,7 +14,7 @@ from regulens.engine.context import EvalContext
 from regulens.engine.results import Finding
 from regulens.engine.types import Status
 from regulens.snapshot import Resource, Snapshot
-from regulens.snapshot.workloads import WORKLOAD_KINDS, containers
+from regulens.snapshot.workloads import WORKLOAD_KINDS
 
 
 class ResourceCondition(Check):
@@ -69,7 +69,8 @@ class ResourceCondition(Check):
         judge = _Judge(self._program, self._needs, self.message or self._default_message())
         has_filter = self._filter is not None
         per_object = self.each == "object"
-        for resource in ctx.select(snap.kubernetes, kinds):
+        state = snap.kubernetes
+        for resource in ctx.select(state, kinds):
             if has_filter:
                 selected = self._selected(resource)
                 if isinstance(selected, Finding):
@@ -81,7 +82,7 @@ class ResourceCondition(Check):
             if per_object:
                 yield judge.finding(resource, resource.obj, None, "")
             else:
-                for c in containers(resource):
+                for c in state.containers_of(resource):  # found once for every policy
                     yield judge.finding(resource, resource.obj, c.spec, f"{c.role} {c.name!r}: ")
         if matched < self.min_matches:
             scope = ", ".join(sorted(kinds)) if kinds else "object"
