@@ -82,7 +82,8 @@ class ResourceCondition(Check):
                 yield judge.finding(resource, resource.obj, None, "")
             else:
                 for c in containers(resource):
-                    yield judge.finding(resource, resource.obj, c.spec, f"{c.role} {c.name!r}: ")
+                    where, subject = f"{c.role} {c.name!r}: ", f"container:{c.role} {c.name}"
+                    yield judge.finding(resource, resource.obj, c.spec, where, subject)
         if matched < self.min_matches:
             scope = ", ".join(sorted(kinds)) if kinds else "object"
             yield Finding(
@@ -132,6 +133,7 @@ class _Judge:
         obj: Mapping[str, Any],
         container: Mapping[str, Any] | None,
         where: str,
+        subject: str = "",
     ) -> Finding:
         variables = _variables(self.needs, obj, container)
         try:
@@ -144,7 +146,9 @@ class _Judge:
                 outcome = self.memo[key] = self._outcome(variables)
         else:
             outcome = self._outcome(variables)
-        return Finding(outcome[0], where + outcome[1], resource.ref, resource.source)
+        return Finding(
+            outcome[0], where + outcome[1], resource.ref, resource.source, subject=subject
+        )
 
     def _outcome(self, variables: dict[str, Any]) -> tuple[Status, str]:
         try:
