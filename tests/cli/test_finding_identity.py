@@ -157,6 +157,13 @@ def test_no_two_findings_of_a_run_share_a_fingerprint_and_reruns_keep_them(
         if len(rs) > 1
     }
     assert not shared, shared
+    # passes too: results sharing a fingerprint are one claim repeated (the passes of two
+    # reports of one image), never two different findings
+    claims: dict[str, set[tuple[str, str]]] = defaultdict(set)
+    for r in first:
+        if r.status.value != "skip":
+            claims[finding_fingerprint(r)].add((r.status.value, r.message))
+    assert all(len(c) == 1 for c in claims.values()), [c for c in claims.values() if len(c) > 1]
 
     again = results_of(args, LATER, generated, capsys)
     assert [r.policy for r in again] == [r.policy for r in first]
