@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from datetime import UTC, datetime
 from typing import Any
 
-import pytest
+import orjson
 from hypothesis import given
 from hypothesis import strategies as st
 
 from regulens.engine.baseline import (
+    BaselineResource,
     FindingsBaseline,
     apply_baseline,
     apply_fail_on,
     entry_of,
     finding_subject,
+    fingerprint,
 )
 from regulens.engine.decide import decide
 from regulens.engine.results import Result
@@ -32,6 +35,7 @@ def result(
     details: dict[str, Any] | None = None,
     policy: str = "workload-no-privileged",
     resource: ResourceRef | None = API,
+    subject: str = "",
 ) -> Result:
     return Result(
         policy=policy,
@@ -43,6 +47,7 @@ def result(
         resource=resource,
         message=message,
         details=details or {},
+        subject=subject,
     )
 
 
@@ -68,29 +73,30 @@ def test_the_fingerprint_ignores_the_message_and_the_api_version() -> None:
     assert entry_of(a).fingerprint == entry_of(b).fingerprint
 
 
-@pytest.mark.parametrize(
-    ("details", "subject"),
-    [
-        (
-            {"cve": "CVE-2026-1", "package": "openssl", "image": "api:1"},
-            "cve:CVE-2026-1 openssl@api:1",
-        ),
-        ({"check": "KSV001", "target": "a.yaml"}, "check:KSV001 a.yaml"),
-        ({"rule": "aws-key", "category": "AWS", "target": "a.yaml"}, "secret:aws-key a.yaml"),
-        ({"subject": {"kind": "User", "name": "eve"}, "via": []}, "subject:User /eve"),
-        ({"role": "Role shop/admin"}, "role:Role shop/admin"),
-        ({"target": "database"}, "target:database"),
-        ({"metric": "api_p95"}, "metric:api_p95"),
-        ({}, ""),
-    ],
-)
-def test_the_subject_of_each_kind_of_finding(details: dict[str, Any], subject: str) -> None:
-    assert finding_subject(result(details=details)) == subject
+def test_the_subject_is_the_one_the_check_set_never_a_guess_from_details() -> None:
+    cve = {"cve": "CVE-2026-1", "package": "openssl", "image": "api:1"}
+    assert finding_subject(result(details=cve)) == ""
+    assert finding_subject(result(subject="container:container api")) == "container:container api"
+    # details (ages, counts, evidence) never move the fingerprint; the subject does
+    plain = entry_of(result(subject="s"))
+    assert entry_of(result(subject="s", details={"age_seconds": 5, **cve})) == plain
+    assert entry_of(result(subject="t")).fingerprint != plain.fingerprint
+
+
+def test_the_fingerprint_of_an_unchanged_subject_is_the_one_earlier_versions_wrote() -> None:
+    """Baseline files made before subjects moved into the checks keep verifying and matching."""
+    resource = BaselineResource(kind="Deployment", namespace="shop", name="api")
+    data = orjson.dumps(["rpo-database", ["Deployment", "shop", "api"], "target:database"])
+    assert fingerprint("rpo-database", resource, "target:database") == (
+        f"sha256:{hashlib.sha256(data).hexdigest()}"
+    )
+    made = entry_of(result(policy="rpo-database", subject="target:database"))
+    assert made.fingerprint == fingerprint("rpo-database", resource, "target:database")
 
 
 def test_two_cves_on_one_resource_are_two_findings() -> None:
-    one = result(details={"cve": "CVE-2026-1", "package": "openssl", "image": "api:1"})
-    two = result(details={"cve": "CVE-2026-2", "package": "openssl", "image": "api:1"})
+    one = result(subject="cve:CVE-2026-1 openssl 3.0.1@api:1")
+    two = result(subject="cve:CVE-2026-2 openssl 3.0.1@api:1")
     out, matched, resolved = apply_baseline([one, two], baseline_of(one))
     assert [r.status for r in out] == [Status.WARN, Status.FAIL]
     assert out[0].message.startswith("in baseline: ")

@@ -18,6 +18,7 @@ from xml.etree import ElementTree as ET
 import jsonschema
 import pytest
 
+from regulens.reports.sarif import FINGERPRINT
 from tests.cli.helpers import run_cli
 from tests.conftest import EXAMPLES, ROOT
 from tests.reports.test_formats import _sarif_schema
@@ -190,38 +191,49 @@ def test_helm_template_on_stdin_maps_back_to_the_chart_files(
 def test_fingerprints_are_stable_and_ignore_the_message(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
+    messages: dict[str, set[str]] = {}
+
     def prints(now: str) -> dict[str, str]:
         args = ["evaluate", "--policies", "builtin:ops-baseline", *NONCOMPLIANT, "--now", now]
         doc = _sarif(args, capsys)
         out: dict[str, str] = {}
+        messages[now] = {r["message"]["text"] for r in doc["runs"][0]["results"]}
         for r in doc["runs"][0]["results"]:
             logical = r["locations"][0].get("logicalLocations", [{}])[0].get("fullyQualifiedName")
-            out[r["partialFingerprints"]["regulensFinding/v1"]] = f"{r['ruleId']} {logical}"
+            fingerprint = r["partialFingerprints"][FINGERPRINT]
+            assert fingerprint not in out, (out.get(fingerprint), r["message"]["text"])
+            out[fingerprint] = f"{r['ruleId']} {logical}"
         return out
 
+    assert FINGERPRINT == "regulensFinding/v2"
     first = prints(NOW)
     assert len(first) >= 5
     assert prints(NOW) == first  # one fingerprint per finding, the same run after run
+    # minutes later some messages differ (ages), the fingerprints do not
+    assert prints("2026-11-30T01:37:00Z") == first
+    assert messages[NOW] != messages["2026-11-30T01:37:00Z"]
 
 
 def test_a_fingerprint_is_policy_resource_and_subject_not_the_message() -> None:
     from dataclasses import replace
 
+    from regulens.engine.baseline import entry_of
     from regulens.engine.results import Result
     from regulens.engine.types import Enforcement, Severity, Status
     from regulens.reports.sarif import fingerprint
     from regulens.snapshot import ResourceRef
 
     ref = ResourceRef("rbac.authorization.k8s.io/v1", "RoleBinding", "shop", "b")
-    subject = {"subject": {"name": "alice"}}
     message = "alice can read secrets (age 5m)"
     base = Result("rbac-x", "t", Status.FAIL, Severity.HIGH, Enforcement.DENY, (), ref,
-                  message, details=subject)  # fmt: skip
-    assert fingerprint(replace(base, message="alice can read secrets (age 9m)")) == fingerprint(
-        base
-    )
+                  message, details={"age_seconds": 300}, subject="subject:User /alice")  # fmt: skip
+    assert fingerprint(base) == entry_of(base).fingerprint  # the baseline's identity
+    later = replace(base, message="alice can read secrets (age 9m)", details={"age_seconds": 540})
+    assert fingerprint(later) == fingerprint(base)
     assert fingerprint(replace(base, status=Status.WARN)) == fingerprint(base)
-    assert fingerprint(replace(base, details={"subject": {"name": "bob"}})) != fingerprint(base)
+    graduated = replace(base, resource=replace(ref, api_version="rbac.authorization.k8s.io/v2"))
+    assert fingerprint(graduated) == fingerprint(base)
+    assert fingerprint(replace(base, subject="subject:User /bob")) != fingerprint(base)
     other = ResourceRef("rbac.authorization.k8s.io/v1", "RoleBinding", "shop", "c")
     assert fingerprint(replace(base, resource=other)) != fingerprint(base)
     assert fingerprint(replace(base, policy="rbac-y")) != fingerprint(base)

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from regulens.engine import EvalContext, Status, decide, evaluate
+from regulens.engine.fingerprint import finding_fingerprint
 from regulens.errors import ExitCode
 from regulens.policies import load_policies
 from regulens.snapshot import KubernetesState, Provenance, Resource, Snapshot
@@ -182,6 +183,11 @@ def test_every_accepted_golden_report_through_the_scan_policies(name: str) -> No
         m for m in _failed_misconfigs(raw) if _counted_as(m.get("Severity")) in FAILING | {"HIGH"}
     ]
     assert [r.status for r in misconfigs] == ([Status.FAIL] * len(high) if high else [Status.PASS])
+
+    # each finding its own identity (the baseline's fingerprint, SARIF's partialFingerprint):
+    # e.g. helm.json.golden fails KSV-0118 twice in one template, for the pod and a container
+    found = [finding_fingerprint(r) for r in results if r.status is not Status.PASS]
+    assert len(set(found)) == len(found)
 
     should_deny = any(s is Status.FAIL for s, _ in expected.values()) or want_secrets or high
     want = ExitCode.DENY if should_deny else ExitCode.ALLOW

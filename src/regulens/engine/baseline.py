@@ -1,9 +1,11 @@
 """Findings baseline (`kind: FindingsBaseline`) and the pure steps that gate a run by severity.
 
-A baseline lists known findings by fingerprint: sha256 over the policy id, the
-resource identity (kind, namespace, name: not apiVersion, which changes when an
-API graduates) and the finding's subject (`finding_subject`), never the message
-text, so rewording a message or a new tool version keeps the match. A failed
+A baseline lists known findings by fingerprint: the one identity of a finding
+(`regulens.engine.fingerprint`, also SARIF's `partialFingerprints`): sha256
+over the policy id, the resource identity (kind, namespace, name: not
+apiVersion, which changes when an API graduates) and the subject its check
+set, never the message text, so rewording a message or a new tool version
+keeps the match. A failed
 result whose fingerprint is in the baseline becomes `warn` with reason "in
 baseline"; new failures keep denying; entries that matched nothing are reported
 as resolved. Errors (missing or stale data, rules that could not be evaluated)
@@ -13,14 +15,13 @@ are never baselined, and never below a `--fail-on` threshold: they still deny.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import orjson
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
+from regulens.engine import fingerprint as identity
 from regulens.engine.policy import SLUG
 from regulens.engine.results import Result
 from regulens.engine.types import Enforcement, Severity, Status
@@ -31,39 +32,14 @@ IN_BASELINE = "in baseline"
 
 
 def finding_subject(result: Result) -> str:
-    """Return what, inside its resource, a finding is about: the one definition of a subject.
-
-    A vulnerability: `cve:ID package@image`; a misconfiguration: `check:ID target`;
-    a secret: `secret:RULE target`; an RBAC finding about a subject:
-    `subject:KIND namespace/name`; about a role: `role:NAME`; a backup or
-    drill target: `target:NAME`; a KPI: `metric:NAME`; else empty (policy and
-    resource alone identify it).
-    """
-    d = result.details
-    if isinstance(d.get("cve"), str):
-        return f"cve:{d['cve']} {d.get('package', '')}@{d.get('image', '')}"
-    if isinstance(d.get("check"), str):
-        return f"check:{d['check']} {d.get('target', '')}"
-    if isinstance(d.get("rule"), str) and "category" in d:
-        return f"secret:{d['rule']} {d.get('target', '')}"
-    subject = d.get("subject")
-    if isinstance(subject, Mapping):
-        ns = subject.get("namespace") or ""
-        return f"subject:{subject.get('kind', '')} {ns}/{subject.get('name', '')}"
-    if isinstance(d.get("role"), str):
-        return f"role:{d['role']}"
-    if isinstance(d.get("target"), str):
-        return f"target:{d['target']}"
-    if isinstance(d.get("metric"), str):
-        return f"metric:{d['metric']}"
-    return ""
+    """Return what, inside its resource, a finding is about: the subject its check set."""
+    return result.subject
 
 
 def fingerprint(policy: str, resource: BaselineResource | None, subject: str) -> str:
-    """Return `sha256:HEX` over policy, resource identity and subject (canonical JSON)."""
-    ident = None if resource is None else [resource.kind, resource.namespace, resource.name]
-    data = orjson.dumps([policy, ident, subject])
-    return f"sha256:{hashlib.sha256(data).hexdigest()}"
+    """Return `sha256:HEX` over policy, resource identity and subject (`engine.fingerprint`)."""
+    ident = None if resource is None else (resource.kind, resource.namespace, resource.name)
+    return identity.fingerprint(policy, ident, subject)
 
 
 class _Strict(BaseModel):
@@ -129,12 +105,11 @@ def entry_of(result: Result) -> BaselineEntry:
         if ref is None
         else BaselineResource(kind=ref.kind, namespace=ref.namespace, name=ref.name)
     )
-    subject = finding_subject(result)
     return BaselineEntry(
-        fingerprint=fingerprint(result.policy, resource, subject),
+        fingerprint=identity.finding_fingerprint(result),
         policy=result.policy,
         resource=resource,
-        subject=subject,
+        subject=result.subject,
     )
 
 

@@ -26,6 +26,11 @@ def iso(value: datetime) -> str:
     return value.isoformat().replace("+00:00", "Z")
 
 
+def change_subject(change: ChangeRequest) -> str:
+    """The finding subject of every change check: the change request (`change:ID`)."""
+    return f"change:{change.metadata.id}"
+
+
 def not_required(change: ChangeRequest) -> Finding:
     """The skip finding of a check that does not apply to the change's category."""
     category = change.spec.category.value
@@ -33,6 +38,7 @@ def not_required(change: ChangeRequest) -> Finding:
         Status.SKIP,
         f"{change.metadata.id}: not required for {category} changes",
         details={"category": category},
+        subject=change_subject(change),
     )
 
 
@@ -51,9 +57,13 @@ def required_text(
     value = getattr(spec, field)
     if value and value.strip():
         return Finding(
-            Status.PASS, f"{change.metadata.id}: {present(value)}", details={field: value}
+            Status.PASS,
+            f"{change.metadata.id}: {present(value)}",
+            details={field: value},
+            subject=change_subject(change),
         )
     return Finding(
         Status.FAIL,
         f"{change.metadata.id}: {spec.category.value} change {missing} (set spec.{field})",
+        subject=change_subject(change),
     )

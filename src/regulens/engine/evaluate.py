@@ -93,6 +93,7 @@ def _attribute(policy: Policy, findings: Iterable[Finding]) -> list[Result]:
             message=f.message,
             location=f.location,
             details=f.details,
+            subject=f.subject,
         )
         for f in findings
     ]

@@ -21,6 +21,9 @@ class Finding:
     resource: ResourceRef | None = None
     location: SourceLocation | None = None
     details: Mapping[str, Any] = field(default_factory=lambda: EMPTY)
+    # What, inside its resource, the finding is about (see `regulens.engine.fingerprint`):
+    # stable across runs (no ages, counts or wording) and distinct for distinct findings.
+    subject: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +41,7 @@ class Result:
     location: SourceLocation | None = None
     details: Mapping[str, Any] = field(default_factory=lambda: EMPTY)
     exception: str | None = None  # id of the exception that applied, if any
+    subject: str = ""  # the finding's subject, as its check set it (see `Finding.subject`)
 
     @property
     def blocking(self) -> bool:
@@ -62,6 +66,8 @@ class Result:
                 "document": self.location.document,
                 "line": self.location.line,
             }
+        if self.subject:
+            out["subject"] = self.subject
         if self.details:
             out["details"] = dict(self.details)
         if self.exception is not None:

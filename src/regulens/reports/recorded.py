@@ -130,4 +130,5 @@ def _result(data: Mapping[str, Any]) -> Result:
         ),
         details=dict(data.get("details") or {}),
         exception=data.get("exception"),
+        subject=str(data.get("subject") or ""),  # absent in runs recorded before subjects
     )

@@ -9,14 +9,15 @@ manifest line of its object (for `helm template | regulens ... --manifests -`,
 the chart file named by Helm's `# Source:` comment), the report file of a scan
 result, else the change request file, else the first policy file. A file
 under the source root is a URI relative to it with `uriBaseId` `%SRCROOT%`;
-one outside it an absolute `file://` URI. `partialFingerprints` hash the
-policy, the resource identity and the finding's subject (never the message,
-which carries ages and counts), so a finding keeps its alert across runs.
+one outside it an absolute `file://` URI. `partialFingerprints` carry the
+finding's identity (`regulens.engine.fingerprint`: policy, resource identity
+and the subject its check set, never the message, which carries ages and
+counts), the same value a findings baseline lists, so a finding keeps its
+alert across runs.
 """
 
 from __future__ import annotations
 
-import hashlib
 import posixpath
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ import orjson
 
 from regulens import __version__
 from regulens.documents import Document
+from regulens.engine.fingerprint import finding_fingerprint
 from regulens.engine.outcome import Outcome
 from regulens.engine.policy import Policy
 from regulens.engine.results import Result
@@ -36,7 +38,7 @@ from regulens.engine.types import Severity, Status
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SRCROOT = "%SRCROOT%"
 HELP_URI = "https://regulens.dev/policies/{id}"
-FINGERPRINT = "regulensFinding/v1"
+FINGERPRINT = "regulensFinding/v2"  # v1 hashed other data: the values changed
 _LEVEL = {
     Severity.CRITICAL: "error",
     Severity.HIGH: "error",
@@ -63,8 +65,6 @@ CHANGE_FIELDS: dict[str, tuple[str, ...]] = {
     "change-emergency-incident": ("spec", "incident"),
     "change-category-matches-diff": ("spec", "category"),
 }
-# What a finding is about, beyond its resource: the keys checks put in details.
-_SUBJECT_KEYS = ("subject", "image", "target", "role", "rule", "permission", "workload", "verb")
 
 
 @dataclass(frozen=True)
@@ -162,18 +162,8 @@ def _locations(result: Result, places: _Places) -> list[dict[str, Any]]:
 
 
 def fingerprint(result: Result) -> str:
-    """A stable id of one finding: policy, resource identity and subject, not the message."""
-    subject = {k: result.details[k] for k in _SUBJECT_KEYS if k in result.details}
-    identity = {
-        "policy": result.policy,
-        "resource": str(result.resource.key) if result.resource is not None else None,
-        "subject": subject,
-    }
-    try:
-        data = orjson.dumps(identity, option=orjson.OPT_SORT_KEYS)
-    except TypeError:  # pragma: no cover - details are JSON data
-        data = orjson.dumps({**identity, "subject": repr(subject)}, option=orjson.OPT_SORT_KEYS)
-    return hashlib.sha256(data).hexdigest()[:32]
+    """The finding's identity (`regulens.engine.fingerprint`): the baseline's fingerprint."""
+    return finding_fingerprint(result)
 
 
 def _rule(result: Result, policy: Policy | None) -> dict[str, Any]:

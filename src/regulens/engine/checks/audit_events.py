@@ -224,6 +224,7 @@ class AuditEvents(Check):
                 "count": count,
                 "events": [_sample_json(s) for s in samples],
             },
+            subject=f"user:{user}",
         )
 
 

@@ -117,6 +117,7 @@ class AuditLevelAtLeast(Check):
                 loaded.resource,
                 loaded.location,
                 details=details,
+                subject=f"audited:{name}",
             )
         first = gaps[0]
         rule = "no rule matches" if first["rule"] is None else f"rule {first['rule']}"
@@ -134,4 +135,5 @@ class AuditLevelAtLeast(Check):
             loaded.resource,
             loaded.location,
             details={**details, "gaps": gaps},
+            subject=f"audited:{name}",  # one finding per audited resource, on one policy object
         )

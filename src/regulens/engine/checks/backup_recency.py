@@ -41,6 +41,7 @@ class BackupRecency(Check):
         ok = [r for r in records if r.status is BackupStatus.SUCCEEDED]
         failed = [r for r in records if r.status is BackupStatus.FAILED]
         base = {"target": self.target, "max_age_seconds": self.max_age.total_seconds()}
+        subject = f"target:{self.target}"
         if not ok:
             if gaps:
                 return Finding(
@@ -48,12 +49,14 @@ class BackupRecency(Check):
                     f"no successful backup of {self.target!r} found, and backup sources could "
                     f"not be read completely: {'; '.join(gaps)}",
                     details={**base, "gaps": list(gaps)},
+                    subject=subject,
                 )
             tail = f" ({len(failed)} failed run(s))" if failed else ""
             return Finding(
                 Status.FAIL,
                 f"no successful backup of {self.target!r} at all{tail}; RPO is {limit}",
                 details={**base, "age_seconds": None, "completed_at": None},
+                subject=subject,
             )
         newest = max(ok, key=lambda r: r.completed_at)
         age = now - newest.completed_at
@@ -78,6 +81,7 @@ class BackupRecency(Check):
                 f"older than the RPO of {limit}; {when}{note}",
                 ref,
                 details=details,
+                subject=subject,
             )
         return Finding(
             Status.PASS,
@@ -85,6 +89,7 @@ class BackupRecency(Check):
             f"within the RPO of {limit}; {when}",
             ref,
             details=details,
+            subject=subject,
         )
 
     def _schedule(self, schedule: BackupSchedule) -> Finding:
@@ -98,11 +103,21 @@ class BackupRecency(Check):
             "suspended": schedule.suspended,
         }
         label = f"backup schedule {schedule.schedule!r} of {self.target!r}"
+        # not `target:`: the schedule's object can be the one the newest backup came from
+        subject = f"schedule:{self.target} {schedule.schedule}"
         if schedule.suspended:
-            return Finding(Status.FAIL, f"{label} is suspended", ref, details=details)
+            return Finding(
+                Status.FAIL, f"{label} is suspended", ref, details=details, subject=subject
+            )
         if schedule.interval_seconds is None:
             why = schedule.problem or "its interval is unknown"
-            return Finding(Status.ERROR, f"{label} cannot be judged: {why}", ref, details=details)
+            return Finding(
+                Status.ERROR,
+                f"{label} cannot be judged: {why}",
+                ref,
+                details=details,
+                subject=subject,
+            )
         interval = timedelta(seconds=schedule.interval_seconds)
         if interval > self.max_age:
             return Finding(
@@ -110,10 +125,12 @@ class BackupRecency(Check):
                 f"{label} runs every {human(interval)} at most, less often than the RPO of {limit}",
                 ref,
                 details=details,
+                subject=subject,
             )
         return Finding(
             Status.PASS,
             f"{label} runs every {human(interval)} at most, within the RPO of {limit}",
             ref,
             details=details,
+            subject=subject,
         )

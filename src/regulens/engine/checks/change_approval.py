@@ -7,7 +7,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from regulens.engine.changes import change_of, iso, not_required
+from regulens.engine.changes import change_of, change_subject, iso, not_required
 from regulens.engine.checks.base import Check
 from regulens.engine.context import EvalContext
 from regulens.engine.inputs import Input
@@ -82,6 +82,7 @@ class ChangeApproval(Check):
                 f"{change.metadata.id}: {len(counted)} of {rule.min_approvals} required "
                 f"approval(s){roles}",
                 details=details,
+                subject=change_subject(change),
             )
             return
         why = "; ".join(f"{i['approver']}: {i['reason']}" for i in ignored)
@@ -91,4 +92,5 @@ class ChangeApproval(Check):
             f"{rule.min_approvals} required approval(s){roles}"
             + (f" (ignored: {why})" if why else ""),
             details=details,
+            subject=change_subject(change),
         )

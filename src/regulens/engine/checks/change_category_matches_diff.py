@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar, Literal
 
-from regulens.engine.changes import RANK, change_of
+from regulens.engine.changes import RANK, change_of, change_subject
 from regulens.engine.checks.base import Check, CheckError
 from regulens.engine.context import EvalContext
 from regulens.engine.inputs import Input
@@ -188,12 +188,14 @@ class ChangeCategoryMatchesDiff(Check):
                 resource.ref,
                 resource.source,
                 details={"declared": declared.value, "needed": needed.value, "reasons": reasons},
+                subject=change_subject(change),
             )
         if not found:
             yield Finding(
                 Status.PASS,
                 f"{change.metadata.id}: no differences from the baseline",
                 details={"declared": declared.value, "needed": Category.STANDARD.value},
+                subject=change_subject(change),
             )
 
     def _classify(

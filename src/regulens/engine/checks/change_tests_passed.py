@@ -7,7 +7,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from regulens.engine.changes import change_of, not_required
+from regulens.engine.changes import change_of, change_subject, not_required
 from regulens.engine.checks.base import Check
 from regulens.engine.context import EvalContext
 from regulens.engine.inputs import Input
@@ -44,6 +44,7 @@ class ChangeTestsPassed(Check):
                 Status.PASS,
                 f"{change.metadata.id}: {', '.join(self.required)} passed",
                 details=details,
+                subject=change_subject(change),
             )
         else:
             listed = ", ".join(f"{s}: {o}" for s, o in bad.items())
@@ -51,4 +52,5 @@ class ChangeTestsPassed(Check):
                 Status.FAIL,
                 f"{change.metadata.id}: required tests did not pass ({listed})",
                 details=details,
+                subject=change_subject(change),
             )

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from regulens.engine.changes import change_of, iso
+from regulens.engine.changes import change_of, change_subject, iso
 from regulens.engine.checks.base import Check
 from regulens.engine.context import EvalContext
 from regulens.engine.inputs import Input
@@ -163,7 +163,10 @@ class ChangeWindow(Check):
                 }
         if problems:
             yield Finding(
-                Status.FAIL, f"{change.metadata.id}: {'; '.join(problems)}", details=details
+                Status.FAIL,
+                f"{change.metadata.id}: {'; '.join(problems)}",
+                details=details,
+                subject=change_subject(change),
             )
             return
         note = (
@@ -176,4 +179,5 @@ class ChangeWindow(Check):
             Status.PASS,
             f"{change.metadata.id}: scheduled {iso(start)}..{iso(end)}{where}{note}",
             details=details,
+            subject=change_subject(change),
         )

@@ -76,6 +76,7 @@ class IncidentResponseTime(Check):
         ack = incident.acknowledged_at(now)
         resolved = incident.resolved_at(now)
         responded = ack if ack is not None else resolved
+        subject = f"incident:{incident.id}"
         details: dict[str, Any] = {
             "incident": incident.id,
             "severity": incident.severity,
@@ -100,19 +101,27 @@ class IncidentResponseTime(Check):
                     f"{what} is not acknowledged {human(waited)} after detection, "
                     f"past {sla} (due {iso(due)})",
                     details={**details, "breach": True},
+                    subject=subject,
                 )
             return Finding(
                 Status.PASS,
                 f"{what} is not acknowledged yet, {human(due - now)} left of {sla}",
                 details={**details, "breach": False},
+                subject=subject,
             )
         taken = responded - incident.detected
         how = "acknowledged" if ack is not None else "resolved (never acknowledged)"
         details = {**details, "response_seconds": taken.total_seconds(), "breach": taken > limit}
         if taken > limit:
             return Finding(
-                Status.FAIL, f"{what} was {how} after {human(taken)}, over {sla}", details=details
+                Status.FAIL,
+                f"{what} was {how} after {human(taken)}, over {sla}",
+                details=details,
+                subject=subject,
             )
         return Finding(
-            Status.PASS, f"{what} was {how} after {human(taken)}, within {sla}", details=details
+            Status.PASS,
+            f"{what} was {how} after {human(taken)}, within {sla}",
+            details=details,
+            subject=subject,
         )

@@ -80,6 +80,7 @@ class IncidentReview(Check):
             completed = None  # signed off later than the evaluation time: not yet
             missing = [*missing, "completed"]
         overdue = self._overdue(incident, now)
+        subject = f"incident:{incident.id}"
         details: dict[str, Any] = {
             "incident": incident.id,
             "severity": incident.severity,
@@ -125,5 +126,7 @@ class IncidentReview(Check):
                 f"{item.due.isoformat()} and is {item.status.value}"
             )
         if problems:
-            return Finding(Status.FAIL, f"{what}: {'; '.join(problems)}", details=details)
-        return Finding(Status.PASS, f"{what} {'; '.join(notes)}", details=details)
+            return Finding(
+                Status.FAIL, f"{what}: {'; '.join(problems)}", details=details, subject=subject
+            )
+        return Finding(Status.PASS, f"{what} {'; '.join(notes)}", details=details, subject=subject)

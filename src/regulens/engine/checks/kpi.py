@@ -82,6 +82,7 @@ class Kpi(Check):
         }
         if self.metric is not None:
             details["metric"] = self.metric
+        subject = f"metric:{self.metric}" if self.metric is not None else ""
         sample = self._sample(snap)
         if sample is None:
             wanted = " or ".join(
@@ -89,14 +90,21 @@ class Kpi(Check):
                 for what, key in (("query", self.query), ("metric", self.metric))
                 if key is not None
             )
-            yield Finding(Status.ERROR, f"no data: {wanted} was not collected", details=details)
+            yield Finding(
+                Status.ERROR,
+                f"no data: {wanted} was not collected",
+                details=details,
+                subject=subject,
+            )
             return
         details["origin"] = sample.origin.value
         if sample.observed_at is not None:
             details["observed_at"] = iso(sample.observed_at)
         problem = self._problem(sample, ctx)
         if problem is not None:
-            yield Finding(Status.ERROR, f"no usable value: {problem}", details=details)
+            yield Finding(
+                Status.ERROR, f"no usable value: {problem}", details=details, subject=subject
+            )
             return
         assert sample.value is not None
         value = sample.value
@@ -105,9 +113,11 @@ class Kpi(Check):
         measured = f"measured {value:.6g}{unit}"
         wanted = f"must be {self.comparator} {self.threshold:g}{unit}"
         if _COMPARE[self.comparator](value, self.threshold):
-            yield Finding(Status.PASS, f"{measured}; {wanted}", details=details)
+            yield Finding(Status.PASS, f"{measured}; {wanted}", details=details, subject=subject)
         else:
-            yield Finding(Status.FAIL, f"{measured}, but {wanted}", details=details)
+            yield Finding(
+                Status.FAIL, f"{measured}, but {wanted}", details=details, subject=subject
+            )
 
     def _sample(self, snap: Snapshot) -> MetricSample | None:
         assert snap.metrics is not None

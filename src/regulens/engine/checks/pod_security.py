@@ -173,13 +173,26 @@ def _judge(
         yield Finding(Status.PASS, f"meets {std.id}", resource.ref, resource.source, details=base)
         return
     for v in violations:
-        yield Finding(status, _message(std, v), resource.ref, resource.source, _details(base, v))
+        yield Finding(
+            status,
+            _message(std, v),
+            resource.ref,
+            resource.source,
+            _details(base, v),
+            subject=_subject(std, v),
+        )
 
 
 def _where(v: Violation) -> str:
     if v.container is None:
         return "pod"
     return f"{v.container.role} {v.container.name!r}"
+
+
+def _subject(std: StandardCheck, v: Violation) -> str:
+    """`pod-security:CHECK CONTAINER FIELD`: one check can fail per container and per field."""
+    where = "pod" if v.container is None else f"{v.container.role} {v.container.name}"
+    return f"pod-security:{std.id} {where} {v.field}"
 
 
 def _message(std: StandardCheck, v: Violation) -> str:

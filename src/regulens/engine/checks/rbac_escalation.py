@@ -10,7 +10,7 @@ from pydantic import Field
 from regulens.engine.checks.base import Check
 from regulens.engine.context import EvalContext
 from regulens.engine.rbac import RBAC_KINDS, BindingEntry, Request, Subject, rbac_index
-from regulens.engine.rbac.findings import path_text, subject_details
+from regulens.engine.rbac.findings import path_text, subject_details, subject_key
 from regulens.engine.rbac.model import RBAC_GROUP, Rule, rule_touches
 from regulens.engine.rbac.params import (
     GrantAllowList,
@@ -108,6 +108,7 @@ class RbacEscalation(GrantAllowList, Check):
                 first.resource.ref,
                 first.resource.source,
                 details=subject_details(subject, via, capabilities=caps_all),
+                subject=subject_key(subject),
             )
         if not found:
             yield Finding(Status.PASS, "no subject outside the allowed ones can escalate")

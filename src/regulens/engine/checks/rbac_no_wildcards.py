@@ -46,7 +46,9 @@ class RbacNoWildcards(Check):
             ]
             ref, where = role.resource.ref, role.resource.source
             if not bad:
-                yield Finding(Status.PASS, f"{key} uses no wildcards", ref, where)
+                yield Finding(
+                    Status.PASS, f"{key} uses no wildcards", ref, where, subject=f"role:{key}"
+                )
                 continue
             fields = sorted({f for i, rule in enumerate(role.own_rules) for f in rule.wildcards})
             yield Finding(
@@ -55,4 +57,5 @@ class RbacNoWildcards(Check):
                 ref,
                 where,
                 details={"role": str(key), "rules": bad},
+                subject=f"role:{key}",
             )

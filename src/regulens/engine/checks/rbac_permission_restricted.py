@@ -10,7 +10,12 @@ from pydantic import Field
 from regulens.engine.checks.base import Check
 from regulens.engine.context import EvalContext
 from regulens.engine.rbac import RBAC_KINDS, BindingEntry, ObjectKey, Request, Subject, rbac_index
-from regulens.engine.rbac.findings import missing_role_details, path_text, subject_details
+from regulens.engine.rbac.findings import (
+    missing_role_details,
+    path_text,
+    subject_details,
+    subject_key,
+)
 from regulens.engine.rbac.model import Rule, rule_touches
 from regulens.engine.rbac.params import (
     GrantAllowList,
@@ -80,6 +85,7 @@ class RbacPermissionRestricted(GrantAllowList, Check):
                 first.resource.ref,
                 first.resource.source,
                 details=subject_details(subject, via, permissions=perms),
+                subject=subject_key(subject),
             )
         if not offenders:
             note = f"; {len(missing)} binding(s) to missing roles grant nothing" if missing else ""

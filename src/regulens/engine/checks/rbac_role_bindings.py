@@ -10,7 +10,7 @@ from pydantic import Field
 from regulens.engine.checks.base import Check
 from regulens.engine.context import EvalContext
 from regulens.engine.rbac import RBAC_KINDS, rbac_index
-from regulens.engine.rbac.findings import subject_details
+from regulens.engine.rbac.findings import subject_details, subject_key
 from regulens.engine.rbac.params import RoleRef, SubjectPattern, listed
 from regulens.engine.results import Finding
 from regulens.engine.types import Status
@@ -47,10 +47,16 @@ class RbacRoleBindings(Check):
                     ref,
                     where,
                     details=subject_details(subject, [binding.via]),
+                    subject=subject_key(subject),
                 )
             if not bad:
                 yield Finding(
                     Status.PASS, f"{binding.key} binds only allowed subjects to {role}", ref, where
                 )
         if not bindings:
-            yield Finding(Status.PASS, f"nothing is bound to {role}", details={"role": role})
+            yield Finding(
+                Status.PASS,
+                f"nothing is bound to {role}",
+                details={"role": role},
+                subject=f"role:{role}",
+            )

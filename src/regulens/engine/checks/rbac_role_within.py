@@ -40,7 +40,13 @@ class RbacRoleWithin(Check):
             ref = ResourceRef(
                 "rbac.authorization.k8s.io/v1", self.role.kind, self.role.namespace, self.role.name
             )
-            yield Finding(Status.FAIL, f"{name} does not exist", ref, details={"role": name})
+            yield Finding(
+                Status.FAIL,
+                f"{name} does not exist",
+                ref,
+                details={"role": name},
+                subject=f"role:{name}",
+            )
             return
         excess: list[dict[str, str]] = []
         for rule in role.rules:
@@ -61,7 +67,13 @@ class RbacRoleWithin(Check):
                             excess.append(item)
         ref, where = role.resource.ref, role.resource.source
         if not excess:
-            yield Finding(Status.PASS, f"{name} grants only what is allowed", ref, where)
+            yield Finding(
+                Status.PASS,
+                f"{name} grants only what is allowed",
+                ref,
+                where,
+                subject=f"role:{name}",
+            )
             return
         shown = ", ".join(_grant_text(e) for e in excess[:8])
         more = f" and {len(excess) - 8} more" if len(excess) > 8 else ""
@@ -71,6 +83,7 @@ class RbacRoleWithin(Check):
             ref,
             where,
             details={"role": name, "excess": excess},
+            subject=f"role:{name}",
         )
 
 

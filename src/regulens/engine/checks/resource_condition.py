@@ -83,7 +83,8 @@ class ResourceCondition(Check):
                 yield judge.finding(resource, resource.obj, None, "")
             else:
                 for c in state.containers_of(resource):  # found once for every policy
-                    yield judge.finding(resource, resource.obj, c.spec, f"{c.role} {c.name!r}: ")
+                    where, subject = f"{c.role} {c.name!r}: ", f"container:{c.role} {c.name}"
+                    yield judge.finding(resource, resource.obj, c.spec, where, subject)
         if matched < self.min_matches:
             scope = ", ".join(sorted(kinds)) if kinds else "object"
             yield Finding(
@@ -133,6 +134,7 @@ class _Judge:
         obj: Mapping[str, Any],
         container: Mapping[str, Any] | None,
         where: str,
+        subject: str = "",
     ) -> Finding:
         variables = _variables(self.needs, obj, container)
         try:
@@ -145,7 +147,9 @@ class _Judge:
                 outcome = self.memo[key] = self._outcome(variables)
         else:
             outcome = self._outcome(variables)
-        return Finding(outcome[0], where + outcome[1], resource.ref, resource.source)
+        return Finding(
+            outcome[0], where + outcome[1], resource.ref, resource.source, subject=subject
+        )
 
     def _outcome(self, variables: dict[str, Any]) -> tuple[Status, str]:
         try:

@@ -56,6 +56,7 @@ class TrivyMisconfigurations(Check):
                         "report": report.source,
                         "report_digest": report.digest,
                     },
+                    subject=f"check:{m.id} {_place(m.target, m.line)}",
                 )
             if not failed:
                 yield Finding(
@@ -66,6 +67,11 @@ class TrivyMisconfigurations(Check):
                     report.location,
                     details={"report": report.source, "report_digest": report.digest},
                 )
+
+
+def _place(target: str, line: int | None) -> str:
+    """`file:line` (one check can fail at several places of one file), else the file."""
+    return f"{target}:{line}" if line else target
 
 
 class _ObjectsByPlace:

@@ -60,6 +60,7 @@ class TrivyReportFresh(Check):
                     ref,
                     image.location,
                     details=details,
+                    subject=f"no image: {image.places[0]}",  # each such container on its own
                 )
                 continue
             mine = [r for r in reports if r.covers(image.name)]

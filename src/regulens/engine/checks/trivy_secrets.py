@@ -49,4 +49,5 @@ class TrivySecrets(Check):
                         "report": report.source,
                         "report_digest": report.digest,
                     },
+                    subject=f"secret:{s.rule_id} {where}",
                 )

@@ -117,4 +117,6 @@ def _finding(status: Status, report: ScanReport, entries: list[Vulnerability]) -
             "report": report.source,
             "report_digest": report.digest,
         },
+        # the installed version too: one image can hold a package at two versions
+        subject=f"cve:{v.id} {v.pkg} {v.installed}@{report.image}",
     )

@@ -14,6 +14,11 @@ def subject_details(subject: Subject, via: Sequence[Via], **extra: Any) -> dict[
     return {"subject": subject.to_json(), "via": [v.to_json() for v in via], **extra}
 
 
+def subject_key(subject: Subject) -> str:
+    """The finding subject of an RBAC finding about `subject`: `subject:KIND namespace/name`."""
+    return f"subject:{subject.kind} {subject.namespace or ''}/{subject.name}"
+
+
 def path_text(via: Sequence[Via]) -> str:
     """`RoleBinding/ns/b → Role/ns/r; ClusterRoleBinding/c → ClusterRole/c`."""
     return "; ".join(str(v) for v in via)
