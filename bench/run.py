@@ -62,6 +62,7 @@ from bench.stages import (  # noqa: E402
     run_sub_bench,
     table,
 )
+from bench.startup import byte_compile  # noqa: E402
 
 
 @dataclass
@@ -662,6 +663,9 @@ def main() -> None:
     )  # fmt: skip
     parser.add_argument("--stage-timeout", type=float, default=3600.0, help="s per sub-bench")
     parser.add_argument("--no-write", action="store_true", help="print only; keep results/")
+    parser.add_argument(
+        "--no-compile", action="store_true", help="do not byte-compile regulens first"
+    )
     args = parser.parse_args()
     args.peers = [] if args.peers == "none" else args.peers.split(",")
     unknown = sorted(set(args.peers) - set(PEER_TOOLS))
@@ -669,6 +673,10 @@ def main() -> None:
         parser.error(f"unknown peer(s) {', '.join(unknown)}; choose from {','.join(PEER_TOOLS)}")
     sub_args = parse_sub_args(args.sub_args)
     sizes = [s.strip() for s in args.sizes.split(",")]
+    if not args.no_compile:
+        # as a wheel install is (pip compiles the peers' venv too); with PYTHONDONTWRITEBYTECODE
+        # set, every regulens run would otherwise compile every module again
+        byte_compile(PYTHON)
     started = datetime.now(UTC)
     report: dict[str, Any] = {
         "started": started.strftime("%Y-%m-%d %H:%M UTC"),
@@ -680,6 +688,7 @@ def main() -> None:
             **{tool: peer_version(tool) for tool in PEER_TOOLS},
         },
         "sizes": sizes if STAGE in args.stages else [],
+        "byte_compiled": not args.no_compile,
     }
     all_cases: list[Case] = []
     subs: list[StageResult] = []
