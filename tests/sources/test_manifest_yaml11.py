@@ -224,3 +224,24 @@ def test_what_kubectl_deploys_privileged_is_denied(
     )  # fmt: skip
     assert code == 1, out
     assert '"status": "fail"' in out.replace('":"', '": "')
+
+
+@pytest.mark.parametrize(
+    ("meta", "expected"),
+    [
+        # the namespace 'no' (Norway) is false to kubectl: the API server refuses the object,
+        # so it must not be judged as placed in --namespace
+        ("  name: c\n  namespace: no\n", "metadata.namespace: expected a string, got false"),
+        ("  name: c\n  namespace: 7\n", "metadata.namespace: expected a string, got 7"),
+        ("  name: yes\n", "not a Kubernetes object: missing metadata.name"),
+    ],
+)
+def test_a_name_or_namespace_kubectl_reads_as_a_boolean_is_a_usage_error(
+    tmp_path: Path, meta: str, expected: str
+) -> None:
+    (tmp_path / "m.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n" + meta)
+    with pytest.raises(ManifestError) as info:
+        read_manifests([str(tmp_path / "m.yaml")])
+    assert expected in info.value.message
+    if "7" not in meta:
+        assert "quote the value" in (info.value.hint or "")

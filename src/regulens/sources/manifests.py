@@ -287,15 +287,31 @@ def _objects(data: Any, where: str, source: SourceLocation, depth: int) -> Itera
 
 def _checked(obj: dict[str, Any], where: str, source: SourceLocation) -> Resource:
     missing = [k for k in ("apiVersion", "kind") if not isinstance(obj.get(k), str) or not obj[k]]
-    meta = obj.get("metadata")
-    if not isinstance(meta, dict) or not isinstance(meta.get("name"), str) or not meta["name"]:
+    raw_meta = obj.get("metadata")
+    meta: dict[str, Any] = raw_meta if isinstance(raw_meta, dict) else {}
+    if not isinstance(meta.get("name"), str) or not meta["name"]:
         missing.append("metadata.name")
     if missing:
+        booleans = any(
+            isinstance(v, bool) for v in (obj.get("apiVersion"), obj.get("kind"), meta.get("name"))
+        )
         raise ManifestError(
             f"{where}: not a Kubernetes object: missing {', '.join(missing)}",
-            hint="only Kubernetes manifests are read here; remove other YAML from the inputs",
+            hint=_YAML11_HINT if booleans else _NOT_KUBERNETES_HINT,
+        )
+    namespace = meta.get("namespace")
+    if namespace is not None and not isinstance(namespace, str):
+        # the API server refuses the object; never place it in --namespace instead
+        shown = orjson.dumps(namespace).decode()[:40]
+        raise ManifestError(
+            f"{where}: metadata.namespace: expected a string, got {shown}",
+            hint=_YAML11_HINT if isinstance(namespace, bool) else None,
         )
     return Resource.from_object(redact(obj), source)
+
+
+_NOT_KUBERNETES_HINT = "only Kubernetes manifests are read here; remove other YAML from the inputs"
+_YAML11_HINT = "kubectl reads a plain yes/no/on/off/y/n as a boolean: quote the value ('no')"
 
 
 def decode_manifest(name: str, data: bytes) -> str:
