@@ -88,6 +88,24 @@ def templates(tmp: Path) -> list[tuple[dict[str, Any], list[Blob]]]:
     return out
 
 
+def append_run(
+    store: EvidenceStore,
+    signer: Signer,
+    template: tuple[dict[str, Any], list[Blob]],
+    stream: str,
+    run_id: str,
+    at: str,
+) -> None:
+    """Append one signed record: a copy of a recorded statement as run `run_id` at `at`."""
+    statement, blobs = template
+    doc = json.loads(json.dumps(statement))
+    doc["subject"][0]["name"] = f"{RUN_PREFIX}{run_id}"
+    run = doc["predicate"]["run"]
+    run.update(id=run_id, stream=stream, now=at, recorded_at=at)
+    record = canonical_json(doc)
+    store.append(stream, run_id, run["command"], at, record, signer=signer, blobs=blobs)
+
+
 def fill(
     store: EvidenceStore,
     signer: Signer,
@@ -100,17 +118,10 @@ def fill(
     n = 0
     for day in range(days):
         for s in range(streams):
-            statement, blobs = tpl[1 if day % 10 == 9 else 0]
             stream = f"cluster-{s:02d}"
             at = (start + timedelta(days=day, minutes=s)).strftime("%Y-%m-%dT%H:%M:%SZ")
-            run_id = f"year-{stream}-{day:03d}"
-            doc = json.loads(json.dumps(statement))
-            doc["subject"][0]["name"] = f"{RUN_PREFIX}{run_id}"
-            run = doc["predicate"]["run"]
-            run.update(id=run_id, stream=stream, now=at, recorded_at=at)
-            store.append(
-                stream, run_id, run["command"], at, canonical_json(doc), signer=signer, blobs=blobs
-            )
+            append_run(store, signer, tpl[1 if day % 10 == 9 else 0], stream,
+                       f"year-{stream}-{day:03d}", at)  # fmt: skip
             n += 1
     return n
 

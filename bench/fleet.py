@@ -32,10 +32,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.evidence_year import REGULENS, templates  # noqa: E402
+from bench.evidence_year import REGULENS, append_run, templates  # noqa: E402
 from regulens.evidence import Signer, open_store  # noqa: E402
-from regulens.evidence.canonical import canonical_json  # noqa: E402
-from regulens.evidence.chain import RUN_PREFIX  # noqa: E402
 from regulens.evidence.keys import public_pem  # noqa: E402
 from regulens.evidence.store import Blob, EvidenceStore  # noqa: E402
 
@@ -62,17 +60,10 @@ def fill(
             if c % 10 == 7 and day >= days - 7:
                 continue  # this cluster stopped reporting: its row is stale
             noncompliant = c % 5 == 4 or day % 10 == 9
-            statement, blobs = tpl[1 if noncompliant else 0]
             stream = stream_name(c)
             at = (START + timedelta(days=day, seconds=c * 7)).strftime("%Y-%m-%dT%H:%M:%SZ")
-            run_id = f"fleet-{stream}-{day:02d}"
-            doc = json.loads(json.dumps(statement))
-            doc["subject"][0]["name"] = f"{RUN_PREFIX}{run_id}"
-            run = doc["predicate"]["run"]
-            run.update(id=run_id, stream=stream, now=at, recorded_at=at)
-            store.append(
-                stream, run_id, run["command"], at, canonical_json(doc), signer=signer, blobs=blobs
-            )
+            append_run(store, signer, tpl[1 if noncompliant else 0], stream,
+                       f"fleet-{stream}-{day:02d}", at)  # fmt: skip
             n += 1
     return n
 
