@@ -229,3 +229,56 @@ def test_every_section_round_trips_through_a_snapshot(
     assert code == code2 == 1 and replay == direct
     code, _, err = run_main([*evaluate, "--snapshot", str(snap), *inputs[4:]], capsys)
     assert code == 3 and "--change and --snapshot both supply" in err
+
+
+def _unreachable(tmp_path: Path, token: str | None = None) -> tuple[Path, FakeApiServer | None]:
+    """A kubeconfig whose server refuses connections, or (`token`) rejects the credentials."""
+    server = FakeApiServer()
+    if token is not None:
+        return server.kubeconfig(tmp_path / "kc", token=token), server
+    kubeconfig = server.kubeconfig(tmp_path / "kc")
+    server._server.server_close()  # never started: the port refuses connections
+    return kubeconfig, None
+
+
+@pytest.mark.parametrize("rejected", [False, True], ids=["refused", "bad-token"])
+def test_an_unreachable_cluster_is_judged_and_recorded_as_a_deny(
+    rejected: bool, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A scheduled run that cannot reach its cluster leaves evidence of a deny, not nothing."""
+    kubeconfig, server = _unreachable(tmp_path, "wrong" if rejected else None)
+    url = f"sqlite:///{tmp_path / 'e.db'}"
+    live = ["--cluster", "--kubeconfig", str(kubeconfig), "--timeout", "2"]
+    args = ["evaluate", "--policies", BASELINE, *live, *NOW, "--record", "--evidence", url]
+    if server is not None:
+        with server:
+            code, out, err = run_main([*args, "--format", "json"], capsys)
+    else:
+        code, out, err = run_main([*args, "--format", "json"], capsys)
+    doc = json.loads(out)
+    why = "the API server rejected the credentials" if rejected else "cannot reach the Kubernetes"
+    assert code == 2 and doc["decision"] == "deny", err
+    assert "recorded run " in err
+    assert [g["kind"] for g in doc["coverage"]["gaps"]] == ["*"]
+    assert doc["results"] and {r["status"] for r in doc["results"]} == {"error"}
+    assert all(f"could not read any kind: {why}" in r["message"] for r in doc["results"])
+    run_id = err.split("recorded run ")[1].split(maxsplit=1)[0]
+    code, shown, _ = run_main(["evidence", "show", "--evidence", url, run_id], capsys)
+    predicate = json.loads(shown)["statement"]["predicate"]
+    assert code == 0 and predicate["decision"]["decision"] == "deny"
+    assert predicate["coverage"]["complete"] is False
+    code, verified, _ = run_main(["evidence", "verify", "--evidence", url], capsys)
+    assert code == 0 and "OK" in verified
+
+
+def test_an_unreachable_cluster_is_still_an_error_where_nothing_is_judged(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`snapshot` saves no file and `rbac` answers nothing for an unreachable server."""
+    kubeconfig, _ = _unreachable(tmp_path)
+    live = ["--cluster", "--kubeconfig", str(kubeconfig), "--timeout", "2"]
+    saved = tmp_path / "snap.json"
+    code, _, err = run_main(["snapshot", *live, "-o", str(saved)], capsys)
+    assert code == 2 and "cannot reach the Kubernetes API server" in err and not saved.exists()
+    code, out, err = run_main(["rbac", "can-i", "user:alice", "get", "pods", *live], capsys)
+    assert code == 2 and out == "" and "cannot reach the Kubernetes API server" in err

@@ -99,6 +99,25 @@ def test_a_decision_on_incomplete_data_names_its_coverage_gaps() -> None:
     assert not _build([run], ["a"]).rows[0].incomplete
 
 
+def test_gaps_of_every_kind_read_as_the_run_described_them_and_odd_ones_still_count() -> None:
+    run = _run("a", 1, NOW, "deny", (("rbac-x", "error"),))
+    gaps = [
+        {"kind": "*", "namespace": None,
+         "reason": "unreachable: cannot reach the Kubernetes API server (timeout)"},
+        {"kind": "*", "namespace": None, "reason": "unreadable: m/x.yaml: permission denied"},
+        "not a gap", {"kind": "Role", "reason": "403", "extra": 1},
+    ]  # fmt: skip
+    predicate = {**run.predicate, "coverage": {"complete": False, "gaps": gaps}}
+    odd = RunRecord(run.run_id, run.stream, run.seq, run.recorded_at, run.digest, predicate)
+    row = _build([odd], ["a"]).rows[0]
+    assert row.incomplete
+    assert row.coverage_gaps == (
+        "a gap recorded in an unknown shape",
+        "any kind: cannot reach the Kubernetes API server (timeout)",
+        "m/x.yaml: permission denied",
+    )
+
+
 def test_stale_after_and_a_stream_without_runs() -> None:
     runs = [_run("a", 1, NOW - timedelta(hours=5))]
     assert _build(runs, ["a"]).rows[0].stale is False

@@ -1,10 +1,12 @@
 """A simulated fleet on one central PostgreSQL store, end to end through the real CLI.
 
-Ten fake API servers (tests/support/fake_apiserver.py, each its own platform):
+Eleven fake API servers (tests/support/fake_apiserver.py, each its own platform):
 compliant and non-compliant example platforms, one with a privileged pod, one with
 a `latest` image, one binding a user to cluster-admin, one answering 403 for Roles
-(a coverage gap), and one that is unreachable by the time of the scheduled run
-(its server is stopped after an earlier run two days ago). Ten scheduled
+(a coverage gap), one that is unreachable by the time of the scheduled run (its
+server is stopped after an earlier run two days ago: the scheduled run records a
+deny on a gap of every kind), and an eleventh whose scheduled run never happened
+after that earlier run (its row is stale). The scheduled
 `regulens evaluate --cluster --record` runs start at once, each in its own process
 and signing with the fleet's key, into ONE throwaway PostgreSQL database, a
 stream per cluster. Then every stream is verified, and the fleet report is
@@ -110,6 +112,8 @@ class Cluster:
     exit_code: int  # of the scheduled run
     decision: str  # the fleet row's decision
     fresh: bool = True  # the row's newest run is the scheduled one
+    earlier: bool = False  # also ran two days ago, when its server was reachable
+    scheduled: bool = True  # its scheduled run happened
 
 
 def _clusters() -> list[Cluster]:
@@ -123,8 +127,10 @@ def _clusters() -> list[Cluster]:
         Cluster("ap-stage-1", FakeCluster(objects=example_objects(NONCOMPLIANT)), 1, "deny"),
         Cluster("eu-stage-1", FakeCluster(), 0, "allow"),
         Cluster("eu-edge-1", _with(_cluster_admin_binding()), 1, "deny"),
-        # reachable two days ago (allow), unreachable at the scheduled run (exit 2, no record)
-        Cluster("ap-edge-1", FakeCluster(), 2, "allow", fresh=False),
+        # reachable two days ago (allow), unreachable at the scheduled run: it records a deny
+        Cluster("ap-edge-1", FakeCluster(), 2, "deny", earlier=True),
+        # reachable two days ago (allow); its scheduled job never ran since: stale
+        Cluster("ap-edge-2", FakeCluster(), 0, "allow", fresh=False, earlier=True, scheduled=False),
     ]
 
 
@@ -146,7 +152,7 @@ def _regulens(*args: str, timeout: float = 180) -> subprocess.CompletedProcess[s
     )
 
 
-def test_a_fleet_of_ten_clusters_on_one_postgres_store(
+def test_a_fleet_of_eleven_clusters_on_one_postgres_store(
     postgres_server: PostgresServer, tmp_path: Path
 ) -> None:
     url = postgres_server.url(postgres_server.create_database())
@@ -171,28 +177,35 @@ def test_a_fleet_of_ten_clusters_on_one_postgres_store(
         for c in clusters:
             server = stack.enter_context(FakeApiServer(c.fake))
             configs[c.name] = server.kubeconfig(tmp_path / f"{c.name}.kubeconfig")
-        # the edge cluster's last good run, two days before its server went away
-        edge = clusters[-1]
+        # the edge clusters' last good runs, two days before their servers went away
         earlier = (datetime.now(UTC) - timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
-        first = evaluate(configs[edge.name], edge.name, "--now", earlier)
-        assert first.returncode == 0, first.stderr
+        for c in clusters:
+            if c.earlier:
+                first = evaluate(configs[c.name], c.name, "--now", earlier)
+                assert first.returncode == 0, first.stderr
     # every server is stopped; the others start again on fresh ports for the scheduled runs
+    scheduled = [c for c in clusters if c.scheduled]
     with ExitStack() as stack:
-        for c in clusters[:-1]:
-            server = stack.enter_context(FakeApiServer(c.fake))
-            configs[c.name] = server.kubeconfig(tmp_path / f"{c.name}.kubeconfig")
-        with ThreadPoolExecutor(max_workers=len(clusters)) as pool:
+        for c in scheduled:
+            if c.name != "ap-edge-1":
+                server = stack.enter_context(FakeApiServer(c.fake))
+                configs[c.name] = server.kubeconfig(tmp_path / f"{c.name}.kubeconfig")
+        with ThreadPoolExecutor(max_workers=len(scheduled)) as pool:
             runs = dict(
                 zip(
-                    [c.name for c in clusters],
-                    pool.map(lambda c: evaluate(configs[c.name], c.name), clusters),
+                    [c.name for c in scheduled],
+                    pool.map(lambda c: evaluate(configs[c.name], c.name), scheduled),
                     strict=True,
                 )
             )
-    for c in clusters:
+    for c in scheduled:
         got = runs[c.name]
         assert got.returncode == c.exit_code, (c.name, got.returncode, got.stderr[-800:])
     assert "cannot reach the Kubernetes API server" in runs["ap-edge-1"].stderr
+    edge = orjson.loads(runs["ap-edge-1"].stdout)
+    assert edge["decision"] == "deny" and edge["summary"]["error"] > 0
+    assert [g["kind"] for g in edge["coverage"]["gaps"]] == ["*"]
+    assert {r["status"] for r in edge["results"]} == {"error"}
     gap = orjson.loads(runs["us-prod-2"].stdout)["coverage"]
     assert (
         gap["complete"] is False
@@ -222,20 +235,24 @@ def test_a_fleet_of_ten_clusters_on_one_postgres_store(
         assert row["decision"] == c.decision, (c.name, row)
         assert row["verification"]["state"] == "verified", c.name
         assert row["stale"] is not c.fresh, c.name
-        assert row["runs"] == 1 and row["last_command"] == "evaluate"
+        assert row["runs"] == 1 + (c.earlier and c.scheduled)
+        assert row["last_command"] == "evaluate"
         assert bool(row["failing_policies"]) is (c.decision != "allow"), c.name
     assert "workload-no-privileged" in rows["us-prod-1"]["failing_policies"]
     assert "workload-no-latest-tag" in rows["ap-prod-1"]["failing_policies"]
     assert rows["us-prod-2"]["exit_code"] == 2 and rows["us-prod-2"]["incomplete"] is True
     assert rows["us-prod-2"]["coverage_gaps"] == ["Role (403)"]
-    assert [n for n, r in rows.items() if r["incomplete"]] == ["us-prod-2"]
-    assert rows["ap-edge-1"]["age_seconds"] > 2 * 86400 - 600
+    assert [n for n, r in rows.items() if r["incomplete"]] == ["ap-edge-1", "us-prod-2"]
+    assert rows["ap-edge-1"]["exit_code"] == 2
+    (gap,) = rows["ap-edge-1"]["coverage_gaps"]
+    assert gap.startswith("any kind: cannot reach the Kubernetes API server (")
+    assert rows["ap-edge-2"]["age_seconds"] > 2 * 86400 - 600
     totals = doc["totals"]
     assert (totals["streams"], totals["allow"], totals["deny"], totals["incomplete"]) == (
-        10,
+        11,
         4,
-        6,
-        1,
+        7,
+        2,
     )
     assert (totals["stale"], totals["failed_verification"]) == (1, 0)
 

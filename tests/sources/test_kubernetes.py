@@ -197,6 +197,27 @@ def test_bad_token_and_unreachable_server_are_input_errors(
         collect(closed, timeout=1)
 
 
+def test_an_unreachable_server_can_be_one_gap_of_every_kind(
+    apiserver: FakeApiServer, tmp_path: Path
+) -> None:
+    """For a run that judges: no objects, a `*` gap saying why, the kubeconfig's identity."""
+    bad = apiserver.kubeconfig(tmp_path / "bad", token="wrong")
+    options = ClusterOptions(kubeconfig=str(bad), timeout=5.0, unreachable_is_gap=True)
+    state = read_cluster(options, frozenset({"Deployment"}), NOW)
+    assert state.resources == ()
+    assert gaps(state) == {
+        ("*", None, "unreachable: the API server rejected the credentials (HTTP 401)")
+    }
+    described = state.gaps[0].describe()
+    assert described == "any kind: the API server rejected the credentials (HTTP 401)"
+    prov = state.provenance
+    assert prov.cluster is not None and prov.cluster.server == apiserver.url
+    assert prov.collected == {} and prov.collected_at == NOW
+    assert prov.digest == content_digest((), state.gaps)
+    # every kind a policy reads is hidden by it, whatever the namespace
+    assert state.gaps_for(frozenset({"Secret"}), ["prod"]) == list(state.gaps)
+
+
 def test_context_selection(apiserver: FakeApiServer, kubeconfig: Path) -> None:
     state = collect(kubeconfig, frozenset(), context="other")
     assert state.provenance.cluster is not None and state.provenance.cluster.context == "other"

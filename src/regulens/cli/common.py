@@ -507,15 +507,24 @@ def load_selected(
 
 
 def build_snapshot(
-    options: dict[str, Any], policies: list[Policy] | None, now: datetime
+    options: dict[str, Any],
+    policies: list[Policy] | None,
+    now: datetime,
+    *,
+    unreachable_is_gap: bool = False,
 ) -> Snapshot:
-    """Resolve the input flags and collect the snapshot (see `regulens.sources.inputs`)."""
+    """Resolve the input flags and collect the snapshot (see `regulens.sources.inputs`).
+
+    `unreachable_is_gap`: a cluster that cannot be reached is a gap of every kind (a run
+    that judges and records denies on it) rather than an input error.
+    """
     from regulens.cli.progress import list_progress
 
-    return collect(input_request(options), policies, now, clock=clock.now, progress=list_progress)
+    request = input_request(options, unreachable_is_gap=unreachable_is_gap)
+    return collect(request, policies, now, clock=clock.now, progress=list_progress)
 
 
-def input_request(options: dict[str, Any]) -> InputRequest:
+def input_request(options: dict[str, Any], *, unreachable_is_gap: bool = False) -> InputRequest:
     """Turn click options and the environment into a typed request (usage errors: exit 3)."""
     cluster = None
     if options.get("cluster"):
@@ -525,6 +534,7 @@ def input_request(options: dict[str, Any]) -> InputRequest:
             in_cluster_env={k: v for k, v in os.environ.items() if k.startswith("KUBERNETES_")},
             timeout=float(options.get("timeout") or DEFAULT_TIMEOUT),
             deadline=float(options.get("deadline") or DEFAULT_DEADLINE),
+            unreachable_is_gap=unreachable_is_gap,
         )
     elif options.get("context"):
         raise ConfigError("--context is used only with --cluster")

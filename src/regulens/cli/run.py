@@ -140,7 +140,9 @@ def load(
             raise ConfigError(
                 "--select-namespace/--exclude-namespace: an empty glob selects nothing"
             )
-    snapshot = build_snapshot(inputs, chosen, at)
+    # a cluster that cannot be reached is judged (every policy reading it errors: deny) and
+    # recorded, so a scheduled run leaves evidence that it found nothing to read
+    snapshot = build_snapshot(inputs, chosen, at, unreachable_is_gap=True)
     if select_namespace or exclude_namespace:
         if snapshot.kubernetes is None:
             raise ConfigError(

@@ -17,10 +17,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from regulens.reports.facts import PeriodFacts, Tool
 from regulens.reports.runs import Period, RunRecord, iso, parse_time
+from regulens.snapshot.kubernetes import CoverageGap
 
 FLEET_VERSION = 1
 DEFAULT_STALE_AFTER = timedelta(hours=26)  # a daily run, plus two hours of slack
@@ -189,15 +190,15 @@ def _exit_code(run: RunRecord) -> int | None:
 
 
 def coverage_gaps(run: RunRecord) -> tuple[str, ...]:
-    """The recorded coverage gaps as `Kind (reason)` / `Kind in ns (reason)`, sorted."""
+    """The recorded coverage gaps as the run described them (`Role in ns (403)`), sorted."""
     block = run.predicate.get("coverage")
     gaps = block.get("gaps") if isinstance(block, Mapping) else None
     out: set[str] = set()
     for gap in gaps if isinstance(gaps, list) else []:
-        if not isinstance(gap, Mapping):
-            continue
-        where = f" in {gap['namespace']}" if gap.get("namespace") else ""
-        out.add(f"{gap.get('kind', '?')}{where} ({gap.get('reason', '?')})")
+        try:
+            out.add(CoverageGap.model_validate(gap).describe())
+        except ValidationError:
+            out.add("a gap recorded in an unknown shape")
     return tuple(sorted(out))
 
 

@@ -18,10 +18,12 @@ from regulens.snapshot.workloads import Container, containers
 # 410 (continue tokens kept expiring), a timeout, an exhausted --deadline, a connection that
 # kept failing ("error"), or (on replay) not collected by the live run. Other HTTP statuses
 # appear as their code. A manifest path that could not be read is a gap of ANY_KIND whose
-# reason starts with "unreadable: " and names the path.
+# reason starts with "unreadable: " and names the path; an API server that could not be
+# reached by a run that judges is one gap of ANY_KIND whose reason starts with "unreachable: ".
 GAP_REASONS = ("403", "404", "410", "503", "timeout", "deadline", "error", "not-collected")
 ANY_KIND = "*"
 UNREADABLE = "unreadable: "
+UNREACHABLE = "unreachable: "
 
 
 class ClusterIdentity(BaseModel):
@@ -73,8 +75,10 @@ class CoverageGap(BaseModel):
     reason: str
 
     def describe(self) -> str:
-        """Say what could not be read: `Secret in ns (403)`, or the unreadable path."""
+        """Say what could not be read: `Secret in ns (403)`, the unreadable path, or why not any."""
         if self.kind == ANY_KIND:
+            if self.reason.startswith(UNREACHABLE):
+                return f"any kind: {self.reason.removeprefix(UNREACHABLE)}"
             return self.reason.removeprefix(UNREADABLE)
         return f"{self.kind}{' in ' + self.namespace if self.namespace else ''} ({self.reason})"
 

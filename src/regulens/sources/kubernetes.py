@@ -41,6 +41,7 @@ from regulens.snapshot import (
     Resource,
     content_digest,
 )
+from regulens.snapshot.kubernetes import ANY_KIND, UNREACHABLE
 from regulens.sources.deadline import Deadline, DeadlineExceeded, MiB, TooLarge, run_within
 from regulens.sources.kube_exec import quiet_exec_plugins
 from regulens.sources.redact import redact
@@ -207,6 +208,13 @@ class ClusterOptions:
     timeout: float = DEFAULT_TIMEOUT
     deadline: float = DEFAULT_DEADLINE
     max_response_bytes: int = MAX_RESPONSE_BYTES
+    # a server that cannot be reached (or refuses the credentials) is one gap of every kind,
+    # so a run that judges and records says so (deny), instead of an input error
+    unreachable_is_gap: bool = False
+
+
+class ClusterUnreachable(InputDataError):
+    """Discovery got no usable answer from the API server: nothing could be listed."""
 
 
 class _Gap(Exception):
@@ -435,14 +443,16 @@ class Collector:
         try:
             status, body, _ = self._get("/api")
         except _Gap as gap:
-            raise InputDataError(
+            raise ClusterUnreachable(
                 f"--cluster: cannot reach the Kubernetes API server ({gap.detail})",
                 hint="check --kubeconfig/--context, the network, or raise --timeout",
             ) from None
         if status == 401:
-            raise InputDataError("--cluster: the API server rejected the credentials (HTTP 401)")
+            raise ClusterUnreachable(
+                "--cluster: the API server rejected the credentials (HTTP 401)"
+            )
         if status != 200:
-            raise InputDataError(f"--cluster: the API server answered /api with HTTP {status}")
+            raise ClusterUnreachable(f"--cluster: the API server answered /api with HTTP {status}")
         wanted = [KNOWN_KINDS[k] for k in kinds]
         groups = {k.group for k in wanted if k.group}
         served: dict[str, list[str]] = {}
@@ -675,6 +685,11 @@ def read_cluster(
             progress=progress,
         )
         state = collector.collect(plan_lists(needed), base, collected_at)
+    except ClusterUnreachable as exc:
+        if not options.unreachable_is_gap:
+            raise
+        log.warning("%s: every kind is a coverage gap", exc.message)
+        return unreachable_state(base, collected_at, exc.message)
     finally:
         api.close()
     extra = [CoverageGap(kind=k, reason="404") for k in unknown_kinds(needed)]
@@ -687,6 +702,21 @@ def read_cluster(
     return KubernetesState.model_construct(
         provenance=provenance, resources=state.resources, gaps=gaps
     )
+
+
+def unreachable_state(
+    identity: ClusterIdentity, collected_at: datetime, why: str
+) -> KubernetesState:
+    """The state of a cluster that could not be reached: no objects, one gap of every kind."""
+    gaps = (CoverageGap(kind=ANY_KIND, reason=f"{UNREACHABLE}{why.removeprefix('--cluster: ')}"),)
+    provenance = Provenance(
+        source="kubernetes",
+        collected_at=collected_at,
+        cluster=identity,
+        digest=content_digest((), gaps),
+        inputs=(identity.server,),
+    )
+    return KubernetesState.model_construct(provenance=provenance, resources=(), gaps=gaps)
 
 
 def replay_gaps(state: KubernetesState, needed: frozenset[str] | None) -> KubernetesState:

@@ -170,7 +170,7 @@ class ChangeCategoryMatchesDiff(Check):
         change = change_of(snap)
         assert snap.kubernetes is not None and snap.baseline is not None
         if snap.baseline.gaps:
-            listed = "; ".join(f"{g.kind} ({g.reason})" for g in snap.baseline.gaps)
+            listed = "; ".join(g.describe() for g in snap.baseline.gaps)
             raise CheckError(f"the baseline could not read {listed}")
         declared = change.spec.category
         found = False
