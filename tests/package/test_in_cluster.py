@@ -138,11 +138,13 @@ def test_a_wrong_service_account_token_denies(
     token.write_text("not-the-token")
     store = f"sqlite:///{tmp_path / 'evidence.db'}"
     with server:
-        code, _, err = run_cli(
+        code, out, err = run_cli(
             ["evaluate", "--cluster", "--policies", "builtin:ops-baseline/security",
              "--evidence", store, "--now", NOW],
             capsys,
         )  # fmt: skip
     assert code == 2, err
-    assert "401" in err
-    assert "not-the-token" not in err
+    # judged as a gap of every kind: each policy errors, naming the refusal
+    assert "any kind: the API server rejected the credentials (HTTP 401)" in out
+    assert "DENY (exit 2)" in out
+    assert "not-the-token" not in out + err
