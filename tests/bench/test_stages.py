@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from bench.stages import (
     BENCH,
+    NOT_REPORTED,
     SUB_BENCHES,
     BadOutput,
     Expected,
@@ -29,7 +30,15 @@ GOOD = {
     ],
     "rows": [{"size": "10k", "wall_s": 1.2}, {"size": "50k", "wall_s": 4.5}],
 }
-FAKE = SubBench("fake", "fake_bench.py", (Expected("the fake target", "s", 1.0, "≤"),))
+FAKE = SubBench(
+    "fake",
+    "fake_bench.py",
+    (
+        Expected("the fake start-up", "s", 0.25, "≤", "fake start"),
+        Expected("fake append", "records/s", 1000.0, "≥"),
+        Expected("the fake year report", "s", 10.0, "≤", "fake report"),
+    ),
+)
 
 
 def fake_bench(tmp_path: Path, body: str) -> Path:
@@ -64,7 +73,9 @@ def test_good_output_is_merged_with_its_verdicts_and_rows(tmp_path: Path) -> Non
         ("fake start-up", 0.21, True, "fake"),
         ("fake growth", 1.1, None, "fake"),
         ("fake append", 640.0, False, "fake"),
+        ("the fake year report", None, None, "fake"),  # expected, but the run gave no figure
     ]
+    assert result.targets[-1].not_run == NOT_REPORTED
     assert result.rows == GOOD["rows"]
     assert result.exit_code == 0
     assert result.wall_s is not None
@@ -74,6 +85,20 @@ def test_good_output_is_merged_with_its_verdicts_and_rows(tmp_path: Path) -> Non
     assert "| fake start-up (target 0.25 s) | 0.21 s | met | fake |" in lines
     assert "| fake append (target 1,000 records/s) | 640 records/s | **missed** | fake |" in lines
     assert "| fake growth | 1.10 x | — | fake |" in lines
+    assert f"| the fake year report (≤ 10 s) | — | not run: {NOT_REPORTED} | fake |" in lines
+
+
+def test_the_expected_targets_are_named_as_the_sub_benches_report_them() -> None:
+    """Each expected target matches a name of the committed make bench run's sub-benches."""
+    results = sorted((BENCH / "results").glob("2*.json"))
+    assert results, "bench/results holds no run"
+    reported: dict[str, list[Target]] = {}
+    for sub in json.loads(results[-1].read_text())["sub_benches"]:
+        names = [Target(t["name"], t["unit"], t["target"], sub["stage"]) for t in sub["targets"]]
+        reported.setdefault(sub["script"], []).extend(names)
+    for sub in SUB_BENCHES:
+        for e in sub.expected:
+            assert e.reported_in(reported[sub.script]), (sub.script, e.name)
 
 
 @pytest.mark.parametrize(
@@ -134,11 +159,13 @@ def test_a_sub_bench_printing_the_wrong_shape_is_not_run_with_its_expected_targe
     result = run(tmp_path, 'print(\'{"targets": "all met"}\')\n')
     assert result.status == "not run"
     assert result.reason == 'bad output ("targets" is not a non-empty list)'
-    (only,) = result.targets
-    assert (only.name, only.figure, only.met) == ("the fake target", None, None)
-    assert only.verdict() == 'not run: bad output ("targets" is not a non-empty list)'
-    row = table(result.targets)[-1]
-    assert row.startswith("| the fake target (≤ 1 s) | — | not run: bad output")
+    assert [(t.name, t.figure, t.met) for t in result.targets] == [
+        (e.name, None, None) for e in FAKE.expected
+    ]
+    first = result.targets[0]
+    assert first.verdict() == 'not run: bad output ("targets" is not a non-empty list)'
+    row = table(result.targets)[2]  # after the header and the rule
+    assert row.startswith("| the fake start-up (≤ 0.25 s) | — | not run: bad output")
 
 
 def test_a_failing_sub_bench_is_not_run_even_when_it_printed_good_json(tmp_path: Path) -> None:
@@ -153,7 +180,7 @@ def test_a_failing_sub_bench_is_not_run_even_when_it_printed_good_json(tmp_path:
     )
     assert result.status == "not run"
     assert result.reason == "exit 4: store unreachable"
-    assert [t.figure for t in result.targets] == [None]
+    assert [t.figure for t in result.targets] == [None] * len(FAKE.expected)
 
 
 def test_a_missing_sub_bench_is_not_run(tmp_path: Path) -> None:
