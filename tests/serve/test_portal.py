@@ -6,6 +6,7 @@ import hashlib
 import json
 import re
 import socket
+from datetime import datetime
 from pathlib import Path
 
 import httpx
@@ -16,7 +17,7 @@ from regulens.serve.ratelimit import FailedSignIns
 from regulens.serve.tokens import check_token, load_tokens
 from tests.cli.test_failures import EVIL, _hostile_manifest
 from tests.reports.month import BROKEN_DAYS, UNAPPROVED_DAY, Month, run_cli
-from tests.serve.conftest import Signed, make_portal, serving
+from tests.serve.conftest import NOW, Signed, make_portal, serving
 
 SECURITY_HEADERS = {
     "x-content-type-options": "nosniff",
@@ -52,6 +53,21 @@ def test_bearer_token_signs_in(client: httpx.Client, auth: dict[str, str]) -> No
     assert resp.status_code == 200
     assert resp.json()["verification"] == "verified"
     assert [s["stream"] for s in resp.json()["streams"]] == ["production"]
+
+
+def test_the_fleet_shows_age_staleness_completeness_and_each_chain(
+    client: httpx.Client, auth: dict[str, str]
+) -> None:
+    """The portal's fleet carries what `report --fleet` does: stale, incomplete, verified."""
+    (row,) = client.get("/api/streams", headers=auth).json()["streams"]
+    newest = datetime.fromisoformat(row["last_run_at"].replace("Z", "+00:00"))
+    assert row["age_seconds"] == pytest.approx((NOW - newest).total_seconds())
+    assert row["stale"] is (row["age_seconds"] > 26 * 3600)
+    assert row["verification"] == "verified" and row["verification_message"]
+    assert isinstance(row["incomplete"], bool) and isinstance(row["coverage_gaps"], list)
+    page = client.get("/", headers=auth).text
+    assert " ago)" in page and "<th>Chain</th>" in page and ">verified<" in page
+    assert ('class="stale"' in page) is row["stale"]
 
 
 @pytest.mark.parametrize(
@@ -336,4 +352,6 @@ def test_unverifiable_evidence_refuses_reports(
     assert 'class="banner failed"' in fleet.text
     assert report.status_code == 503 and "does not verify" in report.text
     assert api["verification"] == "failed"
+    assert [s["verification"] for s in api["streams"]] == ["failed"]
+    assert '<td class="failed">failed: ' in fleet.text
     assert 'regulens_verification_ok{state="failed"} 0.0' in metrics

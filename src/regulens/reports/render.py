@@ -21,31 +21,12 @@ from regulens.reports.facts import ComplianceReport, KpiSeries, PeriodFacts, Rev
 from regulens.reports.fleet import FleetOverview
 from regulens.reports.formats import COMPLIANCE_FORMATS, REVIEW_FORMATS
 from regulens.reports.runs import Period, parse_time
-from regulens.reports.wording import count, unit, word
-
-DASH = "\u2013"  # an en dash: "nothing measured"
+from regulens.reports.wording import DASH, count, duration, unit, word
 
 
 def pct(value: Any) -> str:
     """A rate in [0, 1] as a percentage, or an en dash when nothing was judged."""
     return DASH if value is None else unit(f"{float(value) * 100:.1f}", "%")
-
-
-def duration(value: Any) -> str:
-    """Seconds as `1d 2h`, `14m 10s` or `42s`."""
-    if value is None:
-        return DASH
-    total = round(float(value))
-    sign = "-" if total < 0 else ""
-    total = abs(total)
-    parts: list[str] = []
-    for symbol, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
-        if total >= size or (symbol == "s" and not parts):
-            parts.append(f"{total // size}{symbol}")
-            total %= size
-        if len(parts) == 2:
-            break
-    return sign + " ".join(parts)
 
 
 def number(value: Any) -> str:

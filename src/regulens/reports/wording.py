@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 NBSP = "\u00a0"  # between a number and its unit, so a line never breaks inside "99.9 %"
+DASH = "\u2013"  # an en dash: "nothing measured"
 
 _IRREGULAR = {
     "policy": "policies",
@@ -41,4 +44,21 @@ def unit(value: str, symbol: str) -> str:
     return f"{value}{NBSP}{symbol}" if symbol else value
 
 
-__all__ = ["NBSP", "count", "plural", "unit", "word"]
+def duration(value: Any) -> str:
+    """Seconds as `1d 2h`, `14m 10s` or `42s`."""
+    if value is None:
+        return DASH
+    total = round(float(value))
+    sign = "-" if total < 0 else ""
+    total = abs(total)
+    parts: list[str] = []
+    for symbol, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        if total >= size or (symbol == "s" and not parts):
+            parts.append(f"{total // size}{symbol}")
+            total %= size
+        if len(parts) == 2:
+            break
+    return sign + " ".join(parts)
+
+
+__all__ = ["DASH", "NBSP", "count", "duration", "plural", "unit", "word"]

@@ -74,9 +74,15 @@ class StreamOverview(_Frozen):
     stream: str
     runs: int
     last_run_at: str | None
+    age_seconds: float | None  # of the newest run, now
+    stale: bool  # no run, or the newest is older than the stale-after bound (26 h)
     last_decision: str | None
     last_decision_at: str | None
+    incomplete: bool  # that decision rests on incomplete data (exit 2 or coverage gaps)
+    coverage_gaps: list[str]  # what it could not read: "Role (403)"
     failing_policies: list[str]
+    verification: str  # this stream's chain on its own: verified | integrity-only | failed
+    verification_message: str
 
 
 class Fleet(_Frozen):

@@ -32,6 +32,7 @@ from regulens.errors import ConfigError, EvidenceError, RegulensError
 from regulens.evidence.store import EvidenceStore
 from regulens.reports.facts import ComplianceReport, ReviewPack
 from regulens.reports.runs import Period, iso, month_period, parse_period
+from regulens.reports.wording import duration
 from regulens.serve.api import (
     Fleet,
     InputDigest,
@@ -127,6 +128,7 @@ def _templates() -> Environment:
         lstrip_blocks=True,
     )
     env.filters["printable"] = lambda v: printable(str(v))
+    env.filters["duration"] = duration
     return env
 
 
@@ -323,9 +325,15 @@ def _fleet(evidence: Evidence, now: datetime) -> Fleet:
             stream=row.stream,
             runs=row.runs,
             last_run_at=row.last_run_at,
+            age_seconds=row.age_seconds,
+            stale=row.stale,
             last_decision=row.decision,
             last_decision_at=row.decision_at,
+            incomplete=row.incomplete,
+            coverage_gaps=list(row.coverage_gaps),
             failing_policies=list(row.failing_policies),
+            verification=row.verification.state,
+            verification_message=row.verification.message,
         )
         for row in fleet_of(evidence, now).rows
     ]
