@@ -94,7 +94,7 @@ def test_store_env_variable_and_streams(
                      "--record", "--stream", "prod")  # fmt: skip
     assert code == 0
     code, out, _ = run(capsys, "evidence", "verify")
-    assert code == 0 and "stream prod: OK (1 records" in out
+    assert code == 0 and "stream prod: OK (1 record," in out
     code, out, _ = run(capsys, "evidence", "log")
     assert "prod#1" in out and "evaluate  allow" in out
 
@@ -222,7 +222,7 @@ def test_gate_always_records_and_replays_with_its_exceptions(
     code, out, _ = run(capsys, "evidence", "replay", "--evidence", url, run_id)
     assert code == 0 and "SAME" in out, out
     code, out, _ = run(capsys, "evidence", "verify", "--evidence", url)
-    assert code == 0 and "stream prod: OK (1 records" in out
+    assert code == 0 and "stream prod: OK (1 record," in out
 
 
 def test_gate_that_cannot_record_exits_4_and_never_allows(

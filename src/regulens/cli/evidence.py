@@ -21,6 +21,7 @@ from regulens.engine.outcome import Outcome
 from regulens.errors import ConfigError, ExitCode
 from regulens.evidence.chain import DEFAULT_STREAM
 from regulens.policies import LoadedPolicies
+from regulens.reports.wording import count
 from regulens.snapshot import Snapshot
 
 if TYPE_CHECKING:  # the store (SQLAlchemy) and keys (cryptography) load only when used
@@ -193,7 +194,7 @@ def _print_reports(reports: list[StreamReport], fmt: str, extra: dict[str, Any])
         for r in reports:
             if r.status.value == "OK" and r.head is not None:
                 head = r.head.hex()[:16]
-                notes = f"{r.records} records, head {head}"
+                notes = f"{count(r.records, 'record')}, head {head}"
                 if r.signed_by:
                     notes += f", signed by {', '.join(k[:16] for k in r.signed_by)}"
                 if r.legacy:
@@ -499,7 +500,7 @@ def verify_bundle_cmd(
     else:
         for r in report.streams:
             where = f" at seq {r.seq}" if r.seq is not None else ""
-            detail = f": {r.message}" if r.message else f" ({r.records} records)"
+            detail = f": {r.message}" if r.message else f" ({count(r.records, 'record')})"
             click.echo(f"stream {r.stream}: {r.status.value}{where}{detail}")
         if report.message and not report.streams:
             click.echo(f"bundle: {report.message}")

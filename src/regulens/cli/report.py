@@ -18,6 +18,7 @@ from regulens.display import printable
 from regulens.engine.types import parse_duration
 from regulens.errors import ConfigError, ExitCode, InputDataError
 from regulens.reports.formats import COMPLIANCE_FORMATS
+from regulens.reports.wording import count
 
 if TYPE_CHECKING:  # renderers (jinja2) and the evidence store (SQLAlchemy) load when used
     from regulens.evidence.store import EvidenceStore
@@ -375,8 +376,6 @@ def report_cmd(
         click.echo(f"note: no recorded run evaluated during {chosen.label}", err=True)
     emit(render_compliance(facts, fmt), output, force=force)
     if output is not None:
-        click.echo(
-            f"wrote {fmt} report for {chosen.label} ({facts.summary.runs} runs) to {output}",
-            err=True,
-        )
+        runs = count(facts.summary.runs, "run")
+        click.echo(f"wrote {fmt} report for {chosen.label} ({runs}) to {output}", err=True)
     return 0
