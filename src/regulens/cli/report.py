@@ -376,6 +376,6 @@ def report_cmd(
         click.echo(f"note: no recorded run evaluated during {chosen.label}", err=True)
     emit(render_compliance(facts, fmt), output, force=force)
     if output is not None:
-        runs = count(facts.summary.runs, "run")
-        click.echo(f"wrote {fmt} report for {chosen.label} ({runs}) to {output}", err=True)
+        evaluated = count(facts.summary.runs, "run")
+        click.echo(f"wrote {fmt} report for {chosen.label} ({evaluated}) to {output}", err=True)
     return 0
