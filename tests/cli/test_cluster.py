@@ -6,6 +6,7 @@ import base64
 import json
 import subprocess
 import sys
+from contextlib import nullcontext
 from pathlib import Path
 
 import pytest
@@ -117,7 +118,7 @@ def test_forbidden_cluster_roles_error_the_policies_needing_them(
     assert [r["policy"] for r in errored] == ["security-admin-exists"]
     assert "ClusterRole (403)" in errored[0]["message"]
     code, out, _ = run_main(args, capsys)
-    assert code == 2 and "coverage gaps" in out and "ClusterRole: 403" in out
+    assert code == 2 and "coverage gaps" in out and "  ClusterRole (403)\n" in out
     # the built-in RBAC policies read ClusterRoles too
     builtin = ["evaluate", "--policies", BASELINE, "--select", "rbac-*", "--format", "json"]
     live = ["--cluster", "--kubeconfig", str(kubeconfig), *NOW[:2]]
@@ -250,16 +251,15 @@ def test_an_unreachable_cluster_is_judged_and_recorded_as_a_deny(
     url = f"sqlite:///{tmp_path / 'e.db'}"
     live = ["--cluster", "--kubeconfig", str(kubeconfig), "--timeout", "2"]
     args = ["evaluate", "--policies", BASELINE, *live, *NOW, "--record", "--evidence", url]
-    if server is not None:
-        with server:
-            code, out, err = run_main([*args, "--format", "json"], capsys)
-    else:
+    with server if server is not None else nullcontext():
         code, out, err = run_main([*args, "--format", "json"], capsys)
+        table = run_main([*args[:-3], "--format", "table"], capsys)  # not recorded
     doc = json.loads(out)
     why = "the API server rejected the credentials" if rejected else "cannot reach the Kubernetes"
     assert code == 2 and doc["decision"] == "deny", err
     assert "recorded run " in err
     assert [g["kind"] for g in doc["coverage"]["gaps"]] == ["*"]
+    assert table[0] == 2 and f"coverage gaps:\n  any kind: {why}" in table[1]
     assert doc["results"] and {r["status"] for r in doc["results"]} == {"error"}
     assert all(f"could not read any kind: {why}" in r["message"] for r in doc["results"])
     run_id = err.split("recorded run ")[1].split(maxsplit=1)[0]

@@ -66,10 +66,7 @@ def render_markdown(outcome: Outcome) -> bytes:
         lines += ["No failures, errors or warnings.", ""]
     if outcome.gaps:
         lines += ["### Coverage gaps", ""]
-        lines += [
-            "- " + _cell(f"{g.kind}{' in ' + g.namespace if g.namespace else ''}: {g.reason}")
-            for g in outcome.gaps
-        ]
+        lines += ["- " + _cell(g.describe()) for g in outcome.gaps]
         lines.append("")
     if outcome.notes:
         lines += ["### Coverage notes", "", *(f"- {_cell(n.message)}" for n in outcome.notes), ""]

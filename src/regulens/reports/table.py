@@ -71,8 +71,7 @@ def render_table(outcome: Outcome, screen: Screen, *, show_passed: bool = False)
     if outcome.gaps:
         console.print(Text("coverage gaps:", style="bold magenta"))
         for gap in outcome.gaps:
-            ns = f" in {gap.namespace}" if gap.namespace else ""
-            console.print(_plain(f"  {gap.kind}{ns}: {gap.reason}"), soft_wrap=not screen.terminal)
+            console.print(_plain(f"  {gap.describe()}"), soft_wrap=not screen.terminal)
     for note in outcome.notes:
         console.print(_plain(f"note: {note.message}"), soft_wrap=not screen.terminal)
     s = outcome.decision.summary

@@ -101,10 +101,7 @@ def build_backups(kubernetes: KubernetesState | None, catalog: str | None) -> Ba
         records.extend(_from_velero(kubernetes))
         schedules.extend(_cronjob_schedules(kubernetes))
         schedules.extend(_velero_schedules(kubernetes))
-        gaps.extend(
-            f"{g.kind}{' in ' + g.namespace if g.namespace else ''} ({g.reason})"
-            for g in kubernetes.gaps_for(BACKUP_KINDS, None)
-        )
+        gaps.extend(g.describe() for g in kubernetes.gaps_for(BACKUP_KINDS, None))
         sources.append(kubernetes.provenance.source)
         inputs.extend(kubernetes.provenance.inputs)
     if catalog is not None:
