@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import orjson
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -63,3 +64,34 @@ def test_known_differences_go_the_slow_way() -> None:
     for text in (b'{"a":100.0}', b'{"a":[1e5]}', b'{"b":1,"a":2}', b"100.0", b'{"a":"\\u001F"}'):
         assert is_canonical(orjson.loads(text), text) is False
     assert _fast({"a": 2**53}, b'{"a":9007199254740992}') == "IntegerDomainError"
+
+
+def _no_slow_path(value: object) -> bytes:
+    raise AssertionError("the RFC 8785 serialiser was called")
+
+
+def test_text_of_the_basic_multilingual_plane_takes_the_fast_path(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Evidence of non-ASCII messages (dashes, accents) is checked without the slow serialiser."""
+    value = {"message": "ok — café \u00d7 2", "é": [1, "\ue000"], "z": "\u2028"}
+    data = canonical_json(value)
+    monkeypatch.setattr("regulens.evidence.canonical.canonical_json", _no_slow_path)
+    assert is_canonical(orjson.loads(data), data) is True
+
+
+def test_keys_beyond_the_basic_multilingual_plane_go_the_slow_way() -> None:
+    """UTF-16 order (RFC 8785) puts U+1F600 before U+E000; code point order does not."""
+    value = {"\ue000": 1, "😀": 2}
+    by_code_point = orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+    canonical = canonical_json(value)
+    assert by_code_point != canonical
+    assert is_canonical(value, by_code_point) is False
+    assert is_canonical(value, canonical) is True
+
+
+@settings(max_examples=300)
+@given(st.dictionaries(st.text(min_size=1, max_size=3), st.text(max_size=3), max_size=6))
+def test_fast_path_agrees_on_any_unicode_keys(value: dict[str, str]) -> None:
+    data = orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+    assert _fast(orjson.loads(data), data) == _slow(orjson.loads(data), data)

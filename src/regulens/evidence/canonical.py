@@ -39,13 +39,16 @@ _NUMBER_RISK = re.compile(
 def is_canonical(value: Any, data: bytes) -> bool:
     """True when `data` is exactly the RFC 8785 canonical JSON of `value` (parsed from it).
 
-    Fast path: an ASCII JSON object without `\\u` escapes, floats or long integers, on which
-    orjson's sorted compact output and RFC 8785 agree byte for byte (ASCII keys sort the
-    same by UTF-16 code unit as by byte; both escape only `"`, `\\` and control characters,
-    the latter excluded here except the short forms both use). Anything else is decided by
-    the RFC 8785 serialiser itself, raising as `canonical_json` does.
+    Fast path: a JSON object without `\\u` escapes, floats, long integers or characters
+    beyond the Basic Multilingual Plane, on which orjson's sorted compact output and RFC 8785
+    agree byte for byte: keys of BMP characters sort the same by UTF-16 code unit (RFC 8785)
+    as by code point (orjson), which only characters above U+FFFF (4-byte UTF-8, lead byte
+    0xF0-0xF4) would break; both write other characters as UTF-8 and escape only `"`, `\\`
+    and control characters, the latter excluded here except the short forms both use.
+    Anything else is decided by the RFC 8785 serialiser itself, raising as `canonical_json`
+    does.
     """
-    fast = data[:1] == b"{" and data.isascii() and b"\\u" not in data
+    fast = data[:1] == b"{" and b"\\u" not in data and (data.isascii() or max(data) < 0xF0)
     if fast and _NUMBER_RISK.search(data) is None:
         try:
             if orjson.dumps(value, option=orjson.OPT_SORT_KEYS) == data:

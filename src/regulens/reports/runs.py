@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,6 +27,10 @@ class RunRecord:
     recorded_at: str
     digest: str  # "sha256:<hex>" of the stored record (its chain hash)
     predicate: Mapping[str, Any]
+    # the results, read once (reports read them per policy, per control and per cluster)
+    _results: tuple[Mapping[str, Any], ...] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     @property
     def run(self) -> Mapping[str, Any]:
@@ -50,10 +54,14 @@ class RunRecord:
         return iso(self.now)
 
     @property
-    def results(self) -> list[Mapping[str, Any]]:
+    def results(self) -> tuple[Mapping[str, Any], ...]:
         """The recorded results (empty when the run recorded none)."""
-        res = self.predicate.get("results")
-        return [r for r in res if isinstance(r, Mapping)] if isinstance(res, list) else []
+        if self._results is None:
+            res = self.predicate.get("results")
+            kept = tuple(r for r in res if isinstance(r, Mapping)) if isinstance(res, list) else ()
+            object.__setattr__(self, "_results", kept)  # frozen: set once, on first read
+            return kept
+        return self._results
 
     @property
     def decision(self) -> Mapping[str, Any]:
