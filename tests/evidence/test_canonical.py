@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import orjson
 import pytest
+import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -95,3 +98,37 @@ def test_keys_beyond_the_basic_multilingual_plane_go_the_slow_way() -> None:
 def test_fast_path_agrees_on_any_unicode_keys(value: dict[str, str]) -> None:
     data = orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
     assert _fast(orjson.loads(data), data) == _slow(orjson.loads(data), data)
+
+
+def _reference(value: object) -> bytes | str:
+    """RFC 8785 by its serialiser alone: what canonical_json wrote before its fast path."""
+    try:
+        return bytes(rfc8785.dumps(orjson.loads(orjson.dumps(value))))
+    except (TypeError, ValueError, OverflowError) as exc:
+        return type(exc).__name__
+
+
+def _ours(value: object) -> bytes | str:
+    try:
+        return canonical_json(value)
+    except (TypeError, ValueError, OverflowError) as exc:
+        return type(exc).__name__
+
+
+@settings(max_examples=500)
+@given(st.dictionaries(st.text(max_size=4), _json, max_size=5) | _json)
+def test_canonical_json_writes_what_the_rfc_8785_serialiser_writes(value: object) -> None:
+    assert _ours(value) == _reference(value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"a": 2**53}, {"a": 2**63}, {"a": 2**70}, {"a": 1.0}, {"a": [1e21, -0.0]},
+        {"\ue000": 1, "😀": 2}, {"a": "\x01"}, {"a": "\u2028"}, {1: "non-string key"},
+        {"a": float("nan")}, [1, {"b": 2, "a": 1}], "text", {"t": (1, 2)},
+        {"at": datetime(2026, 12, 3, 13, 0, tzinfo=UTC)},
+    ],
+)  # fmt: skip
+def test_canonical_json_on_the_edges(value: object) -> None:
+    assert _ours(value) == _reference(value)

@@ -11,8 +11,18 @@ import rfc8785
 
 
 def canonical_json(value: Any) -> bytes:
-    """Return the RFC 8785 canonical JSON bytes of `value` (the bytes that get hashed)."""
-    # orjson first turns tuples, enums and datetimes into plain JSON values.
+    """Return the RFC 8785 canonical JSON bytes of `value` (the bytes that get hashed).
+
+    orjson's sorted compact bytes are the answer when RFC 8785 would write the same
+    (`_written_alike`); otherwise the RFC 8785 serialiser writes them (and raises on what it
+    refuses). orjson first turns tuples, enums and datetimes into plain JSON values.
+    """
+    try:
+        data = orjson.dumps(value, option=orjson.OPT_SORT_KEYS | orjson.OPT_STRICT_INTEGER)
+    except TypeError:  # a 54-bit integer or no plain JSON: the serialiser decides (and raises)
+        data = b""
+    if _written_alike(data):
+        return data
     return bytes(rfc8785.dumps(orjson.loads(orjson.dumps(value))))
 
 
@@ -36,20 +46,32 @@ _NUMBER_RISK = re.compile(
 )
 
 
+def _written_alike(data: bytes) -> bool:
+    """Whether RFC 8785 writes these orjson sorted compact bytes' value byte for byte alike.
+
+    So it does for a JSON object without `\\u` escapes, floats, long integers or characters
+    beyond the Basic Multilingual Plane: keys of BMP characters sort the same by UTF-16 code
+    unit (RFC 8785) as by code point (orjson), which only characters above U+FFFF (4-byte
+    UTF-8, lead byte 0xF0-0xF4) would break; both write other characters as UTF-8 and escape
+    only `"`, `\\` and control characters, the latter excluded here except the short forms
+    both use.
+    """
+    return (
+        data[:1] == b"{"
+        and b"\\u" not in data
+        and (data.isascii() or max(data) < 0xF0)
+        and _NUMBER_RISK.search(data) is None
+    )
+
+
 def is_canonical(value: Any, data: bytes) -> bool:
     """True when `data` is exactly the RFC 8785 canonical JSON of `value` (parsed from it).
 
-    Fast path: a JSON object without `\\u` escapes, floats, long integers or characters
-    beyond the Basic Multilingual Plane, on which orjson's sorted compact output and RFC 8785
-    agree byte for byte: keys of BMP characters sort the same by UTF-16 code unit (RFC 8785)
-    as by code point (orjson), which only characters above U+FFFF (4-byte UTF-8, lead byte
-    0xF0-0xF4) would break; both write other characters as UTF-8 and escape only `"`, `\\`
-    and control characters, the latter excluded here except the short forms both use.
-    Anything else is decided by the RFC 8785 serialiser itself, raising as `canonical_json`
-    does.
+    Fast path: bytes RFC 8785 and orjson write alike (`_written_alike`) and that orjson
+    writes for `value`. Anything else is decided by the RFC 8785 serialiser itself, raising
+    as `canonical_json` does.
     """
-    fast = data[:1] == b"{" and b"\\u" not in data and (data.isascii() or max(data) < 0xF0)
-    if fast and _NUMBER_RISK.search(data) is None:
+    if _written_alike(data):
         try:
             if orjson.dumps(value, option=orjson.OPT_SORT_KEYS) == data:
                 return True
