@@ -19,7 +19,7 @@ def canonical_json(value: Any) -> bytes:
     """
     try:
         data = orjson.dumps(value, option=orjson.OPT_SORT_KEYS | orjson.OPT_STRICT_INTEGER)
-    except TypeError:  # a 54-bit integer or no plain JSON: the serialiser decides (and raises)
+    except TypeError:  # an integer beyond 53 bits, or not plain JSON: the serialiser decides
         data = b""
     if _written_alike(data):
         return data

@@ -216,6 +216,10 @@ class ClusterOptions:
 class ClusterUnreachable(InputDataError):
     """Discovery got no usable answer from the API server: nothing could be listed."""
 
+    def __init__(self, why: str, hint: str | None = None) -> None:
+        super().__init__(f"--cluster: {why}", hint=hint)
+        self.why = why  # the message without the flag: the reason of the gap of every kind
+
 
 class _Gap(Exception):
     """A list could not be read; the reason becomes a coverage gap."""
@@ -444,15 +448,13 @@ class Collector:
             status, body, _ = self._get("/api")
         except _Gap as gap:
             raise ClusterUnreachable(
-                f"--cluster: cannot reach the Kubernetes API server ({gap.detail})",
+                f"cannot reach the Kubernetes API server ({gap.detail})",
                 hint="check --kubeconfig/--context, the network, or raise --timeout",
             ) from None
         if status == 401:
-            raise ClusterUnreachable(
-                "--cluster: the API server rejected the credentials (HTTP 401)"
-            )
+            raise ClusterUnreachable("the API server rejected the credentials (HTTP 401)")
         if status != 200:
-            raise ClusterUnreachable(f"--cluster: the API server answered /api with HTTP {status}")
+            raise ClusterUnreachable(f"the API server answered /api with HTTP {status}")
         wanted = [KNOWN_KINDS[k] for k in kinds]
         groups = {k.group for k in wanted if k.group}
         served: dict[str, list[str]] = {}
@@ -689,7 +691,7 @@ def read_cluster(
         if not options.unreachable_is_gap:
             raise
         log.warning("%s: every kind is a coverage gap", exc.message)
-        return unreachable_state(base, collected_at, exc.message)
+        return _unreachable_state(base, collected_at, exc.why)
     finally:
         api.close()
     extra = [CoverageGap(kind=k, reason="404") for k in unknown_kinds(needed)]
@@ -704,11 +706,11 @@ def read_cluster(
     )
 
 
-def unreachable_state(
+def _unreachable_state(
     identity: ClusterIdentity, collected_at: datetime, why: str
 ) -> KubernetesState:
     """The state of a cluster that could not be reached: no objects, one gap of every kind."""
-    gaps = (CoverageGap(kind=ANY_KIND, reason=f"{UNREACHABLE}{why.removeprefix('--cluster: ')}"),)
+    gaps = (CoverageGap(kind=ANY_KIND, reason=f"{UNREACHABLE}{why}"),)
     provenance = Provenance(
         source="kubernetes",
         collected_at=collected_at,
