@@ -177,6 +177,25 @@ def test_checkpoint_file_detects_truncation(
     assert code == 2 and "TRUNCATED at seq 2" in out
 
 
+def test_verify_says_what_a_stored_checkpoint_authenticates(
+    tmp_path: Path, examples: Path, key: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"sqlite:///{tmp_path / 'e.db'}"
+    for _ in range(2):
+        assert record(capsys, url, examples, "--signing-key", str(key))[0] == 0
+    code, _, _ = run(capsys, "evidence", "checkpoint", "--evidence", url, "--signing-key",
+                     str(key))  # fmt: skip
+    assert code == 0
+    assert record(capsys, url, examples, "--signing-key", str(key))[0] == 0  # after it
+    verify = ("evidence", "verify", "--evidence", url, "--public-key", f"{key}.pub")
+    code, out, _ = run(capsys, *verify)
+    assert code == 0 and "(3 records, 2 of them authenticated by a signed checkpoint" in out
+    code, out, _ = run(capsys, *verify, "--every-signature", "--format", "json")
+    assert code == 0 and orjson.loads(out)["streams"][0]["checkpointed_records"] == 0
+    code, out, _ = run(capsys, *verify, "--format", "json")
+    assert code == 0 and orjson.loads(out)["streams"][0]["checkpointed_records"] == 2
+
+
 def test_export_and_verify_bundle(
     tmp_path: Path, examples: Path, key: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -18,6 +18,7 @@ from regulens.evidence import EvidenceStore, Signer, TrustedKeys, open_store
 from regulens.evidence.bundle import BundleReport, Limits, export_bundle, verify_bundle
 from regulens.evidence.checkpoint import make_checkpoint
 from regulens.evidence.keys import public_pem
+from regulens.evidence.verify import Status
 from tests.evidence.helpers import fill
 from tests.reports.month import run_cli
 
@@ -74,6 +75,18 @@ def test_bundle_with_a_stored_checkpoint_and_an_auditor_checkpoint(filled: Evide
     later = make_checkpoint("prod", 31, b"\x01" * 32, "t", SIGNER)  # the store had grown since
     report = check(export(filled), checkpoints=[later])
     assert (report.status, report.streams[0].seq) == ("TRUNCATED", 31)
+
+
+def test_a_checkpoint_in_the_bundle_authenticates_the_records_it_covers(
+    filled: EvidenceStore,
+) -> None:
+    head = list(filled.records("prod"))[19].record_hash
+    filled.add_checkpoint(make_checkpoint("prod", 20, head, "t", SIGNER), SIGNER)
+    data = export(filled, stream="prod", since="2026-11-30T02:00:10Z")  # seq 11..30
+    (prod,) = check(data).streams
+    assert (prod.status, prod.records, prod.checkpointed) == (Status.OK, 20, 10)
+    (prod,) = check(data, every_signature=True).streams
+    assert (prod.status, prod.checkpointed) == (Status.OK, 0)
 
 
 def test_wrong_public_key_is_unknown_key(filled: EvidenceStore) -> None:

@@ -12,9 +12,16 @@ from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.exc import IntegrityError
 
 from regulens.errors import EvidenceError
-from regulens.evidence import EvidenceStore, open_store
+from regulens.evidence import EvidenceStore, models, open_store
 from regulens.evidence.chain import GENESIS, record_hash
-from regulens.evidence.store import Blob, _lock_key, normalise_url
+from regulens.evidence.store import (
+    _RECORD_COLUMNS,
+    Blob,
+    MalformedRow,
+    StoredRecord,
+    _lock_key,
+    normalise_url,
+)
 from tests.evidence.conftest import Backend
 from tests.evidence.helpers import fill, payload
 from tests.support.postgres import PostgresServer
@@ -59,6 +66,25 @@ def test_records_are_read_in_batches_without_gaps(store: EvidenceStore) -> None:
     fill(store, 5, "b")
     got = [(r.stream, r.seq) for r in store.records(batch=3)]
     assert got == [("a", i) for i in range(1, 8)] + [("b", i) for i in range(1, 6)]
+    # one stream continues by seq alone; the scan stops at that stream's end
+    assert [r.seq for r in store.records("a", batch=3)] == list(range(1, 8))
+    assert [r.seq for r in store.records("b", batch=2, first=2)] == [2, 3, 4, 5]
+
+
+def test_rows_are_decoded_in_the_order_the_fast_path_unpacks() -> None:
+    assert tuple(models.records.c.keys()) == _RECORD_COLUMNS
+
+
+def test_a_row_not_of_its_schema_types_takes_the_checked_path(tmp_path: Path) -> None:
+    # SQLite keeps whatever bytes it is given; test_verify_columns covers every column
+    with open_store(f"sqlite:///{tmp_path / 'e.db'}") as store:
+        fill(store, 2, "a")
+        with store._tx(write=True) as conn:  # a run id that is not UTF-8 (read leniently)
+            conn.execute(text("UPDATE evidence_records SET run_id = CAST(X'FF' AS TEXT) "
+                              "WHERE seq = 2"))  # fmt: skip
+        rows = list(store.rows("a"))
+    assert isinstance(rows[0], StoredRecord)
+    assert isinstance(rows[1], MalformedRow) and "not UTF-8" in rows[1].problem
 
 
 def test_retried_append_with_the_same_run_id_returns_the_stored_record(

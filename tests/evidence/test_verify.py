@@ -78,9 +78,14 @@ def verdict(
     trusted: TrustedKeys | None = TRUSTED,
     checkpoints: tuple[StoredCheckpoint, ...] = (),
     stream: str = "main",
+    *,
+    every_signature: bool = False,
 ) -> StreamReport:
     with open_store(url) as store:
-        (report,) = verify_store(store, stream=stream, trusted=trusted, checkpoints=checkpoints)
+        (report,) = verify_store(
+            store, stream=stream, trusted=trusted, checkpoints=checkpoints,
+            every_signature=every_signature,
+        )  # fmt: skip
     return report
 
 
@@ -325,6 +330,84 @@ def test_stored_checkpoints_are_checked(chain: Chain) -> None:
     sql(url, "DELETE FROM evidence_records WHERE stream = 'main' AND seq = 200")
     report = verdict(url)
     assert (report.status, report.seq) == (Status.TRUNCATED, 200)
+
+
+# A trusted checkpoint authenticates the records it covers: their hashes are chained into
+# the head it signs. Their own signatures are then not checked one by one (--every-signature
+# does); they must still be present and by a trusted key.
+
+
+def _set_signature(url: str, seq: int, signature: bytes | None) -> None:
+    sql(url, "UPDATE evidence_records SET signature = :sig WHERE stream = 'main' AND seq = :s",
+        sig=signature, s=seq)  # fmt: skip
+
+
+def test_a_checkpoint_authenticates_the_records_it_covers(chain: Chain) -> None:
+    other = Signer.generate()
+    cp = _checkpoint(chain, 150, other)
+    keys = TrustedKeys({SIGNER.key_id: SIGNER.public, other.key_id: other.public})
+    report = verdict(chain.clone(), trusted=keys, checkpoints=(cp,))
+    assert (report.status, report.records, report.checkpointed) == (Status.OK, SIZE, 150)
+    # the checkpoint's signer vouches for 1..150, the records' own key for 151..200
+    assert report.signed_by == tuple(sorted({SIGNER.key_id, cp.key_id}))
+    full = verdict(chain.clone(), trusted=keys, checkpoints=(cp,), every_signature=True)
+    assert (full.status, full.checkpointed, full.signed_by) == (Status.OK, 0, (SIGNER.key_id,))
+
+
+def test_without_keys_nothing_is_authenticated_by_a_checkpoint(chain: Chain) -> None:
+    report = verdict(chain.clone(), trusted=None, checkpoints=(_checkpoint(chain, 150),))
+    assert (report.status, report.checkpointed, report.signed_by) == (Status.OK, 0, ())
+
+
+def test_a_bad_signature_after_the_checkpoint_is_still_found(chain: Chain) -> None:
+    url = chain.clone()
+    _set_signature(url, 151, flip(chain.records[150].signature or b"", 3))
+    report = verdict(url, checkpoints=(_checkpoint(chain, 150),))
+    assert (report.status, report.seq) == (Status.BAD_SIGNATURE, 151)
+
+
+def test_a_bad_signature_under_the_checkpoint_needs_every_signature(chain: Chain) -> None:
+    url = chain.clone()
+    _set_signature(url, 20, flip(chain.records[19].signature or b"", 3))
+    cps = (_checkpoint(chain, 150),)
+    assert verdict(url, checkpoints=cps).status is Status.OK  # content intact: nothing forged
+    report = verdict(url, checkpoints=cps, every_signature=True)
+    assert (report.status, report.seq) == (Status.BAD_SIGNATURE, 20)
+
+
+def test_records_under_the_checkpoint_must_still_be_signed_by_a_trusted_key(chain: Chain) -> None:
+    url = chain.clone()
+    _set_signature(url, 20, None)
+    report = verdict(url, checkpoints=(_checkpoint(chain, 150),))
+    assert (report.status, report.seq) == (Status.BAD_SIGNATURE, 20)
+    url = chain.clone()
+    sql(url, "UPDATE evidence_records SET key_id = 'rogue' WHERE stream = 'main' AND seq = 30")
+    report = verdict(url, checkpoints=(_checkpoint(chain, 150),))
+    assert (report.status, report.seq) == (Status.UNKNOWN_KEY, 30)
+
+
+def test_a_rewrite_under_the_checkpoint_is_forked_at_it(chain: Chain) -> None:
+    url = chain.clone()
+    _rewrite(url, 40, Signer.generate(), claim=SIGNER.key_id)  # signatures that do not verify
+    cps = (_checkpoint(chain, 150),)
+    report = verdict(url, checkpoints=cps)
+    assert (report.status, report.seq, report.checkpointed) == (Status.FORKED, 150, 0)
+    assert "at or before seq 150 was altered" in report.message
+    report = verdict(url, checkpoints=cps, every_signature=True)
+    assert (report.status, report.seq) == (Status.BAD_SIGNATURE, 40)
+
+
+def test_a_cut_below_the_checkpoint_authenticates_nothing(chain: Chain) -> None:
+    url = chain.clone()
+    sql(url, "DELETE FROM evidence_records WHERE stream = 'main' AND seq > 100")
+    report = verdict(url, checkpoints=(_checkpoint(chain, 150),))
+    assert (report.status, report.seq, report.checkpointed) == (Status.TRUNCATED, 101, 0)
+
+
+def test_the_largest_trusted_checkpoint_is_the_anchor(chain: Chain) -> None:
+    cps = (_checkpoint(chain, 50), _checkpoint(chain, 180), _checkpoint(chain, 120))
+    report = verdict(chain.clone(), checkpoints=cps)
+    assert (report.status, report.checkpointed) == (Status.OK, 180)
 
 
 def test_empty_store_is_not_ok(tmp_path: Path) -> None:

@@ -385,6 +385,7 @@ VERIFIED = {
         "problems": [],
         "external_checkpoints": 1,
         "legacy_v1_records": 0,
+        "checkpointed_records": 0,
     },
 }
 TOOL = {"name": "regulens", "version": "0.1.0"}

@@ -62,3 +62,21 @@ def test_the_banner_counts_in_words() -> None:
     assert "1 record in 1 stream are internally consistent" in text
     assert "1 record uses the legacy" in text
     assert "(s)" not in text
+
+
+def test_the_banner_says_which_records_a_checkpoint_authenticated() -> None:
+    from regulens.reports.loading import Verification
+
+    keys = ({"key_id": "a" * 64, "fingerprint": "SHA256:" + "b" * 64},)
+    done = Verification(
+        ok=True, status="OK", message="", records=30, streams=("production",),
+        signatures_checked=True, signing_keys=keys, problems=(), checkpoints=1, checkpointed=29,
+    )  # fmt: skip
+    text = done.banner()["text"]
+    assert "every record signed by a trusted key" in text
+    assert "Of these, 29 are authenticated by a signed checkpoint" in text
+    alone = Verification(
+        ok=True, status="OK", message="", records=30, streams=("production",),
+        signatures_checked=True, signing_keys=keys, problems=(), checkpoints=1,
+    )  # fmt: skip
+    assert "checkpoint of a later head" not in alone.banner()["text"]

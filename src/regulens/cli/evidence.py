@@ -183,6 +183,16 @@ def extra_checkpoints(files: tuple[str, ...]) -> list[StoredCheckpoint]:
     return out
 
 
+def _checked_records(r: StreamReport) -> str:
+    """`N records`, and how many of them a signed checkpoint authenticated."""
+    if not r.checkpointed:
+        return count(r.records, "record")
+    return (
+        f"{count(r.records, 'record')}, {r.checkpointed} of them authenticated by a signed "
+        "checkpoint (--every-signature checks their own signatures)"
+    )
+
+
 def _print_reports(reports: list[StreamReport], fmt: str, extra: dict[str, Any]) -> int:
     from regulens.evidence.verify import overall
 
@@ -194,7 +204,7 @@ def _print_reports(reports: list[StreamReport], fmt: str, extra: dict[str, Any])
         for r in reports:
             if r.status.value == "OK" and r.head is not None:
                 head = r.head.hex()[:16]
-                notes = f"{count(r.records, 'record')}, head {head}"
+                notes = f"{_checked_records(r)}, head {head}"
                 if r.signed_by:
                     notes += f", signed by {', '.join(k[:16] for k in r.signed_by)}"
                 if r.legacy:
@@ -215,6 +225,15 @@ def evidence_group() -> None:
     """Inspect, verify, export and replay the tamper-evident evidence store."""
 
 
+def every_signature_option(f: Any) -> Any:
+    """Add --every-signature (check each record's signature, checkpointed ones too)."""
+    return click.option(
+        "--every-signature",
+        is_flag=True,
+        help="Check every record's own signature, also those a trusted checkpoint covers.",
+    )(f)
+
+
 @evidence_group.command("verify")
 @evidence_option
 @click.option(
@@ -231,12 +250,14 @@ def evidence_group() -> None:
 @click.option(
     "--checkpoint", "checkpoint_files", multiple=True, metavar="FILE", help="Exported checkpoint."
 )
+@every_signature_option
 @format_option()
 def verify_cmd(
     evidence: str | None,
     streams: tuple[str, ...],
     public_keys: tuple[str, ...],
     checkpoint_files: tuple[str, ...],
+    every_signature: bool,
     fmt: str,
 ) -> int:
     """Recompute every hash, link and signature; exit 0 only when OK, 2 otherwise."""
@@ -251,10 +272,18 @@ def verify_cmd(
             reports = [
                 report
                 for name in match_streams(streams, store.streams())
-                for report in verify_store(store, stream=name, trusted=trusted, checkpoints=extra)
+                for report in verify_store(
+                    store,
+                    stream=name,
+                    trusted=trusted,
+                    checkpoints=extra,
+                    every_signature=every_signature,
+                )
             ]
         else:
-            reports = verify_store(store, trusted=trusted, checkpoints=extra)
+            reports = verify_store(
+                store, trusted=trusted, checkpoints=extra, every_signature=every_signature
+            )
     return _print_reports(reports, fmt, {})
 
 
@@ -475,9 +504,14 @@ def export_cmd(
 @click.option(
     "--checkpoint", "checkpoint_files", multiple=True, metavar="FILE", help="Exported checkpoint."
 )
+@every_signature_option
 @format_option()
 def verify_bundle_cmd(
-    bundle: str, public_keys: tuple[str, ...], checkpoint_files: tuple[str, ...], fmt: str
+    bundle: str,
+    public_keys: tuple[str, ...],
+    checkpoint_files: tuple[str, ...],
+    every_signature: bool,
+    fmt: str,
 ) -> int:
     """Verify a bundle offline, streaming (never extracted); exit 0 only when OK, 2 otherwise."""
     from regulens.evidence.bundle import verify_bundle
@@ -487,7 +521,7 @@ def verify_bundle_cmd(
     extra = extra_checkpoints(checkpoint_files)
     try:
         with Path(bundle).open("rb") as fh:
-            report = verify_bundle(fh, trusted, checkpoints=extra)
+            report = verify_bundle(fh, trusted, checkpoints=extra, every_signature=every_signature)
     except OSError as exc:
         raise ConfigError(f"{bundle}: cannot read: {exc.strerror}") from exc
     if fmt == "json":
@@ -500,7 +534,7 @@ def verify_bundle_cmd(
     else:
         for r in report.streams:
             where = f" at seq {r.seq}" if r.seq is not None else ""
-            detail = f": {r.message}" if r.message else f" ({count(r.records, 'record')})"
+            detail = f": {r.message}" if r.message else f" ({_checked_records(r)})"
             click.echo(f"stream {r.stream}: {r.status.value}{where}{detail}")
         if report.message and not report.streams:
             click.echo(f"bundle: {report.message}")

@@ -314,8 +314,15 @@ def _record_from_json(line: bytes) -> StoredRecord:
 
 
 class _Verification:
-    def __init__(self, trusted: TrustedKeys, extra: list[StoredCheckpoint], limits: Limits) -> None:
+    def __init__(
+        self,
+        trusted: TrustedKeys,
+        extra: list[StoredCheckpoint],
+        limits: Limits,
+        every_signature: bool,
+    ) -> None:
         self.trusted = trusted
+        self.every_signature = every_signature
         self.extra = extra
         self.limits = limits
         self.manifest: dict[str, Any] | None = None
@@ -419,6 +426,7 @@ class _Verification:
                 name,
                 self.trusted,
                 inside,
+                self.every_signature,
                 next_seq=int(s["first_seq"]),
                 prev=bytes.fromhex(s["prev_hash"]),
             )
@@ -461,10 +469,15 @@ def verify_bundle(
     *,
     checkpoints: list[StoredCheckpoint] | None = None,
     limits: Limits | None = None,
+    every_signature: bool = False,
 ) -> BundleReport:
-    """Verify a bundle read as a stream; nothing is ever written to disk."""
+    """Verify a bundle read as a stream; nothing is ever written to disk.
+
+    As in a store, records a trusted checkpoint covers are authenticated by it
+    (`StreamVerifier`); `every_signature` checks each record's own signature too.
+    """
     limits = limits or Limits()
-    state = _Verification(trusted, list(checkpoints or []), limits)
+    state = _Verification(trusted, list(checkpoints or []), limits, every_signature)
     seen: set[str] = set()
     try:
         try:

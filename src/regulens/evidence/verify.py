@@ -62,6 +62,9 @@ class StreamReport:
     head: bytes | None  # hash of the last good record
     signed_by: tuple[str, ...] = ()  # trusted key ids whose signatures verified
     legacy: int = 0  # good records in statement format v1 (verified under v1 rules)
+    # records authenticated by a trusted checkpoint of a later head instead of each by its own
+    # signature (see StreamVerifier.every_signature)
+    checkpointed: int = 0
 
     def to_json(self) -> dict[str, object]:
         """Return a JSON-friendly form."""
@@ -74,6 +77,7 @@ class StreamReport:
             "head": self.head.hex() if self.head is not None else None,
             "signed_by": list(self.signed_by),
             "legacy_v1_records": self.legacy,
+            "checkpointed_records": self.checkpointed,
         }
 
 
@@ -86,11 +90,20 @@ class Blobs(Protocol):
 
 @dataclass
 class StreamVerifier:
-    """Fold one stream's records (seq order) into a verdict; stop at the first problem."""
+    """Fold one stream's records (seq order) into a verdict; stop at the first problem.
+
+    With trusted keys, a record at or below the largest checkpoint whose signature verifies
+    is authenticated by that checkpoint: its hash is chained into the checkpointed head, so
+    the one checkpoint signature covers its content as its own would, and its signature is
+    not checked one by one (it must still be present and by a trusted key). What that leaves
+    unproven is only the signature column of those records (not hashed, so not covered).
+    `every_signature` checks each record's signature regardless.
+    """
 
     stream: str
     trusted: TrustedKeys | None = None
     checkpoints: Sequence[StoredCheckpoint | MalformedRow] = ()
+    every_signature: bool = False
     next_seq: int = 1
     prev: bytes = GENESIS
     blobs: Blobs | None = None
@@ -98,8 +111,11 @@ class StreamVerifier:
     problem: tuple[Status, int | None, str] | None = None
     format: int = 0  # newest statement format seen so far (a stream never goes back)
     legacy: int = 0
+    checkpointed: int = 0
     _expect: dict[int, bytes] = field(default_factory=dict)
     _signers: set[str] = field(default_factory=set)
+    _anchor: int = 0  # records up to this seq are authenticated by a checkpoint
+    _anchor_keys: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         for cp in self.checkpoints:
@@ -123,6 +139,11 @@ class StreamVerifier:
                 )
                 return
             self._expect[cp.size] = cp.head_hash
+            if self.trusted is not None and not self.every_signature:
+                if cp.size > self._anchor:
+                    self._anchor, self._anchor_keys = cp.size, set()
+                if cp.size == self._anchor:
+                    self._anchor_keys.add(cp.key_id)
 
     def _checkpoint_signature(self, cp: StoredCheckpoint) -> tuple[Status, int, str] | None:
         if self.trusted is None:
@@ -151,7 +172,9 @@ class StreamVerifier:
             self.count += 1
             self.next_seq = rec.seq + 1
             self.prev = rec.record_hash
-            if rec.key_id is not None and self.trusted is not None:
+            if rec.seq <= self._anchor:
+                self.checkpointed += 1
+            elif rec.key_id is not None and self.trusted is not None:
                 self._signers.add(rec.key_id)
 
     def _check(self, rec: StoredRecord) -> tuple[Status, int | None, str] | None:
@@ -190,11 +213,23 @@ class StreamVerifier:
                 return (Status.BAD_SIGNATURE, seq, "record is not signed")
             if rec.key_id not in self.trusted.keys:
                 return (Status.UNKNOWN_KEY, seq, f"signed by unknown key {rec.key_id}")
-            if not self.trusted.verify(rec.key_id, RECORD_SIG_TAG, rec.record_hash, rec.signature):
+            if seq > self._anchor and not self.trusted.verify(
+                rec.key_id, RECORD_SIG_TAG, rec.record_hash, rec.signature
+            ):
                 return (Status.BAD_SIGNATURE, seq, "signature does not verify")
         expected = self._expect.get(seq)
         if expected is not None and expected != rec.record_hash:
-            return (Status.FORKED, seq, "record differs from the checkpointed head at this size")
+            also = (
+                f"; a record at or before seq {seq} was altered (--every-signature names the "
+                "first whose signature fails)"
+                if seq == self._anchor
+                else ""
+            )
+            return (
+                Status.FORKED,
+                seq,
+                f"record differs from the checkpointed head at this size{also}",
+            )
         self.format = version
         self.legacy += version == 1
         return None
@@ -236,9 +271,13 @@ class StreamVerifier:
             )
         if self.count == 0:
             return StreamReport(self.stream, Status.EMPTY, None, "no records", 0, None)
+        # every record up to the anchor was fed and the one at it is the checkpointed head
+        if self.checkpointed:
+            signers = tuple(sorted({*self._signers, *self._anchor_keys}))
         return StreamReport(
-            self.stream, Status.OK, None, "", self.count, head, signers, self.legacy
-        )
+            self.stream, Status.OK, None, "", self.count, head, signers, self.legacy,
+            self.checkpointed,
+        )  # fmt: skip
 
 
 def _statement(rec: StoredRecord) -> tuple[dict[str, Any], str | None]:
@@ -384,6 +423,8 @@ def verify_records(
     trusted: TrustedKeys | None,
     checkpoints: Sequence[StoredCheckpoint | MalformedRow],
     blobs: Blobs | None = None,
+    *,
+    every_signature: bool = False,
 ) -> list[StreamReport]:
     """Verify records ordered by (stream, seq); every name in `streams` gets a report."""
     verifiers: dict[str, StreamVerifier] = {}
@@ -391,7 +432,9 @@ def verify_records(
     def verifier_of(name: str) -> StreamVerifier:
         found = verifiers.get(name)
         if found is None:
-            found = verifiers[name] = StreamVerifier(name, trusted, checkpoints, blobs=blobs)
+            found = verifiers[name] = StreamVerifier(
+                name, trusted, checkpoints, every_signature, blobs=blobs
+            )
         return found
 
     for rec in records:
@@ -409,6 +452,7 @@ def verify_store(
     stream: str | None = None,
     trusted: TrustedKeys | None = None,
     checkpoints: Sequence[StoredCheckpoint] = (),
+    every_signature: bool = False,
 ) -> list[StreamReport]:
     """Verify the store (one stream or all) against its own and the given checkpoints.
 
@@ -428,8 +472,9 @@ def verify_store(
             yield row
 
     reports = verify_records(
-        _prefetched(counted(), blobs), names, trusted, [*stored, *extra], blobs
-    )
+        _prefetched(counted(), blobs), names, trusted, [*stored, *extra], blobs,
+        every_signature=every_signature,
+    )  # fmt: skip
     total = store.count(stream)
     if seen != total:
         missed = StreamReport(

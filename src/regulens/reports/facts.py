@@ -82,6 +82,7 @@ class StreamProblem(_Facts):
     head: str | None
     signed_by: tuple[str, ...]
     legacy_v1_records: int
+    checkpointed_records: int
 
 
 class VerificationFacts(_Facts):
@@ -95,6 +96,7 @@ class VerificationFacts(_Facts):
     problems: tuple[StreamProblem, ...]
     external_checkpoints: int
     legacy_v1_records: int
+    checkpointed_records: int  # authenticated by a signed checkpoint, not one by one
 
 
 class EvidenceFacts(_Facts):

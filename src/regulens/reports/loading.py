@@ -47,6 +47,7 @@ class Verification:
     signatures_checked: bool = False
     checkpoints: int = 0  # external checkpoints given (--checkpoint)
     legacy: int = 0  # records verified under the legacy statement format v1 rules
+    checkpointed: int = 0  # records authenticated by a signed checkpoint of a later head
 
     @property
     def state(self) -> str:
@@ -78,6 +79,13 @@ class Verification:
                 "every hash, link and "
                 f"input checked, and every record signed by a trusted key: {keys}."
             )
+            if self.checkpointed:
+                text += (
+                    f" Of these, {self.checkpointed:,} "
+                    f"{'is' if self.checkpointed == 1 else 'are'} authenticated by a signed "
+                    "checkpoint of a later head, which their hashes are chained into, rather "
+                    "than each by its own signature."
+                )
         elif self.state == INTEGRITY_ONLY:
             title = "Evidence integrity only: signatures not checked"
             text = (
@@ -114,6 +122,7 @@ class Verification:
                 "problems": [dict(p) for p in self.problems],
                 "external_checkpoints": self.checkpoints,
                 "legacy_v1_records": self.legacy,
+                "checkpointed_records": self.checkpointed,
             },
         }
         return EvidenceFacts.model_validate(block)
@@ -183,6 +192,7 @@ def verify_evidence(
         signatures_checked=trusted is not None,
         checkpoints=len(checkpoints),
         legacy=sum(r.legacy for r in reports),
+        checkpointed=sum(r.checkpointed for r in reports),
     )
 
 
