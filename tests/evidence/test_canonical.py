@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 import orjson
@@ -10,7 +11,7 @@ import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from regulens.evidence.canonical import canonical_json, is_canonical
+from regulens.evidence.canonical import _NUMBER_RISK, NUMBER_RISK, canonical_json, is_canonical
 
 _scalars = (
     st.none()
@@ -132,3 +133,11 @@ def test_canonical_json_writes_what_the_rfc_8785_serialiser_writes(value: object
 )  # fmt: skip
 def test_canonical_json_on_the_edges(value: object) -> None:
     assert _ours(value) == _reference(value)
+
+
+@settings(max_examples=300)
+@given(st.lists(st.sampled_from([b":", b"[", b",", b"]", b"}", b"-", b".", b"e", b"E", b"+",
+                                 b"0", b"7", b"9", b'"', b"a", b"1234567890123456"]),
+                max_size=40).map(b"".join))  # fmt: skip
+def test_re2_finds_the_number_tokens_python_re_finds(data: bytes) -> None:
+    assert (_NUMBER_RISK.search(data) is None) is (re.search(NUMBER_RISK, data) is None)

@@ -160,14 +160,17 @@ class StreamVerifier:
         """True once a problem was found (later records are not looked at)."""
         return self.problem is not None
 
-    def feed(self, rec: StoredRecord | MalformedRow) -> None:
-        """Check one record against its own content and its predecessor."""
+    def feed(self, rec: StoredRecord | MalformedRow, parsed: Any = None) -> None:
+        """Check one record against its own content and its predecessor.
+
+        `parsed` is the payload as orjson parsed it already, if it did (None: parse it).
+        """
         if self.problem is not None:
             return
         if isinstance(rec, MalformedRow):
             self.problem = (Status.CORRUPT, rec.seq, rec.describe())
             return
-        self.problem = self._check(rec)
+        self.problem = self._check(rec, parsed)
         if self.problem is None:
             self.count += 1
             self.next_seq = rec.seq + 1
@@ -177,7 +180,9 @@ class StreamVerifier:
             elif rec.key_id is not None and self.trusted is not None:
                 self._signers.add(rec.key_id)
 
-    def _check(self, rec: StoredRecord) -> tuple[Status, int | None, str] | None:
+    def _check(
+        self, rec: StoredRecord, parsed: Any = None
+    ) -> tuple[Status, int | None, str] | None:
         seq = rec.seq
         if not 1 <= seq < 1 << 63:  # a bundle line can claim any number
             return (Status.CORRUPT, None, f"seq {seq} is out of range")
@@ -196,7 +201,7 @@ class StreamVerifier:
             return (Status.BROKEN_LINK, seq, f"seq out of order (expected {self.next_seq})")
         if rec.prev_hash != self.prev:
             return (Status.BROKEN_LINK, seq, "previous hash does not match the previous record")
-        statement, content = _statement(rec)
+        statement, content = _statement(rec, parsed)
         if content is not None:
             return (Status.CORRUPT, seq, content)
         version = STATEMENT_FORMATS[statement["predicateType"]]
@@ -280,10 +285,11 @@ class StreamVerifier:
         )  # fmt: skip
 
 
-def _statement(rec: StoredRecord) -> tuple[dict[str, Any], str | None]:
-    """Parse and check the statement's envelope: canonical JSON, known format, subject."""
+def _statement(rec: StoredRecord, parsed: Any = None) -> tuple[dict[str, Any], str | None]:
+    """Parse (unless `parsed`) and check the statement's envelope: canonical JSON, known
+    format, subject."""
     try:
-        statement = orjson.loads(rec.payload)
+        statement = parsed if parsed is not None else orjson.loads(rec.payload)
     except orjson.JSONDecodeError:
         return {}, "payload is not JSON"
     try:
@@ -387,38 +393,41 @@ class StoreBlobs:
 
 def _prefetched(
     rows: Iterable[StoredRecord | MalformedRow], blobs: StoreBlobs, batch: int = 500
-) -> Iterator[StoredRecord | MalformedRow]:
-    """Pass rows through, fetching the blobs each batch of records references in one go."""
-    pending: list[StoredRecord | MalformedRow] = []
+) -> Iterator[tuple[StoredRecord | MalformedRow, Any]]:
+    """Pair rows with their parsed payloads (None: not parsed), fetching the blobs each
+    batch of records references in one go."""
+    pending: list[tuple[StoredRecord | MalformedRow, Any]] = []
 
-    def flush() -> Iterator[StoredRecord | MalformedRow]:
-        digests: list[str] = []
-        for rec in pending:
-            if isinstance(rec, StoredRecord):
-                digests.extend(_referenced_digests(rec.payload))
+    def flush() -> Iterator[tuple[StoredRecord | MalformedRow, Any]]:
+        digests = [d for _, statement in pending for d in _referenced_digests(statement)]
         blobs.prefetch(digests)
         yield from pending
         pending.clear()
 
     for row in rows:
-        pending.append(row)
+        pending.append((row, _parsed(row)))
         if len(pending) >= batch:
             yield from flush()
     yield from flush()
 
 
-def _referenced_digests(payload: bytes) -> list[str]:
+def _parsed(row: StoredRecord | MalformedRow) -> Any:
+    if isinstance(row, MalformedRow):
+        return None
     try:
-        statement = orjson.loads(payload)
+        return orjson.loads(row.payload)
     except orjson.JSONDecodeError:
-        return []
+        return None  # the verifier parses again and names the problem
+
+
+def _referenced_digests(statement: Any) -> list[str]:
     predicate = statement.get("predicate") if isinstance(statement, dict) else None
     refs = references(predicate) if isinstance(predicate, dict) else []
     return [] if isinstance(refs, str) else [d for _, d in refs]
 
 
 def verify_records(
-    records: Iterable[StoredRecord | MalformedRow],
+    records: Iterable[tuple[StoredRecord | MalformedRow, Any]],
     streams: Sequence[str],
     trusted: TrustedKeys | None,
     checkpoints: Sequence[StoredCheckpoint | MalformedRow],
@@ -426,7 +435,8 @@ def verify_records(
     *,
     every_signature: bool = False,
 ) -> list[StreamReport]:
-    """Verify records ordered by (stream, seq); every name in `streams` gets a report."""
+    """Verify records ordered by (stream, seq), each paired with its parsed payload or None
+    (as `_prefetched` pairs them); every name in `streams` gets a report."""
     verifiers: dict[str, StreamVerifier] = {}
 
     def verifier_of(name: str) -> StreamVerifier:
@@ -437,8 +447,8 @@ def verify_records(
             )
         return found
 
-    for rec in records:
-        verifier_of(rec.stream).feed(rec)
+    for rec, parsed in records:
+        verifier_of(rec.stream).feed(rec, parsed)
     for name in streams:
         verifier_of(name)
     for cp in checkpoints:

@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
+from functools import lru_cache
 from html import escape as _html_escape
 
 from markupsafe import Markup
@@ -77,8 +78,9 @@ class Chart:
     runs: tuple[str, ...] = field(default=())
 
 
+@lru_cache(maxsize=1 << 16)
 def anchor(run_id: str) -> str:
-    """The fragment id of a run in the report's run index."""
+    """The fragment id of a run in the report's run index (asked for once per link)."""
     return "run-" + "".join(c if c.isalnum() or c in "-_." else "_" for c in run_id)
 
 

@@ -7,7 +7,7 @@ serialisation, and the plots are drawn here from the same facts.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 import orjson
@@ -46,8 +46,10 @@ def escape(value: Any) -> Markup:
     return value if isinstance(value, Markup) else _html_escape(printable(str(value)))
 
 
+@lru_cache(maxsize=1 << 16)
 def _link_text(run: str) -> str:
-    # Plain string building: these links are the bulk of a big report.
+    # Plain string building, once per run: these links are the bulk of a big report (a
+    # year's names each run about 30 times).
     return (
         f'<a href="#{escape(anchor(run))}" class="run" title="run {escape(run)}">'
         f"{escape(short(run))}</a>"
