@@ -137,7 +137,7 @@ bench-audit: install
 	nice -n 10 $(BIN)/python bench/audit_log.py $(AUDIT_BENCH_ARGS)
 
 # The evidence benches (bench/evidence_*.py): 16 PostgreSQL writers into one stream and into
-# 16 streams (durable server: fsync and synchronous_commit on), verify speed (projected to
+# 16 streams (durable server: fsync and synchronous_commit on), verify speed (measured over
 # 1M records), and a year of fleet evidence (20 streams x 365 days) reported in SQLite and
 # PostgreSQL. EVIDENCE_BENCH_ARGS=--json makes each print one JSON object.
 EVIDENCE_BENCH_ARGS ?=

@@ -1,6 +1,6 @@
 """Concurrent appends: the locked append of the store vs a naive read-max-then-insert.
 
-    .venv/bin/python bench/evidence_append.py [--procs 16] [--appends 100]
+    .venv/bin/python bench/evidence_append.py [--procs 16] [--appends 300]
         [--backend sqlite|postgres] [--streams 1,16] [--durable] [--naive] [--json]
 
 The naive writer reads the head of the stream and inserts seq+1 in a plain
@@ -45,12 +45,23 @@ NAIVE_DDL = """CREATE TABLE naive (stream VARCHAR(200), seq BIGINT, run_id VARCH
  prev_hash {blob}, record_hash {blob} {unique})"""
 
 
+def _ready() -> None:
+    """Tell the parent this writer is set up, and wait until every writer is."""
+    print("ready", flush=True)
+    sys.stdin.readline()
+
+
 def worker(url: str, mode: str, wid: int, count: int, streams: int) -> None:
-    """Append `count` records; print the number of failed appends and the time span."""
+    """Append `count` records; print the number of failed appends and the time span.
+
+    Writers start appending together (`_ready`): the span measures appends, not 16
+    interpreters importing regulens on two cores while the first ones already append.
+    """
     failed = 0
     stream = f"s{wid % streams}"
     if mode == "locked":
         with open_store(url) as store:
+            _ready()
             start = time.time()
             for i in range(count):
                 run = f"w{wid}-{i}"
@@ -58,6 +69,8 @@ def worker(url: str, mode: str, wid: int, count: int, streams: int) -> None:
         print(0, start, time.time())
         return
     engine = create_engine(normalise_url(url))
+    engine.connect().close()
+    _ready()
     start = time.time()
     for i in range(count):
         run = f"w{wid}-{i}"
@@ -94,11 +107,16 @@ def run(url: str, mode: str, procs: int, count: int, streams: int) -> dict[str, 
     children = [
         subprocess.Popen(
             [sys.executable, __file__, "--worker", url, mode, str(w), str(count), str(streams)],
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
         )
         for w in range(procs)
     ]
-    outs = [c.communicate()[0].split() for c in children]
+    for c in children:  # every writer has opened its store
+        assert c.stdout is not None
+        if c.stdout.readline().strip() != b"ready":
+            raise SystemExit("a writer failed before appending")
+    outs = [c.communicate(b"go\n")[0].split() for c in children]
     failed = sum(int(o[0]) for o in outs)
     # appends only: from the first writer's first append to the last writer's last
     elapsed = max(float(o[2]) for o in outs) - min(float(o[1]) for o in outs)
@@ -187,7 +205,7 @@ def main() -> None:
         return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--procs", type=int, default=16)
-    parser.add_argument("--appends", type=int, default=100)
+    parser.add_argument("--appends", type=int, default=300)
     parser.add_argument("--backend", choices=("sqlite", "postgres"), default="postgres")
     parser.add_argument(
         "--streams",

@@ -260,7 +260,7 @@ def verify_cmd(
     every_signature: bool,
     fmt: str,
 ) -> int:
-    """Recompute every hash, link and signature; exit 0 only when OK, 2 otherwise."""
+    """Recompute every hash and link, check signatures and checkpoints; 0 if OK, else 2."""
     from regulens.evidence.verify import verify_store
 
     trusted = trusted_keys(public_keys)
