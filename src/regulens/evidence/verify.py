@@ -225,8 +225,8 @@ class StreamVerifier:
         expected = self._expect.get(seq)
         if expected is not None and expected != rec.record_hash:
             also = (
-                f"; a record at or before seq {seq} was altered (--every-signature names the "
-                "first whose signature fails)"
+                f"; a record at or before seq {seq} was altered (`regulens evidence verify "
+                "--every-signature` names the first whose signature fails)"
                 if seq == self._anchor
                 else ""
             )
