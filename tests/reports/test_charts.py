@@ -178,3 +178,30 @@ def test_matplotlib_is_imported_only_when_a_chart_is_drawn() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_a_year_of_points_is_one_marker_definition_and_a_linked_use_each() -> None:
+    days = [PERIOD.since + timedelta(hours=3 * i) for i in range(2000)]
+    points = tuple(Point(at, float(i % 5), f"run-{i}", ok=i % 10 != 9) for i, at in enumerate(days))
+    chart = Chart(
+        id="year",
+        title="Many runs",
+        y_label="y",
+        axis=Axis.COUNT,
+        period=PERIOD,
+        series=(Series("x", points),),
+        threshold=3.0,
+    )
+    svg = str(render_svg(chart))
+    root = ET.fromstring(svg)
+    links = root.findall(".//svg:a", NS)
+    assert len(links) == 2000
+    uses = [a.find(".//svg:use", NS) for a in links]
+    assert all(u is not None for u in uses)  # each point a use of a marker, not its own path
+    shapes = {u.get("{http://www.w3.org/1999/xlink}href") for u in uses if u is not None}
+    assert len(shapes) == 2  # passing and failing points: one definition each
+    hrefs = {a.get("{http://www.w3.org/1999/xlink}href") for a in links}
+    assert hrefs == {f"#{anchor(f'run-{i}')}" for i in range(2000)}
+    styles = {u.get("style") for u in uses if u is not None}
+    assert any("fill: #ffffff" in (s or "") for s in styles)  # failing points are open
+    assert len(svg) < 600_000  # about 250 bytes a point

@@ -21,15 +21,21 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from functools import lru_cache
 from html import escape as _html_escape
+from typing import TYPE_CHECKING
 
 from markupsafe import Markup
 
 from regulens.display import printable
 from regulens.reports.runs import Period, iso
 
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.lines import Line2D
+    from matplotlib.typing import LineStyleType
+
 WIDTH_IN, HEIGHT_IN = 7.2, 2.6
 MARKERS = ("o", "s", "^", "D", "v", "P")
-DASHES = ("-", "--", ":", "-.", (0, (5, 1, 1, 1)), (0, (1, 2)))
+DASHES: tuple[LineStyleType, ...] = ("-", "--", ":", "-.", (0, (5, 1, 1, 1)), (0, (1, 2)))
 PALETTE = ("#1f5fa8", "#c0392b", "#b9770e", "#7d3c98", "#117a65", "#5d6d7e")
 THRESHOLD_COLOUR = "#c0392b"
 MARGIN = 0.1  # of the data span, on each side
@@ -166,6 +172,44 @@ def _days(at: datetime) -> float:
     return (at - _EPOCH).total_seconds() / 86400
 
 
+def _draw_series(ax: Axes, chart: Chart, index: int, series: Series) -> Line2D | None:
+    """Draw one series (its line, then its points linked to their runs); return its legend
+    entry (None: no points)."""
+    from matplotlib.lines import Line2D
+
+    ordered = sorted(series.points, key=lambda p: p.at)
+    if not ordered:
+        return None
+    colour = PALETTE[index % len(PALETTE)]
+    marker = MARKERS[index % len(MARKERS)]
+    dashes = DASHES[index % len(DASHES)]
+    width = 1.3 + 0.6 * (len(chart.series) - 1 - index)
+    xs, ys = [_days(p.at) for p in ordered], [p.value for p in ordered]
+    ax.plot(xs, ys, color=colour, linestyle=dashes, linewidth=width, zorder=2 + index)
+    # The points in two collections of one size each: a collection of one size is one
+    # marker definition and a use per point (one of varying sizes is a path per point:
+    # the 7,300 linked points of a year took seconds).
+    for ok in (True, False):
+        points = [p for p in ordered if p.ok is ok]
+        if not points:
+            continue
+        scatter = ax.scatter(
+            [_days(p.at) for p in points],
+            [p.value for p in points],
+            marker=marker,
+            s=22 if ok else 46,
+            facecolors=colour if ok else "white",
+            edgecolors=colour if ok else THRESHOLD_COLOUR,
+            linewidths=1.2,
+            zorder=3 + index,
+        )
+        scatter.set_urls([f"#{anchor(p.run)}" for p in points])
+    return Line2D(
+        [], [], color=colour, linestyle=dashes, linewidth=width, marker=marker, markersize=4,
+        label=series.name,
+    )  # fmt: skip
+
+
 def render_svg(chart: Chart) -> Markup:
     """Draw the chart as static SVG (matplotlib, imported here and only here)."""
     import matplotlib as mpl
@@ -190,43 +234,20 @@ def render_svg(chart: Chart) -> Markup:
         ax.set_ylabel(chart.y_label)
         ax.grid(True, axis="y", color="#e5e8eb", linewidth=0.6)
         ax.set_axisbelow(True)
-        for index, s in enumerate(chart.series):
-            ordered = sorted(s.points, key=lambda p: p.at)
-            if not ordered:
-                continue
-            colour = PALETTE[index % len(PALETTE)]
-            xs = [_days(p.at) for p in ordered]
-            ys = [p.value for p in ordered]
-            ax.plot(
-                xs,
-                ys,
-                color=colour,
-                linestyle=DASHES[index % len(DASHES)],
-                marker=MARKERS[index % len(MARKERS)],
-                markersize=4,
-                linewidth=1.3 + 0.6 * (len(chart.series) - 1 - index),
-                label=s.name,
-                zorder=2 + index,
-            )
-            scatter = ax.scatter(
-                xs,
-                ys,
-                marker=MARKERS[index % len(MARKERS)],
-                s=[22 if p.ok else 46 for p in ordered],
-                facecolors=[colour if p.ok else "white" for p in ordered],
-                edgecolors=[colour if p.ok else THRESHOLD_COLOUR for p in ordered],
-                linewidths=1.2,
-                zorder=3 + index,
-            )
-            scatter.set_urls([f"#{anchor(p.run)}" for p in ordered])
+        handles = [  # the legend: line style and marker shape of each series
+            _draw_series(ax, chart, index, series) for index, series in enumerate(chart.series)
+        ]
+        handles = [h for h in handles if h is not None]
         if chart.threshold is not None:
-            ax.axhline(
-                chart.threshold,
-                color=THRESHOLD_COLOUR,
-                linestyle=(0, (6, 3)),
-                linewidth=1.2,
-                label=chart.threshold_label or "threshold",
-                zorder=1,
+            handles.append(
+                ax.axhline(
+                    chart.threshold,
+                    color=THRESHOLD_COLOUR,
+                    linestyle=(0, (6, 3)),
+                    linewidth=1.2,
+                    label=chart.threshold_label or "threshold",
+                    zorder=1,
+                )
             )
         low, high = y_domain(chart)
         ax.set_ylim(low, high)
@@ -245,7 +266,13 @@ def render_svg(chart: Chart) -> Markup:
         ax.xaxis.set_major_locator(locator)
         ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m-%d"))  # type: ignore[no-untyped-call]
         if len(chart.series) > 1 or chart.threshold is not None:
-            ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
+            ax.legend(
+                handles=handles,
+                loc="upper left",
+                bbox_to_anchor=(1.0, 1.0),
+                fontsize=8,
+                frameon=False,
+            )
         buffer = io.StringIO()
         fig.savefig(buffer, format="svg", metadata={"Date": None})
     svg = buffer.getvalue()
