@@ -132,20 +132,16 @@ def verified_runs(
     `patterns` are the --stream names and globs (none: every stream). `keep` selects the
     runs the document can use (the others are never held in memory).
     """
-    from regulens.reports.loading import load_runs, verify_evidence
+    from regulens.reports.loading import verify_and_load
 
     trusted = trusted_keys(public_keys)
     extra = extra_checkpoints(checkpoint_files)
     with open_evidence(evidence) as store:
         streams = match_streams(patterns, store.streams()) if patterns else None
-        verification = verify_evidence(
-            store, stream=None, streams=streams, trusted=trusted, checkpoints=extra
+        verification, runs = verify_and_load(
+            store, streams=streams, trusted=trusted, checkpoints=extra, keep=keep
         )
         check_verification(verification, allow_unverified=allow_unverified)
-        if streams is None:
-            runs = list(load_runs(store, None, keep))
-        else:
-            runs = [run for name in streams for run in load_runs(store, name, keep)]
         yield store, verification, runs
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
@@ -463,11 +463,15 @@ def verify_store(
     trusted: TrustedKeys | None = None,
     checkpoints: Sequence[StoredCheckpoint] = (),
     every_signature: bool = False,
+    tap: Callable[[StoredRecord, Any], None] | None = None,
 ) -> list[StreamReport]:
     """Verify the store (one stream or all) against its own and the given checkpoints.
 
     Every row is read; if the ordered scan met fewer rows than the table holds
-    (a NULL where the scan continues), the stream is CORRUPT, never OK.
+    (a NULL where the scan continues), the stream is CORRUPT, never OK. `tap` is
+    handed each well-typed row with its parsed payload (None: not JSON) as it is
+    verified, so a reader decodes the very records the verdict is about, in the
+    same read (a second read could meet records appended, or altered, since).
     """
     stored = store.checkpoint_rows(stream)
     extra = [cp for cp in checkpoints if stream is None or cp.stream == stream]
@@ -481,10 +485,15 @@ def verify_store(
             seen += 1
             yield row
 
+    def tapped() -> Iterator[tuple[StoredRecord | MalformedRow, Any]]:
+        for row, parsed in _prefetched(counted(), blobs):
+            if tap is not None and isinstance(row, StoredRecord):
+                tap(row, parsed)
+            yield row, parsed
+
     reports = verify_records(
-        _prefetched(counted(), blobs), names, trusted, [*stored, *extra], blobs,
-        every_signature=every_signature,
-    )  # fmt: skip
+        tapped(), names, trusted, [*stored, *extra], blobs, every_signature=every_signature
+    )
     total = store.count(stream)
     if seen != total:
         missed = StreamReport(

@@ -22,7 +22,7 @@ from regulens.evidence.keys import TrustedKeys, public_pem
 from regulens.evidence.store import EvidenceStore, MalformedRow, StoredCheckpoint, StoredRecord
 from regulens.evidence.verify import Status, overall, verify_store
 from regulens.reports.facts import EvidenceFacts
-from regulens.reports.runs import RunRecord, decode_statement
+from regulens.reports.runs import RunRecord, decode_statement, predicate_of
 from regulens.reports.wording import count
 
 log = logging.getLogger(__name__)
@@ -145,16 +145,20 @@ def verify_evidence(
     trusted: TrustedKeys | None,
     checkpoints: Sequence[StoredCheckpoint] = (),
     streams: Sequence[str] | None = None,
+    tap: Callable[[StoredRecord, Any], None] | None = None,
 ) -> Verification:
-    """Verify the store (or one stream, or each of `streams`) and summarise the verdict."""
-    if streams is not None:
-        reports = [
-            report
-            for name in streams
-            for report in verify_store(store, stream=name, trusted=trusted, checkpoints=checkpoints)
-        ]
-    else:
-        reports = verify_store(store, stream=stream, trusted=trusted, checkpoints=checkpoints)
+    """Verify the store (or one stream, or each of `streams`) and summarise the verdict.
+
+    `tap` sees each record read, with its parsed payload (see `verify_store`).
+    """
+    names: Sequence[str | None] = streams if streams is not None else [stream]
+    reports = [
+        report
+        for name in names
+        for report in verify_store(
+            store, stream=name, trusted=trusted, checkpoints=checkpoints, tap=tap
+        )
+    ]
     status = overall(reports)
     records = sum(r.records for r in reports)
     problems = tuple(r.to_json() for r in reports if r.status is not Status.OK)
@@ -196,16 +200,55 @@ def verify_evidence(
     )
 
 
-def to_run(record: StoredRecord) -> RunRecord:
-    """Decode one stored record."""
+def to_run(record: StoredRecord, statement: Any = None) -> RunRecord:
+    """Decode one stored record (`statement`: its payload, already parsed)."""
     return RunRecord(
         run_id=record.run_id,
         stream=record.stream,
         seq=record.seq,
         recorded_at=record.recorded_at,
         digest="sha256:" + record.record_hash.hex(),
-        predicate=decode_statement(record.payload),
+        predicate=(
+            decode_statement(record.payload) if statement is None else predicate_of(statement)
+        ),
     )
+
+
+def _decoded(record: StoredRecord, statement: Any = None) -> RunRecord | None:
+    """The run of a record, or None (logged) when it cannot be decoded."""
+    try:
+        return to_run(record, statement)
+    except EvidenceError as exc:
+        log.warning("skipping %s#%d: %s", record.stream, record.seq, exc)
+        return None
+
+
+def verify_and_load(
+    store: EvidenceStore,
+    *,
+    streams: Sequence[str] | None,
+    trusted: TrustedKeys | None,
+    checkpoints: Sequence[StoredCheckpoint] = (),
+    keep: Callable[[RunRecord], bool] | None = None,
+) -> tuple[Verification, list[RunRecord]]:
+    """Verify the store (every stream, or each of `streams`) and decode its runs, in one read.
+
+    The runs are the records the verifier read, decoded from the payloads it parsed, in
+    (stream, seq) order (`streams` order first): what `load_runs` yields, without reading
+    and parsing everything twice, and never a record the verdict did not cover. With
+    `keep`, the runs it refuses are dropped as soon as they are decoded.
+    """
+    runs: list[RunRecord] = []
+
+    def tap(record: StoredRecord, statement: Any) -> None:
+        run = _decoded(record, statement)
+        if run is not None and (keep is None or keep(run)):
+            runs.append(run)
+
+    verification = verify_evidence(
+        store, stream=None, streams=streams, trusted=trusted, checkpoints=checkpoints, tap=tap
+    )
+    return verification, runs
 
 
 def load_runs(
@@ -224,12 +267,8 @@ def load_runs(
         if isinstance(record, MalformedRow):
             log.warning("skipping %s", record.describe())
             continue
-        try:
-            run = to_run(record)
-        except EvidenceError as exc:
-            log.warning("skipping %s#%d: %s", record.stream, record.seq, exc)
-            continue
-        if keep is None or keep(run):
+        run = _decoded(record)
+        if run is not None and (keep is None or keep(run)):
             yield run
 
 

@@ -90,6 +90,11 @@ def decode_statement(payload: bytes) -> Mapping[str, Any]:
         statement = orjson.loads(payload)
     except orjson.JSONDecodeError as exc:
         raise EvidenceError(f"stored record is not JSON: {exc}") from exc
+    return predicate_of(statement)
+
+
+def predicate_of(statement: Any) -> Mapping[str, Any]:
+    """Return the predicate of a parsed in-toto Statement."""
     if not isinstance(statement, dict) or not isinstance(statement.get("predicate"), dict):
         raise EvidenceError("stored record is not an in-toto Statement with a predicate")
     predicate: dict[str, Any] = statement["predicate"]

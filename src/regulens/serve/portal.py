@@ -17,7 +17,7 @@ from regulens.evidence.keys import TrustedKeys
 from regulens.evidence.store import EvidenceStore, StoredCheckpoint
 from regulens.reports.facts import EvidenceFacts, Tool
 from regulens.reports.fleet import FleetOverview, fleet_overview, verdicts
-from regulens.reports.loading import Verification, load_runs, verify_evidence
+from regulens.reports.loading import Verification, verify_and_load
 from regulens.reports.runs import Period, RunRecord
 
 POLICY_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}", re.ASCII)
@@ -49,12 +49,13 @@ class Settings:
 
 
 def read_evidence(store: EvidenceStore, settings: Settings) -> Evidence:
-    """Verify the whole store, then decode its runs."""
-    verification = verify_evidence(
-        store, stream=None, trusted=settings.trusted, checkpoints=settings.checkpoints
+    """Verify the whole store and decode its runs (in one read)."""
+    verification, runs = verify_and_load(
+        store, streams=None, trusted=settings.trusted, checkpoints=settings.checkpoints
     )
-    runs = tuple(load_runs(store, None))
-    return Evidence(settings.label or store.label, verification, runs, settings.allow_unverified)
+    return Evidence(
+        settings.label or store.label, verification, tuple(runs), settings.allow_unverified
+    )
 
 
 @dataclass(frozen=True, slots=True)

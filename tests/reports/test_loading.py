@@ -1,0 +1,77 @@
+"""Reading a report's runs: verified and decoded in one read of the store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from regulens.evidence import open_store
+from regulens.evidence.store import EvidenceStore
+from regulens.reports.loading import load_runs, verify_and_load
+from regulens.reports.runs import RunRecord
+from tests.evidence.helpers import fill, payload
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> EvidenceStore:
+    opened = open_store(f"sqlite:///{tmp_path / 'evidence.db'}")
+    fill(opened, 5, stream="b")
+    fill(opened, 7, stream="a")
+    return opened
+
+
+def _fields(runs: list[RunRecord]) -> list[tuple[object, ...]]:
+    return [(r.stream, r.seq, r.run_id, r.recorded_at, r.digest, r.predicate) for r in runs]
+
+
+def test_one_read_decodes_what_a_second_read_would(store: EvidenceStore) -> None:
+    verification, runs = verify_and_load(store, streams=None, trusted=None)
+    assert verification.ok and verification.records == 12
+    assert _fields(runs) == _fields(list(load_runs(store)))
+    assert [(r.stream, r.seq) for r in runs][:2] == [("a", 1), ("a", 2)]  # (stream, seq) order
+
+
+def test_streams_in_the_order_given_and_keep_drops_as_it_reads(store: EvidenceStore) -> None:
+    def keep(run: RunRecord) -> bool:
+        return run.seq % 2 == 1
+
+    verification, runs = verify_and_load(store, streams=["b", "a"], trusted=None, keep=keep)
+    assert verification.records == 12 and verification.streams == ("b", "a")
+    expected = [run for name in ("b", "a") for run in load_runs(store, name, keep)]
+    assert _fields(runs) == _fields(expected)
+    assert [r.stream for r in runs] == ["b"] * 3 + ["a"] * 4
+
+
+def test_a_record_that_is_not_a_statement_is_skipped_as_load_runs_skips_it(
+    store: EvidenceStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    store.append("c", "not-json", "evaluate", "t", b"{not json")
+    store.append("c", "no-predicate", "evaluate", "t", b'{"predicate": []}')
+    store.append("c", "fine", "evaluate", "t", payload("fine"))
+    verification, runs = verify_and_load(store, streams=["c"], trusted=None)
+    assert not verification.ok  # the verifier names the bad records; the report refuses them
+    assert [r.run_id for r in runs] == ["fine"] == [r.run_id for r in load_runs(store, "c")]
+    assert "c#1: stored record is not JSON" in caplog.text
+    assert "c#2: stored record is not an in-toto Statement" in caplog.text
+
+
+def test_the_runs_are_the_records_the_verdict_covers(tmp_path: Path) -> None:
+    # A writer appends while the report reads: the runs and the verdict are of one read,
+    # never a verdict on N records and N + 1 runs (as a verify, then a second read, could be).
+    url = f"sqlite:///{tmp_path / 'busy.db'}"
+    reader, writer = open_store(url), open_store(url)
+    fill(reader, 600, stream="a")
+    appended = 0
+
+    def keep(run: RunRecord) -> bool:
+        nonlocal appended
+        if appended < 3:  # during the read: the first batch of rows is already in hand
+            fill(writer, 1, stream="a", prefix=f"late{appended}")
+            appended += 1
+        return True
+
+    verification, runs = verify_and_load(reader, streams=None, trusted=None, keep=keep)
+    assert appended == 3
+    assert verification.ok and verification.records == len(runs)
+    assert [r.seq for r in runs] == list(range(1, len(runs) + 1))
