@@ -213,3 +213,49 @@ def test_append_survives_a_lost_connection_without_duplicating(
         records = list(store.records("s"))
     assert [r.run_id for r in records] == ["run-s-0", "run-s-1", "lost-1"]
     assert [r.seq for r in records] == [1, 2, 3]
+
+
+@pytest.mark.postgres
+def test_an_append_that_loses_the_race_for_its_run_id_returns_the_winner(
+    postgres_server: PostgresServer,
+) -> None:
+    # Another writer's uncommitted insert of the same record holds the unique keys: the
+    # append waits on them, then fails with a unique violation from the driver, which
+    # must reach the idempotency path as SQLAlchemy's IntegrityError would.
+    url = postgres_server.url(postgres_server.create_database())
+    body = payload("race-1")
+    digest = record_hash("b", 1, GENESIS, body)
+    with open_store(url) as store:
+        holder = psycopg.connect(url.replace("postgresql+psycopg", "postgresql"))
+        try:
+            holder.execute(
+                "INSERT INTO evidence_records (stream, seq, run_id, command, recorded_at,"
+                " payload, prev_hash, record_hash) VALUES ('b', 1, 'race-1', 'gate', 't',"
+                " %s, %s, %s)",
+                (body, GENESIS, digest),
+            )
+            result: list[object] = []
+            worker = threading.Thread(
+                target=lambda: result.append(store.append("b", "race-1", "gate", "t", body))
+            )
+            worker.start()
+            deadline = time.monotonic() + 20
+            waiting = False
+            while time.monotonic() < deadline and not waiting:
+                with psycopg.connect(url.replace("postgresql+psycopg", "postgresql")) as probe:
+                    waiting = probe.execute(
+                        "SELECT count(*) FROM pg_stat_activity"
+                        " WHERE wait_event_type = 'Lock' AND wait_event = 'transactionid'"
+                    ).fetchone() == (1,)
+                time.sleep(0.02)
+            assert waiting
+            holder.commit()
+            worker.join(timeout=30)
+        finally:
+            holder.close()
+        assert len(result) == 1
+        won = result[0]
+        assert isinstance(won, StoredRecord) and (won.seq, won.record_hash) == (1, digest)
+        assert [r.run_id for r in store.records("b")] == ["race-1"]
+        with pytest.raises(EvidenceError, match="different content"):  # other stream
+            store.append("c", "race-1", "gate", "t", body)
