@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from regulens.evidence import open_store
 from regulens.evidence.store import EvidenceStore
-from regulens.reports.loading import load_runs, verify_and_load
+from regulens.reports.facts import Tool
+from regulens.reports.fleet import FleetFold, verdicts
+from regulens.reports.loading import to_run, verify_and_load, verify_and_read
 from regulens.reports.runs import RunRecord
 from tests.evidence.helpers import fill, payload
 
@@ -28,7 +31,7 @@ def _fields(runs: list[RunRecord]) -> list[tuple[object, ...]]:
 def test_one_read_decodes_what_a_second_read_would(store: EvidenceStore) -> None:
     verification, runs = verify_and_load(store, streams=None, trusted=None)
     assert verification.ok and verification.records == 12
-    assert _fields(runs) == _fields(list(load_runs(store)))
+    assert _fields(runs) == _fields([to_run(r) for r in store.records()])
     assert [(r.stream, r.seq) for r in runs][:2] == [("a", 1), ("a", 2)]  # (stream, seq) order
 
 
@@ -38,12 +41,12 @@ def test_streams_in_the_order_given_and_keep_drops_as_it_reads(store: EvidenceSt
 
     verification, runs = verify_and_load(store, streams=["b", "a"], trusted=None, keep=keep)
     assert verification.records == 12 and verification.streams == ("b", "a")
-    expected = [run for name in ("b", "a") for run in load_runs(store, name, keep)]
+    expected = [run for name in ("b", "a") for r in store.records(name) if keep(run := to_run(r))]
     assert _fields(runs) == _fields(expected)
     assert [r.stream for r in runs] == ["b"] * 3 + ["a"] * 4
 
 
-def test_a_record_that_is_not_a_statement_is_skipped_as_load_runs_skips_it(
+def test_a_record_that_is_not_a_statement_is_skipped_with_a_warning(
     store: EvidenceStore, caplog: pytest.LogCaptureFixture
 ) -> None:
     store.append("c", "not-json", "evaluate", "t", b"{not json")
@@ -51,7 +54,7 @@ def test_a_record_that_is_not_a_statement_is_skipped_as_load_runs_skips_it(
     store.append("c", "fine", "evaluate", "t", payload("fine"))
     verification, runs = verify_and_load(store, streams=["c"], trusted=None)
     assert not verification.ok  # the verifier names the bad records; the report refuses them
-    assert [r.run_id for r in runs] == ["fine"] == [r.run_id for r in load_runs(store, "c")]
+    assert [r.run_id for r in runs] == ["fine"]
     assert "c#1: stored record is not JSON" in caplog.text
     assert "c#2: stored record is not an in-toto Statement" in caplog.text
 
@@ -75,3 +78,33 @@ def test_the_runs_are_the_records_the_verdict_covers(tmp_path: Path) -> None:
     assert appended == 3
     assert verification.ok and verification.records == len(runs)
     assert [r.seq for r in runs] == list(range(1, len(runs) + 1))
+
+
+def test_the_fleet_folds_the_runs_of_its_verification(tmp_path: Path) -> None:
+    # The fleet overview folds runs as the verifier reads them (nothing held): its newest
+    # run per stream is the newest the verdict covers, even with a writer appending.
+    url = f"sqlite:///{tmp_path / 'fleet.db'}"
+    reader, writer = open_store(url), open_store(url)
+    fill(reader, 600, stream="a")
+    fill(reader, 3, stream="b")
+    fold = FleetFold(["a", "b"], now=datetime(2026, 12, 1, tzinfo=UTC), period=None)
+    added: list[RunRecord] = []
+
+    def sink(run: RunRecord) -> None:
+        if not added:
+            fill(writer, 1, stream="a", prefix="late")
+        added.append(run)
+        fold.add(run)
+
+    verification = verify_and_read(reader, streams=None, trusted=None, sink=sink)
+    overview = fold.overview(
+        verdicts(verification.problems, ["a", "b"], signatures_checked=False),
+        stale_after=timedelta(hours=26),
+        tool=Tool(name="regulens", version="test"),
+        store="test",
+    )
+    assert verification.ok and verification.records == len(added)
+    rows = {row.stream: row for row in overview.rows}
+    assert rows["a"].runs == verification.records - 3
+    newest_a = max((r for r in added if r.stream == "a"), key=lambda r: r.seq)
+    assert rows["a"].last_run == newest_a.run_id and rows["b"].last_run == "run-b-2"

@@ -215,11 +215,11 @@ def fleet_report(
     from regulens.reports.facts import Tool
     from regulens.reports.fleet import (
         DEFAULT_STALE_AFTER,
-        fleet_overview,
+        FleetFold,
         verdicts,
         verification_failed,
     )
-    from regulens.reports.loading import load_runs, verify_evidence
+    from regulens.reports.loading import verify_and_read
     from regulens.reports.render import render_fleet
 
     trusted = trusted_keys(public_keys)
@@ -232,21 +232,13 @@ def fleet_report(
                 "the evidence store has no streams: nothing to show",
                 hint="record runs with `regulens evaluate --record --stream NAME`",
             )
-        verification = verify_evidence(
-            store, stream=None, streams=chosen if patterns else None, trusted=trusted,
-            checkpoints=extra,
+        fold = FleetFold(chosen, now=clock.now(), period=period)
+        verification = verify_and_read(
+            store, streams=chosen if patterns else None, trusted=trusted, checkpoints=extra,
+            sink=fold.add,
         )  # fmt: skip
-        runs = (
-            load_runs(store, None)
-            if not patterns
-            else (run for name in chosen for run in load_runs(store, name))
-        )
-        overview = fleet_overview(
-            runs,
+        overview = fold.overview(
             verdicts(verification.problems, chosen, signatures_checked=trusted is not None),
-            streams=chosen,
-            now=clock.now(),
-            period=period,
             stale_after=stale_after or DEFAULT_STALE_AFTER,
             tool=Tool.model_validate(TOOL),
             store=store.label,

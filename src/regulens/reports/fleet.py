@@ -1,8 +1,8 @@
 """The fleet overview: one row per evidence stream (cluster), built from verified evidence.
 
 One central store holds a stream per cluster (each cluster's scheduled run records
-into its own stream). `fleet_overview` folds the store's runs, in (stream, seq)
-order and without holding them, into one `FleetRow` per stream: runs in the
+into its own stream). `FleetFold` folds the store's runs, in (stream, seq) order
+and without holding them, into one `FleetRow` per stream: runs in the
 period, the newest run, the decision of the newest run that decided, the policies
 that failed or errored in it, the age of the newest run (stale beyond
 `stale_after`) and the verdict of verifying that stream's chain. The CLI
@@ -251,6 +251,60 @@ def _totals(rows: Sequence[FleetRow]) -> FleetTotals:
     )
 
 
+class FleetFold:
+    """The fleet overview being folded: `add` each run as it is read, then `overview`.
+
+    Runs come in (stream, seq) order and are not held: each stream keeps its newest
+    run and its newest deciding run. `streams` are the streams the overview covers (a
+    stream without a readable run still gets a row: stale, undecided). Runs evaluated
+    after the period are left out; the newest run is the one with the highest seq up
+    to then, its age taken at `as_of`.
+    """
+
+    def __init__(self, streams: Sequence[str], *, now: datetime, period: Period | None) -> None:
+        self.now = now
+        self.period = period
+        self.as_of = min(now, period.until) if period is not None else now
+        self._states: dict[str, _State] = {s: _State() for s in streams}
+
+    def add(self, run: RunRecord) -> None:
+        """Fold one run into its stream's row (a run of another stream is ignored)."""
+        state = self._states.get(run.stream)
+        if state is None:
+            return
+        at, period = run.now, self.period
+        if period is not None and at >= period.until:
+            return
+        if period is None or period.contains(at):
+            state.runs += 1
+        if state.last is None or run.seq > state.last.seq:
+            state.last = run
+        decided = state.decided
+        if run.decision.get("decision") is not None and (decided is None or run.seq > decided.seq):
+            state.decided = run
+
+    def overview(
+        self, verdict: FleetVerdicts, *, stale_after: timedelta, tool: Tool, store: str
+    ) -> FleetOverview:
+        """The overview of the runs added, each row with its stream's verdict."""
+        states = self._states
+        rows = tuple(
+            _row(s, states[s], self.as_of, stale_after, verdict.of(s)) for s in sorted(states)
+        )
+        period = self.period
+        return FleetOverview(
+            generated_at=iso(self.now),
+            as_of=iso(self.as_of),
+            tool=tool,
+            store=store,
+            period=PeriodFacts.model_validate(period.to_json()) if period is not None else None,
+            stale_after_seconds=stale_after.total_seconds(),
+            signatures_checked=verdict.signatures_checked,
+            rows=rows,
+            totals=_totals(rows),
+        )
+
+
 def fleet_overview(
     runs: Iterable[RunRecord],
     verdict: FleetVerdicts,
@@ -262,40 +316,11 @@ def fleet_overview(
     tool: Tool,
     store: str,
 ) -> FleetOverview:
-    """Fold runs (in (stream, seq) order; streamed, not held) into one row per stream.
-
-    `streams` are the streams the overview covers (a stream without a readable run still
-    gets a row: stale, undecided). Runs evaluated after the period are left out; the
-    newest run is the one with the highest seq up to then, its age taken at `as_of`.
-    """
-    as_of = min(now, period.until) if period is not None else now
-    states: dict[str, _State] = {s: _State() for s in streams}
+    """Fold runs (in (stream, seq) order; streamed, not held) into one row per stream."""
+    fold = FleetFold(streams, now=now, period=period)
     for run in runs:
-        state = states.get(run.stream)
-        if state is None:
-            continue
-        at = run.now
-        if period is not None and at >= period.until:
-            continue
-        if period is None or period.contains(at):
-            state.runs += 1
-        if state.last is None or run.seq > state.last.seq:
-            state.last = run
-        decided = state.decided
-        if run.decision.get("decision") is not None and (decided is None or run.seq > decided.seq):
-            state.decided = run
-    rows = tuple(_row(s, states[s], as_of, stale_after, verdict.of(s)) for s in sorted(states))
-    return FleetOverview(
-        generated_at=iso(now),
-        as_of=iso(as_of),
-        tool=tool,
-        store=store,
-        period=PeriodFacts.model_validate(period.to_json()) if period is not None else None,
-        stale_after_seconds=stale_after.total_seconds(),
-        signatures_checked=verdict.signatures_checked,
-        rows=rows,
-        totals=_totals(rows),
-    )
+        fold.add(run)
+    return fold.overview(verdict, stale_after=stale_after, tool=tool, store=store)
 
 
 def verification_failed(overview: FleetOverview) -> list[FleetRow]:

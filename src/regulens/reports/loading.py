@@ -1,16 +1,16 @@
-"""Read reports' inputs from the evidence store: verify first, then decode the records.
+"""Read reports' inputs from the evidence store: verified, and decoded in the same read.
 
 Reports are renderings of verified evidence: `verify_evidence` runs the store's
 own verifier (every hash, link, signature and checkpoint) and summarises the
-verdict and the signing keys for the report; `load_runs` decodes the stored
-statements into `RunRecord`s.
+verdict and the signing keys for the report; `verify_and_read` (and
+`verify_and_load`) also decode the statements the verifier read into `RunRecord`s.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -214,13 +214,40 @@ def to_run(record: StoredRecord, statement: Any = None) -> RunRecord:
     )
 
 
-def _decoded(record: StoredRecord, statement: Any = None) -> RunRecord | None:
+def _decoded(record: StoredRecord, statement: Any) -> RunRecord | None:
     """The run of a record, or None (logged) when it cannot be decoded."""
     try:
         return to_run(record, statement)
     except EvidenceError as exc:
         log.warning("skipping %s#%d: %s", record.stream, record.seq, exc)
         return None
+
+
+def verify_and_read(
+    store: EvidenceStore,
+    *,
+    streams: Sequence[str] | None,
+    trusted: TrustedKeys | None,
+    checkpoints: Sequence[StoredCheckpoint] = (),
+    sink: Callable[[RunRecord], None],
+) -> Verification:
+    """Verify the store (every stream, or each of `streams`) and decode its runs, in one read.
+
+    `sink` is handed each run as it is read, in (stream, seq) order (`streams` order
+    first): the records the verifier read, decoded from the payloads it parsed, so a
+    document never shows a record its verdict did not cover (one appended or altered
+    after the verification, as a second read could meet), and nothing is read or
+    parsed twice. A record that cannot be decoded is skipped with a warning.
+    """
+
+    def tap(record: StoredRecord, statement: Any) -> None:
+        run = _decoded(record, statement)
+        if run is not None:
+            sink(run)
+
+    return verify_evidence(
+        store, stream=None, streams=streams, trusted=trusted, checkpoints=checkpoints, tap=tap
+    )
 
 
 def verify_and_load(
@@ -231,45 +258,17 @@ def verify_and_load(
     checkpoints: Sequence[StoredCheckpoint] = (),
     keep: Callable[[RunRecord], bool] | None = None,
 ) -> tuple[Verification, list[RunRecord]]:
-    """Verify the store (every stream, or each of `streams`) and decode its runs, in one read.
-
-    The runs are the records the verifier read, decoded from the payloads it parsed, in
-    (stream, seq) order (`streams` order first): what `load_runs` yields, without reading
-    and parsing everything twice, and never a record the verdict did not cover. With
-    `keep`, the runs it refuses are dropped as soon as they are decoded.
-    """
+    """`verify_and_read`, collecting the runs; those `keep` refuses are dropped as read."""
     runs: list[RunRecord] = []
 
-    def tap(record: StoredRecord, statement: Any) -> None:
-        run = _decoded(record, statement)
-        if run is not None and (keep is None or keep(run)):
+    def sink(run: RunRecord) -> None:
+        if keep is None or keep(run):
             runs.append(run)
 
-    verification = verify_evidence(
-        store, stream=None, streams=streams, trusted=trusted, checkpoints=checkpoints, tap=tap
+    verification = verify_and_read(
+        store, streams=streams, trusted=trusted, checkpoints=checkpoints, sink=sink
     )
     return verification, runs
-
-
-def load_runs(
-    store: EvidenceStore,
-    stream: str | None = None,
-    keep: Callable[[RunRecord], bool] | None = None,
-) -> Iterator[RunRecord]:
-    """Yield every decodable record (of one stream, or all), in (stream, seq) order.
-
-    Rows are read in batches; with `keep`, records it refuses are dropped as soon as
-    they are decoded, so a caller that collects the rest holds only those.
-    A record whose row or payload cannot be decoded can only be met with
-    `--allow-unverified` (verification rejects it); it is skipped with a warning.
-    """
-    for record in store.rows(stream):
-        if isinstance(record, MalformedRow):
-            log.warning("skipping %s", record.describe())
-            continue
-        run = _decoded(record)
-        if run is not None and (keep is None or keep(run)):
-            yield run
 
 
 def load_section(store: EvidenceStore, digest: str) -> Mapping[str, Any] | None:
