@@ -259,3 +259,22 @@ def test_an_append_that_loses_the_race_for_its_run_id_returns_the_winner(
         assert [r.run_id for r in store.records("b")] == ["race-1"]
         with pytest.raises(EvidenceError, match="different content"):  # other stream
             store.append("c", "race-1", "gate", "t", body)
+
+
+@pytest.mark.postgres
+def test_appends_leave_pooled_connections_transactional(postgres_server: PostgresServer) -> None:
+    # PostgreSQL appends run in autocommit mode until their own BEGIN (BEGIN and the stream
+    # lock in one round trip); every connection must go back to the pool transactional,
+    # or a later multi-statement write (a checkpoint and its key) would commit piecemeal.
+    url = postgres_server.url(postgres_server.create_database())
+    with open_store(url) as store:
+        store.append("s", "ok-1", "gate", "t", payload("ok-1"))
+        with pytest.raises(EvidenceError, match="different content"):
+            store.append("s", "ok-1", "gate", "t", payload("ok-1", 5))
+        blob = Blob("sha256:" + "cd" * 32, "section:kubernetes", b"{}")
+        store.append("s", "ok-2", "gate", "t", payload("ok-2"), blobs=[blob])
+        with store._tx(write=True) as first, store._tx(write=True) as second:
+            for conn in (first, second):
+                driver = conn.connection.dbapi_connection
+                assert driver is not None and driver.autocommit is False
+        assert [r.run_id for r in store.records("s")] == ["ok-1", "ok-2"]

@@ -351,10 +351,14 @@ class EvidenceStore:
         self.close()
 
     @contextmanager
-    def _tx(self, *, write: bool) -> Iterator[Connection]:
+    def _tx(self, *, write: bool, explicit_begin: bool = False) -> Iterator[Connection]:
+        """A transaction, committed at the end; `explicit_begin`: the caller sends BEGIN
+        itself (a PostgreSQL connection in autocommit mode until then, restored after)."""
         try:
             with self._engine.connect() as conn:
                 conn.execution_options(**{_WRITE: write})
+                if explicit_begin:
+                    conn.execution_options(isolation_level="AUTOCOMMIT")
                 with conn.begin():
                     yield conn
         except EvidenceError:
@@ -424,7 +428,7 @@ class EvidenceStore:
             raise EvidenceError(f"invalid stream name {stream!r}")
         for attempt in range(1, APPEND_ATTEMPTS + 1):
             try:
-                with self._tx(write=True) as conn:
+                with self._tx(write=True, explicit_begin=self.dialect == "postgresql") as conn:
                     stored = self._append(
                         conn,
                         stream,
@@ -469,17 +473,25 @@ class EvidenceStore:
         guard: AppendGuard | None = None,
     ) -> StoredRecord:
         t = models.records
+        postgres = self.dialect == "postgresql"
+        new_key = signer is not None and signer.key_id not in self._stored_keys
+        lock_first = postgres and not blobs and not new_key
+        if postgres:
+            # The connection is in autocommit mode until this BEGIN (see `append`); with
+            # nothing to insert before the stream lock, the lock goes in the same round trip.
+            lock = f"; SELECT pg_advisory_xact_lock({_lock_key(stream)})" if lock_first else ""
+            self._on_driver(conn, "BEGIN" + lock)
         # Content-addressed rows first, before the stream lock, in one statement and in digest
         # order: they are the same whichever append wins, so they need no serialising, and a
         # transaction holding the stream lock never waits on another's uncommitted blob.
         self._insert_blobs(conn, blobs)
-        if signer is not None and signer.key_id not in self._stored_keys:
+        if signer is not None and new_key:
             self._insert_ignore(
                 conn,
                 models.public_keys,
                 {"key_id": signer.key_id, "public_pem": public_pem(signer.public)},
             )
-        if self.dialect == "postgresql":
+        if postgres and not lock_first:
             self._execute(conn, _LOCK, {"k": _lock_key(stream)})
         # Under the lock: the record of this run id (the idempotency key) and the stream's
         # head, in one round trip (READ COMMITTED: this statement's snapshot is taken after
@@ -540,15 +552,21 @@ class EvidenceStore:
         if self.dialect != "postgresql":
             result = conn.execute(statement, params)
             return result.all() if result.returns_rows else ()
+        compiled = self._sql.get(id(statement))
+        if compiled is None:
+            done = statement.compile(dialect=self._engine.dialect)
+            compiled = self._sql[id(statement)] = (str(done), dict(done.params))
+        sql, bound = compiled
+        return self._on_driver(conn, sql, {**bound, **params})
+
+    def _on_driver(
+        self, conn: Connection, sql: str, params: dict[str, Any] | None = None
+    ) -> Sequence[Any]:
+        """Execute SQL on the driver's cursor (PostgreSQL; without parameters it may hold
+        several statements), its errors wrapped as SQLAlchemy wraps them."""
         from psycopg.rows import namedtuple_row
 
         dialect = self._engine.dialect
-        compiled = self._sql.get(id(statement))
-        if compiled is None:
-            done = statement.compile(dialect=dialect)
-            compiled = self._sql[id(statement)] = (str(done), dict(done.params))
-        sql, bound = compiled
-        params = {**bound, **params}
         driver = conn.connection.dbapi_connection
         try:
             with driver.cursor(row_factory=namedtuple_row) as cursor:  # type: ignore[union-attr]
