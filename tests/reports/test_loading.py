@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from regulens.evidence import open_store
 from regulens.evidence.store import EvidenceStore
@@ -57,6 +58,18 @@ def test_a_record_that_is_not_a_statement_is_skipped_with_a_warning(
     assert [r.run_id for r in runs] == ["fine"]
     assert "c#1: stored record is not JSON" in caplog.text
     assert "c#2: stored record is not an in-toto Statement" in caplog.text
+
+
+def test_a_malformed_row_is_skipped_with_a_warning(
+    store: EvidenceStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    with store._tx(write=True) as conn:  # a run id that is not UTF-8 (read leniently)
+        conn.execute(text("UPDATE evidence_records SET run_id = CAST(X'FF' AS TEXT) "
+                          "WHERE stream = 'b' AND seq = 2"))  # fmt: skip
+    verification, runs = verify_and_load(store, streams=["b"], trusted=None)
+    assert not verification.ok
+    assert [r.seq for r in runs] == [1, 3, 4, 5]
+    assert "skipping evidence_records" in caplog.text and "not UTF-8" in caplog.text
 
 
 def test_the_runs_are_the_records_the_verdict_covers(tmp_path: Path) -> None:

@@ -463,13 +463,13 @@ def verify_store(
     trusted: TrustedKeys | None = None,
     checkpoints: Sequence[StoredCheckpoint] = (),
     every_signature: bool = False,
-    tap: Callable[[StoredRecord, Any], None] | None = None,
+    tap: Callable[[StoredRecord | MalformedRow, Any], None] | None = None,
 ) -> list[StreamReport]:
     """Verify the store (one stream or all) against its own and the given checkpoints.
 
     Every row is read; if the ordered scan met fewer rows than the table holds
     (a NULL where the scan continues), the stream is CORRUPT, never OK. `tap` is
-    handed each well-typed row with its parsed payload (None: not JSON) as it is
+    handed each row with its parsed payload (None: malformed, or not JSON) as it is
     verified, so a reader decodes the very records the verdict is about, in the
     same read (a second read could meet records appended, or altered, since).
     """
@@ -487,7 +487,7 @@ def verify_store(
 
     def tapped() -> Iterator[tuple[StoredRecord | MalformedRow, Any]]:
         for row, parsed in _prefetched(counted(), blobs):
-            if tap is not None and isinstance(row, StoredRecord):
+            if tap is not None:
                 tap(row, parsed)
             yield row, parsed
 

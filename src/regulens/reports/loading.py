@@ -145,7 +145,7 @@ def verify_evidence(
     trusted: TrustedKeys | None,
     checkpoints: Sequence[StoredCheckpoint] = (),
     streams: Sequence[str] | None = None,
-    tap: Callable[[StoredRecord, Any], None] | None = None,
+    tap: Callable[[StoredRecord | MalformedRow, Any], None] | None = None,
 ) -> Verification:
     """Verify the store (or one stream, or each of `streams`) and summarise the verdict.
 
@@ -214,8 +214,11 @@ def to_run(record: StoredRecord, statement: Any = None) -> RunRecord:
     )
 
 
-def _decoded(record: StoredRecord, statement: Any) -> RunRecord | None:
+def _decoded(record: StoredRecord | MalformedRow, statement: Any) -> RunRecord | None:
     """The run of a record, or None (logged) when it cannot be decoded."""
+    if isinstance(record, MalformedRow):  # only met with --allow-unverified (or --fleet)
+        log.warning("skipping %s", record.describe())
+        return None
     try:
         return to_run(record, statement)
     except EvidenceError as exc:
@@ -240,7 +243,7 @@ def verify_and_read(
     parsed twice. A record that cannot be decoded is skipped with a warning.
     """
 
-    def tap(record: StoredRecord, statement: Any) -> None:
+    def tap(record: StoredRecord | MalformedRow, statement: Any) -> None:
         run = _decoded(record, statement)
         if run is not None:
             sink(run)
