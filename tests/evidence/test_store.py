@@ -12,7 +12,7 @@ from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.exc import IntegrityError
 
 from regulens.errors import EvidenceError
-from regulens.evidence import EvidenceStore, models, open_store
+from regulens.evidence import EvidenceStore, Signer, models, open_store
 from regulens.evidence.chain import GENESIS, record_hash
 from regulens.evidence.store import (
     _RECORD_COLUMNS,
@@ -22,6 +22,7 @@ from regulens.evidence.store import (
     _lock_key,
     normalise_url,
 )
+from regulens.evidence.verify import Status, verify_store
 from tests.evidence.conftest import Backend
 from tests.evidence.helpers import fill, payload
 from tests.support.postgres import PostgresServer
@@ -278,3 +279,24 @@ def test_appends_leave_pooled_connections_transactional(postgres_server: Postgre
                 driver = conn.connection.dbapi_connection
                 assert driver is not None and driver.autocommit is False
         assert [r.run_id for r in store.records("s")] == ["ok-1", "ok-2"]
+
+
+@pytest.mark.postgres
+def test_appends_through_sqlalchemy_and_through_psycopg_chain_alike(
+    postgres_server: PostgresServer,
+) -> None:
+    # Another PostgreSQL driver than psycopg 3 takes SQLAlchemy's own execution path;
+    # both paths must build one chain (the store switches by driver, so switch it here).
+    url = postgres_server.url(postgres_server.create_database())
+    with open_store(url) as store:
+        assert store._on_psycopg
+        signer = Signer.generate()
+        blob = Blob("sha256:" + "ef" * 32, "section:kubernetes", b"{}")
+        for i in range(6):
+            store._on_psycopg = i % 2 == 1
+            run = f"mixed-{i}"
+            store.append("m", run, "gate", "t", payload(run, i), signer=signer,
+                         blobs=[blob] if i % 3 == 0 else [])  # fmt: skip
+        (report,) = verify_store(store, stream="m")
+        assert (report.status, report.records) == (Status.OK, 6)
+        assert [r.seq for r in store.records("m")] == [1, 2, 3, 4, 5, 6]

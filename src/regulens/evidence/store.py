@@ -336,6 +336,8 @@ class EvidenceStore:
         self._engine = engine
         self.label = label
         self.dialect = engine.dialect.name
+        # PostgreSQL through psycopg 3: appends run on the driver's cursor (`_execute`)
+        self._on_psycopg = self.dialect == "postgresql" and engine.dialect.driver == "psycopg"
         self._stored_keys: set[str] = set()  # public keys known committed (skip re-inserting)
         # the append's statements compiled for the driver, with the values they bind themselves
         self._sql: dict[int, tuple[str, dict[str, Any]]] = {}
@@ -428,7 +430,7 @@ class EvidenceStore:
             raise EvidenceError(f"invalid stream name {stream!r}")
         for attempt in range(1, APPEND_ATTEMPTS + 1):
             try:
-                with self._tx(write=True, explicit_begin=self.dialect == "postgresql") as conn:
+                with self._tx(write=True, explicit_begin=self._on_psycopg) as conn:
                     stored = self._append(
                         conn,
                         stream,
@@ -473,10 +475,9 @@ class EvidenceStore:
         guard: AppendGuard | None = None,
     ) -> StoredRecord:
         t = models.records
-        postgres = self.dialect == "postgresql"
         new_key = signer is not None and signer.key_id not in self._stored_keys
-        lock_first = postgres and not blobs and not new_key
-        if postgres:
+        lock_first = self._on_psycopg and not blobs and not new_key
+        if self._on_psycopg:
             # The connection is in autocommit mode until this BEGIN (see `append`); with
             # nothing to insert before the stream lock, the lock goes in the same round trip.
             lock = f"; SELECT pg_advisory_xact_lock({_lock_key(stream)})" if lock_first else ""
@@ -491,7 +492,7 @@ class EvidenceStore:
                 models.public_keys,
                 {"key_id": signer.key_id, "public_pem": public_pem(signer.public)},
             )
-        if postgres and not lock_first:
+        if self.dialect == "postgresql" and not lock_first:
             self._execute(conn, _LOCK, {"k": _lock_key(stream)})
         # Under the lock: the record of this run id (the idempotency key) and the stream's
         # head, in one round trip (READ COMMITTED: this statement's snapshot is taken after
@@ -543,13 +544,13 @@ class EvidenceStore:
     def _execute(self, conn: Connection, statement: Any, params: dict[str, Any]) -> Sequence[Any]:
         """Execute one of the append's statements; return its rows (none for an insert).
 
-        On PostgreSQL the statement, compiled once, goes to the driver's own cursor: the
+        On PostgreSQL (psycopg) the statement, compiled once, goes to the driver's cursor: the
         work SQLAlchemy does for each execution was two thirds of an append's client CPU,
         and 16 writers on two cores are bound by it. A driver error is wrapped as
         SQLAlchemy wraps it (a lost connection invalidated first), so the retry and
         error paths of `append` are the same on both.
         """
-        if self.dialect != "postgresql":
+        if not self._on_psycopg:
             result = conn.execute(statement, params)
             return result.all() if result.returns_rows else ()
         compiled = self._sql.get(id(statement))
@@ -562,8 +563,8 @@ class EvidenceStore:
     def _on_driver(
         self, conn: Connection, sql: str, params: dict[str, Any] | None = None
     ) -> Sequence[Any]:
-        """Execute SQL on the driver's cursor (PostgreSQL; without parameters it may hold
-        several statements), its errors wrapped as SQLAlchemy wraps them."""
+        """Execute SQL on psycopg's cursor (without parameters it may hold several
+        statements), its errors wrapped as SQLAlchemy wraps them."""
         from psycopg.rows import namedtuple_row
 
         dialect = self._engine.dialect
