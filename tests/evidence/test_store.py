@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
@@ -177,6 +178,16 @@ def test_public_api_names_resolve() -> None:
         assert getattr(api, name) is not None
 
 
+def _eventually(check: Callable[[], bool], seconds: float = 20) -> bool:
+    """Poll `check` until it holds or `seconds` pass; whether it held."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.02)
+    return False
+
+
 @pytest.mark.postgres
 def test_append_survives_a_lost_connection_without_duplicating(
     postgres_server: PostgresServer,
@@ -195,17 +206,15 @@ def test_append_survives_a_lost_connection_without_duplicating(
                 )
             )
             worker.start()
-            deadline = time.monotonic() + 20
-            killed = False
-            while time.monotonic() < deadline and not killed:
-                # ...then kill the server process serving it, as a network failure would.
+
+            def killed() -> bool:  # ...then kill its server process, as a network failure would
                 row = holder.execute(
                     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
                     " WHERE wait_event_type = 'Lock' AND wait_event = 'advisory'"
                 ).fetchone()
-                killed = row is not None and bool(row[0])
-                time.sleep(0.02)
-            assert killed
+                return row is not None and bool(row[0])
+
+            assert _eventually(killed)
             holder.execute("SELECT pg_advisory_unlock(%s)", (_lock_key("s"),))
             worker.join(timeout=30)
         finally:
@@ -240,16 +249,19 @@ def test_an_append_that_loses_the_race_for_its_run_id_returns_the_winner(
                 target=lambda: result.append(store.append("b", "race-1", "gate", "t", body))
             )
             worker.start()
-            deadline = time.monotonic() + 20
-            waiting = False
-            while time.monotonic() < deadline and not waiting:
-                with psycopg.connect(url.replace("postgresql+psycopg", "postgresql")) as probe:
-                    waiting = probe.execute(
-                        "SELECT count(*) FROM pg_stat_activity"
-                        " WHERE wait_event_type = 'Lock' AND wait_event = 'transactionid'"
-                    ).fetchone() == (1,)
-                time.sleep(0.02)
-            assert waiting
+            # autocommit: each poll reads pg_stat_activity anew (a transaction keeps its snapshot)
+            with psycopg.connect(
+                url.replace("postgresql+psycopg", "postgresql"), autocommit=True
+            ) as probe:
+                assert _eventually(
+                    lambda: (
+                        probe.execute(
+                            "SELECT count(*) FROM pg_stat_activity"
+                            " WHERE wait_event_type = 'Lock' AND wait_event = 'transactionid'"
+                        ).fetchone()
+                        == (1,)
+                    )
+                )
             holder.commit()
             worker.join(timeout=30)
         finally:

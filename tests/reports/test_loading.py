@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -18,11 +19,20 @@ from tests.evidence.helpers import fill, payload
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> EvidenceStore:
-    opened = open_store(f"sqlite:///{tmp_path / 'evidence.db'}")
-    fill(opened, 5, stream="b")
-    fill(opened, 7, stream="a")
-    return opened
+def store(tmp_path: Path) -> Iterator[EvidenceStore]:
+    with open_store(f"sqlite:///{tmp_path / 'evidence.db'}") as opened:
+        fill(opened, 5, stream="b")
+        fill(opened, 7, stream="a")
+        yield opened
+
+
+@pytest.fixture
+def busy(tmp_path: Path) -> Iterator[tuple[EvidenceStore, EvidenceStore]]:
+    """A reader's and a writer's store over one SQLite file, 600 records in stream `a`."""
+    url = f"sqlite:///{tmp_path / 'busy.db'}"
+    with open_store(url) as reader, open_store(url) as writer:
+        fill(reader, 600, stream="a")
+        yield reader, writer
 
 
 def _fields(runs: list[RunRecord]) -> list[tuple[object, ...]]:
@@ -72,12 +82,12 @@ def test_a_malformed_row_is_skipped_with_a_warning(
     assert "skipping evidence_records" in caplog.text and "not UTF-8" in caplog.text
 
 
-def test_the_runs_are_the_records_the_verdict_covers(tmp_path: Path) -> None:
+def test_the_runs_are_the_records_the_verdict_covers(
+    busy: tuple[EvidenceStore, EvidenceStore],
+) -> None:
     # A writer appends while the report reads: the runs and the verdict are of one read,
     # never a verdict on N records and N + 1 runs (as a verify, then a second read, could be).
-    url = f"sqlite:///{tmp_path / 'busy.db'}"
-    reader, writer = open_store(url), open_store(url)
-    fill(reader, 600, stream="a")
+    reader, writer = busy
     appended = 0
 
     def keep(run: RunRecord) -> bool:
@@ -93,12 +103,12 @@ def test_the_runs_are_the_records_the_verdict_covers(tmp_path: Path) -> None:
     assert [r.seq for r in runs] == list(range(1, len(runs) + 1))
 
 
-def test_the_fleet_folds_the_runs_of_its_verification(tmp_path: Path) -> None:
+def test_the_fleet_folds_the_runs_of_its_verification(
+    busy: tuple[EvidenceStore, EvidenceStore],
+) -> None:
     # The fleet overview folds runs as the verifier reads them (nothing held): its newest
     # run per stream is the newest the verdict covers, even with a writer appending.
-    url = f"sqlite:///{tmp_path / 'fleet.db'}"
-    reader, writer = open_store(url), open_store(url)
-    fill(reader, 600, stream="a")
+    reader, writer = busy
     fill(reader, 3, stream="b")
     fold = FleetFold(["a", "b"], now=datetime(2026, 12, 1, tzinfo=UTC), period=None)
     added: list[RunRecord] = []

@@ -234,10 +234,11 @@ def render_svg(chart: Chart) -> Markup:
         ax.set_ylabel(chart.y_label)
         ax.grid(True, axis="y", color="#e5e8eb", linewidth=0.6)
         ax.set_axisbelow(True)
-        handles = [  # the legend: line style and marker shape of each series
-            _draw_series(ax, chart, index, series) for index, series in enumerate(chart.series)
+        handles = [  # the legend: line style and marker shape of each series drawn
+            handle
+            for index, series in enumerate(chart.series)
+            if (handle := _draw_series(ax, chart, index, series)) is not None
         ]
-        handles = [h for h in handles if h is not None]
         if chart.threshold is not None:
             handles.append(
                 ax.axhline(
