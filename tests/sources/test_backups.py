@@ -245,6 +245,13 @@ def test_cron_interval_is_the_longest_gap(expression: str, seconds: int) -> None
     assert max_interval(expression) == seconds
 
 
+@pytest.mark.parametrize("times", ["0 3", "*/20 2-4", "15 23", "0,30 *", "59 0,23"])
+def test_every_day_schedules_take_the_calendar_walks_interval(times: str) -> None:
+    # `* * *` skips the walk over the days; `1-31 * *` (every day too) takes it
+    assert max_interval(f"{times} * * *") == max_interval(f"{times} 1-31 * *")
+    assert max_interval(f"{times} * * 0-6") == max_interval(f"{times} 1-31 1-12 *")
+
+
 def test_leap_day_schedule_is_longer_than_any_rpo() -> None:
     assert max_interval("0 0 29 2 *") > 365 * 86400
 

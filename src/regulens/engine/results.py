@@ -12,7 +12,10 @@ from regulens.snapshot.resources import ResourceRef, SourceLocation
 EMPTY: Mapping[str, Any] = {}
 
 
-@dataclass(frozen=True, slots=True)
+# Finding and Result are not `frozen`: a frozen dataclass sets each field through
+# `object.__setattr__`, six times the cost of a plain one, and a 50k-object run builds
+# 150k of each (a tenth of its time). Nothing mutates them: they are values once built.
+@dataclass(slots=True)
 class Finding:
     """One judgement of a check about one resource (or about the whole input)."""
 
@@ -26,7 +29,7 @@ class Finding:
     subject: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Result:
     """A finding attributed to its policy, after enforcement (and exceptions) apply."""
 

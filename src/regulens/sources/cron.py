@@ -84,19 +84,18 @@ def _from_fields(fields: list[list[Any]]) -> float:
         dow_ok = (day.isoweekday() % 7) in dow_set
         return (dom_ok or dow_ok) if either else (dom_ok and dow_ok)
 
+    longest = max((b - a for a, b in pairwise(times)), default=0)
     if doms == ["*"] and months == ["*"] and dows == ["*"]:
-        days = list(range(_DAYS))  # every day (most schedules): no calendar walk
+        day_gap = 1  # every day (most schedules): no calendar walk
     else:
         days = [n for n in range(_DAYS) if allowed(_REFERENCE + timedelta(days=n))]
-    if not days:
-        raise ValueError("the cron expression never runs")
-    if len(days) == 1:
-        return float(_DAYS * 86400)  # e.g. 29 February: at least the whole window apart
-    longest = max((b - a for a, b in pairwise(times)), default=0)
-    day_gap = max((b - a for a, b in pairwise(days)), default=0)
-    if day_gap:
-        longest = max(longest, day_gap * 86400 - times[-1] + times[0])
-    return float(longest)
+        if not days:
+            raise ValueError("the cron expression never runs")
+        if len(days) == 1:
+            return float(_DAYS * 86400)  # e.g. 29 February: at least the whole window apart
+        day_gap = max(b - a for a, b in pairwise(days))
+    # and across days: from the last run of an allowed day to the first of the next one
+    return float(max(longest, day_gap * 86400 - times[-1] + times[0]))
 
 
 def _by_iteration(text: str) -> float:
