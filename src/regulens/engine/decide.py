@@ -35,8 +35,9 @@ def decide(results: list[Result], *, soft_fail: bool = False) -> Decision:
     """
     summary = Summary.of(results)
     blocking = tuple(r for r in results if r.blocking)
-    failed = any(r.status is Status.FAIL for r in blocking)
-    if failed and soft_fail and all(r.status is Status.FAIL for r in blocking):
+    fail = Status.FAIL
+    failed = any(r.status is fail for r in blocking)
+    if failed and soft_fail and all(r.status is fail for r in blocking):
         return Decision("deny", ExitCode.ALLOW, summary, blocking)
     if failed and not soft_fail:
         return Decision("deny", ExitCode.DENY, summary, blocking)
