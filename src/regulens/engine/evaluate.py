@@ -81,7 +81,7 @@ def _attribute(policy: Policy, findings: Iterable[Finding]) -> list[Result]:
     pid, title, severity, enforcement = policy.id, policy.title, policy.severity, policy.enforcement
     controls = policy.controls
     fail, demoted = Status.FAIL, Status.FAIL if enforcement is Enforcement.DENY else Status.WARN
-    # positional, in field order: keyword arguments cost a third more per result
+    # positional, in field order: keyword arguments cost about 0.3 us more per result
     return [
         Result(
             pid,
