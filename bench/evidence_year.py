@@ -12,6 +12,10 @@ one: `streams x days` signed records with realistic payloads. Then, each in a
 fresh process (wall time and peak RSS from wait4's ru_maxrss):
 `regulens report --period 2026` (HTML and JSON) and `regulens review --period
 2026-11` (HTML), over every stream, verifying the signatures first.
+
+A fleet's daily runs repeat most of their findings, as these do exactly; reports hold
+each repeated value once. The worst case is measured too, in SQLite: the same year
+with every result of every run distinct (its message and details name the run).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -95,13 +100,22 @@ def append_run(
     stream: str,
     run_id: str,
     at: str,
+    *,
+    distinct: bool = False,
 ) -> None:
-    """Append one signed record: a copy of a recorded statement as run `run_id` at `at`."""
+    """Append one signed record: a copy of a recorded statement as run `run_id` at `at`.
+
+    `distinct`: every result names the run (no two runs record an equal result).
+    """
     statement, blobs = template
     doc = json.loads(json.dumps(statement))
     doc["subject"][0]["name"] = f"{RUN_PREFIX}{run_id}"
     run = doc["predicate"]["run"]
     run.update(id=run_id, stream=stream, now=at, recorded_at=at)
+    if distinct:
+        for result in doc["predicate"]["results"]:
+            result["message"] = f"{result.get('message', '')} (run {run_id})"
+            result["details"] = {**(result.get("details") or {}), "run": run_id}
     record = canonical_json(doc)
     store.append(stream, run_id, run["command"], at, record, signer=signer, blobs=blobs)
 
@@ -112,6 +126,8 @@ def fill(
     tpl: list[tuple[dict[str, Any], list[Blob]]],
     streams: int,
     days: int,
+    *,
+    distinct: bool = False,
 ) -> int:
     """Append `streams x days` signed records (day-major, as a fleet records them)."""
     start = datetime(2026, 1, 1, 2, 0, tzinfo=UTC)
@@ -121,7 +137,7 @@ def fill(
             stream = f"cluster-{s:02d}"
             at = (start + timedelta(days=day, minutes=s)).strftime("%Y-%m-%dT%H:%M:%SZ")
             append_run(store, signer, tpl[1 if day % 10 == 9 else 0], stream,
-                       f"year-{stream}-{day:03d}", at)  # fmt: skip
+                       f"year-{stream}-{day:03d}", at, distinct=distinct)  # fmt: skip
             n += 1
     return n
 
@@ -139,15 +155,25 @@ def timed(argv: list[str]) -> dict[str, float]:
     return {"seconds": round(wall, 3), "rss_mib": round(usage.ru_maxrss / 1024, 1)}
 
 
-def measure(backend: str, url: str, key: Path, records: int, tmp: Path) -> list[dict[str, Any]]:
+COMMANDS = (
+    ("report --period 2026 --format html", ["report", "--period", "2026", "--format", "html"]),
+    ("report --period 2026 --format json", ["report", "--period", "2026", "--format", "json"]),
+    ("review --period 2026-11 --format html", ["review", "--period", "2026-11"]),
+)
+
+
+def measure(
+    backend: str,
+    url: str,
+    key: Path,
+    records: int,
+    tmp: Path,
+    commands: Sequence[tuple[str, list[str]]] = COMMANDS,
+) -> list[dict[str, Any]]:
     rows = []
     common = ["--evidence", url, "--public-key", f"{key}.pub", "--force"]
-    for what, argv in (
-        ("report --period 2026 --format html", ["report", "--period", "2026", "--format", "html"]),
-        ("report --period 2026 --format json", ["report", "--period", "2026", "--format", "json"]),
-        ("review --period 2026-11 --format html", ["review", "--period", "2026-11"]),
-    ):
-        out = tmp / f"{backend}-{what.split()[0]}-{argv[-1]}.out"
+    for what, argv in commands:
+        out = tmp / "document.out"  # each command's document, measured, then replaced
         got = timed([REGULENS, *argv, *common, "-o", str(out)])
         rows.append({"backend": backend, "command": what, "records": records, **got,
                      "output_kib": round(out.stat().st_size / 1024, 1)})  # fmt: skip
@@ -170,10 +196,14 @@ def main() -> None:
         key.write_bytes(signer.private_pem())
         Path(f"{key}.pub").write_bytes(public_pem(signer.public))
         tpl = templates(tmp)
-        for backend in args.backend.split(","):
+        cases = [(backend, False) for backend in args.backend.split(",")]
+        if "sqlite" in args.backend.split(","):
+            cases.append(("sqlite", True))
+        for backend, distinct in cases:
+            label = f"{backend}, every result distinct" if distinct else backend
             servers = None
             if backend == "sqlite":
-                url = f"sqlite:///{tmp / 'year.db'}"
+                url = f"sqlite:///{tmp / ('year-distinct.db' if distinct else 'year.db')}"
             else:
                 from tests.support.postgres import start_server
 
@@ -183,13 +213,14 @@ def main() -> None:
             try:
                 started = time.perf_counter()
                 with open_store(url) as store:
-                    n = fill(store, signer, tpl, args.streams, args.days)
+                    n = fill(store, signer, tpl, args.streams, args.days, distinct=distinct)
                 took = time.perf_counter() - started
-                fills.append({"backend": backend, "records": n, "fill_s": round(took, 1)})
+                fills.append({"backend": label, "records": n, "fill_s": round(took, 1)})
                 if not args.json:
-                    print(f"{backend}: filled {n} signed records in {took:.1f} s", flush=True)
-                for row in measure(backend, url, key, n, tmp):
-                    rows.append(row)
+                    print(f"{label}: filled {n} signed records in {took:.1f} s", flush=True)
+                commands = COMMANDS[:2] if distinct else COMMANDS
+                for row in measure(label, url, key, n, tmp, commands):
+                    rows.append({**row, "distinct": distinct})
                     if not args.json:
                         print(f"  {row['command']:<40}{row['seconds']:>8.2f} s"
                               f"{row['rss_mib']:>9.0f} MiB{row['output_kib']:>9.0f} KiB",
@@ -198,9 +229,11 @@ def main() -> None:
                 if servers is not None:
                     for _ in servers:
                         pass
+    # The time target is for realistic payloads; the distinct year is the worst case, shown.
     targets = [
         {"name": f"{r['command']} over {r['records']} records ({r['backend']})",
-         "figure": r["seconds"], "unit": "s", "target": TARGET_S, "met": r["seconds"] <= TARGET_S}
+         "figure": r["seconds"], "unit": "s", "target": None if r["distinct"] else TARGET_S,
+         "met": None if r["distinct"] else r["seconds"] <= TARGET_S}
         for r in rows
     ] + [
         {"name": f"{r['command']} peak RSS ({r['backend']})", "figure": r["rss_mib"],

@@ -6,10 +6,12 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import orjson
 import pytest
 from sqlalchemy import text
 
 from regulens.evidence import open_store
+from regulens.evidence.canonical import canonical_json
 from regulens.evidence.store import EvidenceStore
 from regulens.reports.facts import Tool
 from regulens.reports.fleet import FleetFold, verdicts
@@ -55,6 +57,34 @@ def test_streams_in_the_order_given_and_keep_drops_as_it_reads(store: EvidenceSt
     expected = [run for name in ("b", "a") for r in store.records(name) if keep(run := to_run(r))]
     assert _fields(runs) == _fields(expected)
     assert [r.stream for r in runs] == ["b"] * 3 + ["a"] * 4
+
+
+def test_runs_loaded_together_hold_one_copy_of_each_repeated_value(
+    store: EvidenceStore,
+) -> None:
+    fill(store, 8, stream="c")  # c-0 and c-7 record the same result, c-1 and c-7 one decision
+    _, runs = verify_and_load(store, streams=["c"], trusted=None)
+    assert runs[0].results[0] == runs[7].results[0]
+    assert runs[0].results[0] is runs[7].results[0]
+    assert runs[1].decision is runs[7].decision
+    assert runs[0].decision is not runs[1].decision
+    assert runs[0].run is not runs[7].run and runs[7].run["id"] == "run-c-7"
+
+
+def test_values_equal_in_python_but_not_in_json_are_not_shared(
+    store: EvidenceStore,
+) -> None:
+    # True == 1 == 1.0 in Python, and they hash alike; the shared copies are keyed by JSON.
+    for i, value in enumerate((1, True, 1.5, "1", 1)):
+        body = orjson.loads(payload(f"v{i}", stream="v", recorded_at=f"2026-11-30T03:00:0{i}Z"))
+        body["predicate"]["results"][0]["details"] = {"value": value}
+        store.append("v", f"v{i}", "evaluate", f"2026-11-30T03:00:0{i}Z", canonical_json(body))
+    verification, runs = verify_and_load(store, streams=["v"], trusted=None)
+    assert verification.ok
+    values = [r.results[0]["details"]["value"] for r in runs]
+    assert [type(v) for v in values] == [int, bool, float, str, int]
+    assert runs[0].results[0] is runs[4].results[0]
+    assert len({id(r.results[0]) for r in runs}) == 4
 
 
 def test_a_record_that_is_not_a_statement_is_skipped_with_a_warning(

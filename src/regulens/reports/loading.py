@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import orjson
@@ -261,17 +261,57 @@ def verify_and_load(
     checkpoints: Sequence[StoredCheckpoint] = (),
     keep: Callable[[RunRecord], bool] | None = None,
 ) -> tuple[Verification, list[RunRecord]]:
-    """`verify_and_read`, collecting the runs; those `keep` refuses are dropped as read."""
+    """`verify_and_read`, collecting the runs; those `keep` refuses are dropped as read.
+
+    The runs kept hold one copy of each value they repeat (see `_Sharing`).
+    """
     runs: list[RunRecord] = []
+    shared = _Sharing()
 
     def sink(run: RunRecord) -> None:
         if keep is None or keep(run):
-            runs.append(run)
+            runs.append(replace(run, predicate=shared.predicate(run.predicate)))
 
     verification = verify_and_read(
         store, streams=streams, trusted=trusted, checkpoints=checkpoints, sink=sink
     )
     return verification, runs
+
+
+class _Sharing:
+    """One copy of each distinct block and result among the runs a document holds.
+
+    A fleet's daily runs repeat most of what they record (the same findings on the
+    same resources, the same policy set), and a year of them held as parsed payloads
+    took about 58 KiB per run. Equal values (equal canonical JSON: `1`, `1.0` and
+    `true` stay apart) are held once, keyed by the SHA-256 of their JSON; the values
+    are shared between runs, so nothing that reads a `RunRecord` may change them (its
+    fields are typed read-only). What differs from run to run is still held in full.
+    """
+
+    def __init__(self) -> None:
+        self._values: dict[bytes, Any] = {}
+        self._results: dict[tuple[int, ...], list[Any]] = {}
+
+    def _value(self, value: Any) -> Any:
+        if not isinstance(value, dict | list) or not value:
+            return value
+        key = hashlib.sha256(orjson.dumps(value)).digest()  # parsed by orjson: it dumps
+        return self._values.setdefault(key, value)
+
+    def predicate(self, predicate: Mapping[str, Any]) -> dict[str, Any]:
+        """The predicate with each block, and each result, replaced by its shared copy."""
+        out: dict[str, Any] = {}
+        for key, value in predicate.items():
+            if key == "run":  # names the run: never repeats
+                out[key] = value
+            elif key == "results" and isinstance(value, list):
+                results = [self._value(r) for r in value]
+                # the shared results are kept alive here, so their ids name them
+                out[key] = self._results.setdefault(tuple(map(id, results)), results)
+            else:
+                out[key] = self._value(value)
+        return out
 
 
 def load_section(store: EvidenceStore, digest: str) -> Mapping[str, Any] | None:

@@ -26,7 +26,7 @@ class RunRecord:
     seq: int
     recorded_at: str
     digest: str  # "sha256:<hex>" of the stored record (its chain hash)
-    predicate: Mapping[str, Any]
+    predicate: Mapping[str, Any]  # read only: runs loaded together share equal values
     # the results, read once (reports read them per policy, per control and per cluster)
     _results: tuple[Mapping[str, Any], ...] | None = field(
         default=None, init=False, repr=False, compare=False
