@@ -283,10 +283,10 @@ class _Sharing:
 
     A fleet's daily runs repeat most of what they record (the same findings on the
     same resources, the same policy set), and a year of them held as parsed payloads
-    took about 58 KiB per run. Equal values (equal canonical JSON: `1`, `1.0` and
-    `true` stay apart) are held once, keyed by the SHA-256 of their JSON; the values
-    are shared between runs, so nothing that reads a `RunRecord` may change them (its
-    fields are typed read-only). What differs from run to run is still held in full.
+    took about 58 KiB per run. Values whose JSON is the same, as orjson writes it
+    (`1`, `1.0` and `true` stay apart), are held once, keyed by the SHA-256 of that
+    JSON; they are shared between runs, so nothing that reads a `RunRecord` may change
+    them (its fields are typed read-only). What differs from run to run is held in full.
     """
 
     def __init__(self) -> None:
