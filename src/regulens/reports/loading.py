@@ -291,7 +291,6 @@ class _Sharing:
 
     def __init__(self) -> None:
         self._values: dict[bytes, Any] = {}
-        self._results: dict[tuple[int, ...], list[Any]] = {}
 
     def _value(self, value: Any) -> Any:
         if not isinstance(value, dict | list) or not value:
@@ -306,9 +305,7 @@ class _Sharing:
             if key == "run":  # names the run: never repeats
                 out[key] = value
             elif key == "results" and isinstance(value, list):
-                results = [self._value(r) for r in value]
-                # the shared results are kept alive here, so their ids name them
-                out[key] = self._results.setdefault(tuple(map(id, results)), results)
+                out[key] = [self._value(r) for r in value]
             else:
                 out[key] = self._value(value)
         return out
